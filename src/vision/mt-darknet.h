@@ -1,0 +1,55 @@
+/* mt-darknet.h: the one door to Darknet.
+ *
+ * Darknet exports hundreds of generic symbols (error, make_list, top_k…), exits
+ * or crashes on bad files and chatters on stderr.  Everything in Moodtunes goes
+ * through this small API instead; darknet.h is included by mt-darknet.c only.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MT_DARKNET_ERROR (mt_darknet_error_quark ())
+
+typedef enum {
+  MT_DARKNET_ERROR_INVALID_CFG,
+  MT_DARKNET_ERROR_INVALID_WEIGHTS,
+  MT_DARKNET_ERROR_INVALID_INPUT,
+} MtDarknetError;
+
+/* A loaded network.  One instance must only be used from one thread at a time;
+ * give each worker thread its own. */
+typedef struct _MtNet MtNet;
+
+GQuark       mt_darknet_error_quark   (void);
+
+/* Lets Darknet's own loading messages through to stderr (off by default). */
+void         mt_darknet_set_verbose   (gboolean verbose);
+
+MtNet       *mt_net_load              (const char  *cfg_path,
+                                       const char  *weights_path,
+                                       GError     **error);
+void         mt_net_free              (MtNet       *self);
+
+int          mt_net_get_width         (MtNet       *self);
+int          mt_net_get_height        (MtNet       *self);
+int          mt_net_get_channels      (MtNet       *self);
+gsize        mt_net_get_input_size    (MtNet       *self);
+gsize        mt_net_get_output_size   (MtNet       *self);
+int          mt_net_get_n_layers      (MtNet       *self);
+
+/* Runs the network on a planar CHW float input of mt_net_get_input_size()
+ * values.  The returned output belongs to the network and is overwritten by
+ * the next call: copy what you keep. */
+const float *mt_net_forward           (MtNet       *self,
+                                       const float *input);
+
+/* Output of layer @index after the last forward (for features, tests). */
+const float *mt_net_get_layer_output  (MtNet       *self,
+                                       int          index,
+                                       gsize       *n_values);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtNet, mt_net_free)
+
+G_END_DECLS
