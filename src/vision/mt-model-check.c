@@ -339,7 +339,10 @@ set_option (Checker     *self,
     {
     case VALUE_INT:
       if (!parse_int (value, &s->value[i]))
-        return cfg_error (self, line, error, "%s=%s is not an integer", key, value);
+        return cfg_error (self, line, error, "%s=%s is %s", key, value,
+                          value[strspn (value, "-0123456789")] == '\0' &&
+                          strpbrk (value, "0123456789") != NULL ?
+                          "far out of range" : "not an integer");
       if (s->value[i] < spec->min || s->value[i] > spec->max)
         return cfg_error (self, line, error, "%s=%s is out of range: it %s",
                           key, value, range_text (spec, range, sizeof range));
@@ -682,12 +685,12 @@ finish_layer (Checker     *self,
   self->n_activations += (guint64) out.outputs;
   if (self->n_activations > MAX_ACTIVATIONS)
     return cfg_error (self, s->line, error,
-                      "layers 0 to %d need more than %" G_GUINT64_FORMAT " MiB of activations",
-                      index, (MAX_ACTIVATIONS * sizeof (float)) >> 20);
+                      "up to layer %d, the network needs more than %" G_GUINT64_FORMAT
+                      " MiB of activations", index, (MAX_ACTIVATIONS * sizeof (float)) >> 20);
   if (self->n_parameters > MAX_PARAMETERS)
     return cfg_error (self, s->line, error,
-                      "layers 0 to %d have more than %" G_GUINT64_FORMAT " parameters",
-                      index, MAX_PARAMETERS);
+                      "up to layer %d, the network has more than %" G_GUINT64_FORMAT
+                      " parameters", index, MAX_PARAMETERS);
 
   g_array_append_val (self->layers, out);
   return TRUE;
@@ -823,9 +826,19 @@ read_line (Checker     *self,
   if (*value == '\0')
     return cfg_error (self, line, error, "missing value for key “%s”", key);
   if (strpbrk (value, "#;") != NULL)
-    return cfg_error (self, line, error,
-                      "comment after the value of “%s”: comments must be on their own line "
-                      "(Darknet would read “%s” as the value)", key, value);
+    {
+      g_autofree char *darknet_value = g_strdup (value);
+      char *w = darknet_value;
+
+      /* Show the value as Darknet's strip() leaves it. */
+      for (const char *r = value; *r != '\0'; r++)
+        if (!is_blank (*r))
+          *w++ = *r;
+      *w = '\0';
+      return cfg_error (self, line, error,
+                        "comment after the value of “%s”: comments must be on their own line "
+                        "(Darknet would read “%s” as the value)", key, darknet_value);
+    }
   /* Darknet deletes every blank in the line before splitting it. */
   if (strpbrk (key, " \t") != NULL || strpbrk (value, " \t") != NULL)
     return cfg_error (self, line, error,
@@ -1090,10 +1103,10 @@ check_weights_values (int            fd,
 
               if (!isfinite (v) || (block->non_negative && v < 0))
                 return weights_error (display_name, error,
-                                      "parameter %" G_GUINT64_FORMAT " (layer %d [%s] %s, value %"
-                                      G_GUINT64_FORMAT ") is %s",
+                                      "parameter %" G_GUINT64_FORMAT " (layer %d [%s] %s, item %"
+                                      G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT ") is %s",
                                       param + done + i, block->layer, block->layer_name,
-                                      block->what, done + i,
+                                      block->what, done + i, block->count,
                                       isnan (v) ? "NaN" :
                                       isinf (v) ? "infinite" :
                                       "negative (a variance must not be)");
