@@ -1,0 +1,228 @@
+/* mt-analyzer.c: detector + expression classifiers for one frame. */
+#define G_LOG_DOMAIN "mt-analyzer"
+
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include <string.h>
+
+#include "mt-analyzer.h"
+#include "mt-expression-classifier.h"
+#include "mt-face-detector.h"
+
+/* The detector's boxes run from the brows to the chin; the classifiers were
+ * trained on crops that also hold the forehead and cheeks. */
+#define FACE_CROP_MARGIN 1.15f
+#define FACE_CROP_SHIFT_UP 0.05f
+
+typedef struct {
+  const char  *name;
+  const char  *classifiers[2];
+  float        weights[2];
+} ModelRecipe;
+
+/* An "ensemble" averages both networks' mirrored readings; its weights were
+ * chosen on FER2013 PublicTest (bench/accuracy.sh), never on a test answer. */
+static const ModelRecipe recipes[] = {
+  { "ensemble", { "emotion-xception", "face-expression" }, { 0.7f, 0.3f } },
+  { "emotion-xception", { "emotion-xception", NULL }, { 1.0f, 0.0f } },
+  { "face-expression", { "face-expression", NULL }, { 1.0f, 0.0f } },
+};
+
+static const char * const model_names[] = {
+  "ensemble", "emotion-xception", "face-expression", NULL,
+};
+
+struct _MtAnalyzer {
+  GObject                 parent_instance;
+  const ModelRecipe      *recipe;
+  MtFaceDetector         *detector;
+  MtExpressionClassifier *classifiers[2];
+};
+
+G_DEFINE_FINAL_TYPE (MtAnalyzer, mt_analyzer, G_TYPE_OBJECT)
+
+static void
+mt_analyzer_finalize (GObject *object)
+{
+  MtAnalyzer *self = MT_ANALYZER (object);
+
+  g_clear_object (&self->detector);
+  g_clear_object (&self->classifiers[0]);
+  g_clear_object (&self->classifiers[1]);
+
+  G_OBJECT_CLASS (mt_analyzer_parent_class)->finalize (object);
+}
+
+static void
+mt_analyzer_class_init (MtAnalyzerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_analyzer_finalize;
+}
+
+static void
+mt_analyzer_init (MtAnalyzer *self)
+{
+}
+
+const char *
+mt_analyzer_get_default_models_dir (void)
+{
+  const char *env = g_getenv ("MT_MODELS_DIR");
+
+  if (env != NULL && *env != '\0')
+    return env;
+  if (g_file_test (MT_MODELS_DIR "/face-detector.cfg", G_FILE_TEST_IS_REGULAR))
+    return MT_MODELS_DIR;
+  return MT_SOURCE_MODELS_DIR;
+}
+
+const char * const *
+mt_analyzer_list_models (void)
+{
+  return model_names;
+}
+
+MtAnalyzer *
+mt_analyzer_new (const char  *models_dir,
+                 const char  *model,
+                 GError     **error)
+{
+  g_autoptr(MtAnalyzer) self = NULL;
+  g_autofree char *cfg = NULL;
+  g_autofree char *weights = NULL;
+  const ModelRecipe *recipe = NULL;
+
+  if (models_dir == NULL)
+    models_dir = mt_analyzer_get_default_models_dir ();
+  if (model == NULL)
+    model = MT_ANALYZER_DEFAULT_MODEL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (recipes); i++)
+    if (strcmp (recipes[i].name, model) == 0)
+      recipe = &recipes[i];
+  if (recipe == NULL)
+    {
+      g_autofree char *known = g_strjoinv (", ", (char **) model_names);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Unknown model “%s” (known: %s)", model, known);
+      return NULL;
+    }
+
+  self = g_object_new (MT_TYPE_ANALYZER, NULL);
+  self->recipe = recipe;
+
+  cfg = g_build_filename (models_dir, "face-detector.cfg", NULL);
+  weights = g_build_filename (models_dir, "face-detector.weights", NULL);
+  self->detector = mt_face_detector_new (cfg, weights, error);
+  if (self->detector == NULL)
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (recipe->classifiers) && recipe->classifiers[i]; i++)
+    {
+      self->classifiers[i] = mt_expression_classifier_new (models_dir, recipe->classifiers[i], error);
+      if (self->classifiers[i] == NULL)
+        return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+mt_analyzer_get_model (MtAnalyzer *self)
+{
+  g_return_val_if_fail (MT_IS_ANALYZER (self), NULL);
+  return self->recipe->name;
+}
+
+void
+mt_analyzer_set_threshold (MtAnalyzer *self,
+                           float       threshold)
+{
+  g_return_if_fail (MT_IS_ANALYZER (self));
+  mt_face_detector_set_threshold (self->detector, threshold);
+}
+
+static gboolean
+read_expression (MtAnalyzer     *self,
+                 const MtFrame  *frame,
+                 float           x,
+                 float           y,
+                 float           side,
+                 MtFace         *face,
+                 GError        **error)
+{
+  memset (face->emotions, 0, sizeof face->emotions);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
+    {
+      float probabilities[MT_N_EMOTIONS];
+
+      if (!mt_expression_classifier_classify (self->classifiers[i], frame, x, y, side,
+                                              TRUE, probabilities, error))
+        return FALSE;
+      for (int e = 0; e < MT_N_EMOTIONS; e++)
+        face->emotions[e] += self->recipe->weights[i] * probabilities[e];
+    }
+  face->emotion = mt_emotion_argmax (face->emotions);
+  return TRUE;
+}
+
+static int
+compare_areas (gconstpointer a,
+               gconstpointer b)
+{
+  const MtFace *fa = a, *fb = b;
+  float area_a = fa->width * fa->height;
+  float area_b = fb->width * fb->height;
+
+  return (area_a < area_b) - (area_a > area_b);
+}
+
+GArray *
+mt_analyzer_analyze (MtAnalyzer      *self,
+                     const MtFrame   *frame,
+                     MtAnalyzeFlags   flags,
+                     GError         **error)
+{
+  g_autoptr(GArray) faces = NULL;
+
+  g_return_val_if_fail (MT_IS_ANALYZER (self), NULL);
+
+  if (!mt_frame_validate (frame, error))
+    return NULL;
+
+  if (flags & MT_ANALYZE_WHOLE_FACE)
+    {
+      MtFace face = { 0 };
+      float side = MAX (frame->width, frame->height);
+
+      face.width = frame->width;
+      face.height = frame->height;
+      face.score = 1.0f;
+      if (!read_expression (self, frame, (frame->width - side) / 2,
+                            (frame->height - side) / 2, side, &face, error))
+        return NULL;
+      faces = g_array_new (FALSE, TRUE, sizeof (MtFace));
+      g_array_append_val (faces, face);
+      return g_steal_pointer (&faces);
+    }
+
+  faces = mt_face_detector_detect (self->detector, frame, error);
+  if (faces == NULL)
+    return NULL;
+  g_array_sort (faces, compare_areas);
+
+  for (guint i = 0; i < faces->len; i++)
+    {
+      MtFace *face = &g_array_index (faces, MtFace, i);
+      float side = MAX (face->width, face->height) * FACE_CROP_MARGIN;
+      float cx = face->x + face->width / 2;
+      float cy = face->y + face->height / 2 - FACE_CROP_SHIFT_UP * side;
+
+      if (!read_expression (self, frame, cx - side / 2, cy - side / 2, side, face, error))
+        return NULL;
+    }
+  return g_steal_pointer (&faces);
+}

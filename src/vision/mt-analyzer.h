@@ -1,0 +1,45 @@
+/* mt-analyzer.h: faces and their expressions in one frame. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "mt-face.h"
+#include "mt-frame.h"
+
+G_BEGIN_DECLS
+
+#define MT_TYPE_ANALYZER (mt_analyzer_get_type ())
+G_DECLARE_FINAL_TYPE (MtAnalyzer, mt_analyzer, MT, ANALYZER, GObject)
+
+typedef enum {
+  MT_ANALYZE_NONE       = 0,
+  /* Skip detection: the whole frame is one face (FER-style crops). */
+  MT_ANALYZE_WHOLE_FACE = 1 << 0,
+} MtAnalyzeFlags;
+
+/* The expression model used when none is named. */
+#define MT_ANALYZER_DEFAULT_MODEL "ensemble"
+
+/* Where the models are: $MT_MODELS_DIR, else the installed folder, else the
+ * source tree's models/ (for running from a build directory). */
+const char *mt_analyzer_get_default_models_dir (void);
+/* NULL-terminated list of the expression model names mt_analyzer_new() takes. */
+const char * const *mt_analyzer_list_models    (void);
+
+/* Loads the face detector and the expression model @model (NULL: default).
+ * Each analyzer owns its networks: use one per thread. */
+MtAnalyzer *mt_analyzer_new                (const char      *models_dir,
+                                            const char      *model,
+                                            GError         **error);
+const char *mt_analyzer_get_model          (MtAnalyzer      *self);
+void        mt_analyzer_set_threshold      (MtAnalyzer      *self,
+                                            float            threshold);
+
+/* The faces in @frame (an array of MtFace, largest first), or NULL with
+ * @error set when the frame is unusable. */
+GArray     *mt_analyzer_analyze            (MtAnalyzer      *self,
+                                            const MtFrame   *frame,
+                                            MtAnalyzeFlags   flags,
+                                            GError         **error);
+
+G_END_DECLS

@@ -1,0 +1,219 @@
+/* mt-face-detector.c: Tiny-YOLOv2 face detection (face-api.js's model in
+ * Darknet form, see models/README.md). */
+#define G_LOG_DOMAIN "mt-face-detector"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mt-darknet.h"
+#include "mt-face-detector.h"
+#include "mt-resample.h"
+
+#define N_ANCHORS 5
+#define BOX_VALUES 5     /* x, y, w, h, score per anchor */
+#define NMS_IOU 0.4f     /* overlap above which the weaker box is dropped */
+
+/* Anchor sizes in grid cells, as the model was trained with. */
+static const float anchors[N_ANCHORS][2] = {
+  { 1.603231f, 2.094468f },
+  { 6.041143f, 7.080126f },
+  { 2.882459f, 3.518061f },
+  { 4.266906f, 5.178857f },
+  { 9.041765f, 10.66308f },
+};
+
+struct _MtFaceDetector {
+  GObject  parent_instance;
+  MtNet   *net;
+  float   *input;
+  float    threshold;
+};
+
+G_DEFINE_FINAL_TYPE (MtFaceDetector, mt_face_detector, G_TYPE_OBJECT)
+
+static void
+mt_face_detector_finalize (GObject *object)
+{
+  MtFaceDetector *self = MT_FACE_DETECTOR (object);
+
+  g_clear_pointer (&self->net, mt_net_free);
+  g_clear_pointer (&self->input, g_free);
+
+  G_OBJECT_CLASS (mt_face_detector_parent_class)->finalize (object);
+}
+
+static void
+mt_face_detector_class_init (MtFaceDetectorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_face_detector_finalize;
+}
+
+static void
+mt_face_detector_init (MtFaceDetector *self)
+{
+  self->threshold = MT_FACE_DETECTOR_DEFAULT_THRESHOLD;
+}
+
+MtFaceDetector *
+mt_face_detector_new (const char  *cfg_path,
+                      const char  *weights_path,
+                      GError     **error)
+{
+  g_autoptr(MtFaceDetector) self = NULL;
+  g_autoptr(MtNet) net = mt_net_load (cfg_path, weights_path, error);
+  int w, h;
+
+  if (net == NULL)
+    return NULL;
+
+  w = mt_net_get_width (net);
+  h = mt_net_get_height (net);
+  if (w != h || w % 32 != 0 || mt_net_get_channels (net) != 3 ||
+      mt_net_get_output_size (net) != (gsize) N_ANCHORS * BOX_VALUES * (w / 32) * (h / 32))
+    {
+      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
+                   "“%s” is not a face detector: expected a square RGB input and "
+                   "%d×%d cells of %d anchors", cfg_path, w / 32, h / 32, N_ANCHORS);
+      return NULL;
+    }
+
+  self = g_object_new (MT_TYPE_FACE_DETECTOR, NULL);
+  self->net = g_steal_pointer (&net);
+  self->input = g_new (float, mt_net_get_input_size (self->net));
+  return g_steal_pointer (&self);
+}
+
+int
+mt_face_detector_get_input_size (MtFaceDetector *self)
+{
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), 0);
+  return mt_net_get_width (self->net);
+}
+
+void
+mt_face_detector_set_threshold (MtFaceDetector *self,
+                                float           threshold)
+{
+  g_return_if_fail (MT_IS_FACE_DETECTOR (self));
+  self->threshold = CLAMP (threshold, 0.01f, 1.0f);
+}
+
+float
+mt_face_detector_get_threshold (MtFaceDetector *self)
+{
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), 0);
+  return self->threshold;
+}
+
+static inline float
+sigmoid (float x)
+{
+  return 1.0f / (1.0f + expf (-x));
+}
+
+static float
+box_iou (const MtFace *a,
+         const MtFace *b)
+{
+  float x0 = MAX (a->x, b->x);
+  float y0 = MAX (a->y, b->y);
+  float x1 = MIN (a->x + a->width, b->x + b->width);
+  float y1 = MIN (a->y + a->height, b->y + b->height);
+  float inter = MAX (x1 - x0, 0.0f) * MAX (y1 - y0, 0.0f);
+  float uni = a->width * a->height + b->width * b->height - inter;
+
+  return uni > 0 ? inter / uni : 0;
+}
+
+static int
+compare_scores (gconstpointer a,
+                gconstpointer b)
+{
+  const MtFace *fa = a, *fb = b;
+
+  return (fa->score < fb->score) - (fa->score > fb->score);
+}
+
+static void
+suppress_overlaps (GArray *faces)
+{
+  g_array_sort (faces, compare_scores);
+  for (guint i = 0; i < faces->len; i++)
+    {
+      const MtFace *kept = &g_array_index (faces, MtFace, i);
+
+      for (guint j = faces->len; j-- > i + 1;)
+        if (box_iou (kept, &g_array_index (faces, MtFace, j)) > NMS_IOU)
+          g_array_remove_index (faces, j);
+    }
+}
+
+GArray *
+mt_face_detector_detect (MtFaceDetector  *self,
+                         const MtFrame   *frame,
+                         GError         **error)
+{
+  int size, cells;
+  float side;
+  const float *out;
+  GArray *faces;
+  MtResampleSpec spec = { 0 };
+
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), NULL);
+
+  if (!mt_frame_validate (frame, error))
+    return NULL;
+
+  size = mt_net_get_width (self->net);
+  cells = size / 32;
+
+  /* The model saw frames padded with black at the bottom or right to a
+   * square, then scaled to its input; its training mean is folded into the
+   * converted first layer, so it takes plain [0, 1] values. */
+  side = MAX (frame->width, frame->height);
+  spec.width = spec.height = side;
+  spec.out_width = spec.out_height = size;
+  spec.fill = 0;
+  spec.scale = 1.0f / 255.0f;
+  mt_resample_to_planar (frame, &spec, self->input);
+
+  out = mt_net_forward (self->net, self->input);
+
+  faces = g_array_new (FALSE, TRUE, sizeof (MtFace));
+  for (int a = 0; a < N_ANCHORS; a++)
+    for (int row = 0; row < cells; row++)
+      for (int col = 0; col < cells; col++)
+        {
+#define AT(k) out[((gsize) (a * BOX_VALUES + (k)) * cells + row) * cells + col]
+          float score = sigmoid (AT (4));
+          MtFace face = { 0 };
+          float cx, cy, w, h, x0, y0, x1, y1;
+
+          if (score < self->threshold)
+            continue;
+
+          cx = (col + sigmoid (AT (0))) / cells * side;
+          cy = (row + sigmoid (AT (1))) / cells * side;
+          w = expf (MIN (AT (2), 10.0f)) * anchors[a][0] / cells * side;
+          h = expf (MIN (AT (3), 10.0f)) * anchors[a][1] / cells * side;
+#undef AT
+          x0 = MAX (cx - w / 2, 0.0f);
+          y0 = MAX (cy - h / 2, 0.0f);
+          x1 = MIN (cx + w / 2, (float) frame->width);
+          y1 = MIN (cy + h / 2, (float) frame->height);
+          if (x1 - x0 < 1 || y1 - y0 < 1)
+            continue;
+
+          face.x = x0;
+          face.y = y0;
+          face.width = x1 - x0;
+          face.height = y1 - y0;
+          face.score = score;
+          g_array_append_val (faces, face);
+        }
+
+  suppress_overlaps (faces);
+  return faces;
+}

@@ -1,0 +1,16 @@
+/* mt-face.h: one face found in a frame. */
+#pragma once
+
+#include "mt-emotion.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  /* Box in frame pixels: left, top, width, height. */
+  float     x, y, width, height;
+  float     score;                        /* detection confidence, 0-1 */
+  float     emotions[MT_N_EMOTIONS];      /* probabilities, summing to 1 */
+  MtEmotion emotion;                      /* the most probable one */
+} MtFace;
+
+G_END_DECLS

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""moodtunes-analyze as a user runs it: JSON lines out, clear errors, exit codes."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ANALYZE = sys.argv.pop(1)
+SHARED = os.environ.get("MT_SHARED_DIR", "")
+ASTRONAUT = os.path.join(SHARED, "media", "astronaut.png")
+FER = os.path.join(SHARED, "data", "fer2013", "publictest")
+
+
+def run(*args, env=None):
+    proc = subprocess.run([ANALYZE, *args], capture_output=True, text=True, env=env, timeout=600)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return proc.returncode, lines, proc.stderr
+
+
+@unittest.skipUnless(os.path.isfile(ASTRONAUT), "../shared/media/astronaut.png is not there")
+class RealPhotos(unittest.TestCase):
+    def test_astronaut_is_one_happy_face(self):
+        code, lines, stderr = run(ASTRONAUT)
+        self.assertEqual(code, 0, stderr)
+        self.assertEqual(len(lines), 1)
+        result = lines[0]
+        self.assertEqual(result["file"], ASTRONAUT)
+        self.assertEqual(len(result["faces"]), 1)
+        face = result["faces"][0]
+        self.assertEqual(face["emotion"], "happy")
+        self.assertEqual(len(face["box"]), 4)
+        self.assertGreater(face["score"], 0.5)
+        self.assertEqual(sorted(face["emotions"]),
+                         sorted(["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]))
+        self.assertAlmostEqual(sum(face["emotions"].values()), 1.0, places=2)
+        self.assertGreater(result["ms"], 0)
+
+    def test_darknet_chatter_stays_out_of_the_terminal(self):
+        code, _, stderr = run(ASTRONAUT)
+        self.assertEqual(code, 0)
+        self.assertNotIn("Loading weights", stderr)
+        self.assertNotIn("layer", stderr)
+
+    def test_every_model_reads_the_astronaut(self):
+        for model in ("emotion-xception", "face-expression", "ensemble"):
+            code, lines, stderr = run("--model", model, ASTRONAUT)
+            self.assertEqual(code, 0, stderr)
+            self.assertEqual(len(lines[0]["faces"]), 1, model)
+
+
+class BadInput(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def write(self, name, data):
+        path = os.path.join(self.dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(data)
+        return path
+
+    def test_folder_with_broken_files_reports_each_and_keeps_going(self):
+        self.write("a-notes.txt", b"these are not pixels\n")
+        self.write("b-empty.jpg", b"")
+        self.write("c-garbage.png", os.urandom(2048))
+        if os.path.isfile(ASTRONAUT):
+            with open(ASTRONAUT, "rb") as src:
+                data = src.read()
+            self.write("d-truncated.png", data[: len(data) // 3])
+            self.write("sub/e-good.png", data)
+        code, lines, stderr = run(self.dir)
+        self.assertEqual(code, 1, "a broken file must make the exit status non-zero")
+        names = [os.path.relpath(line["file"], self.dir) for line in lines]
+        self.assertEqual(names, sorted(names), "folders are walked in sorted order")
+        by_name = dict(zip(names, lines))
+        for broken in ("a-notes.txt", "b-empty.jpg", "c-garbage.png"):
+            self.assertIn("error", by_name[broken])
+            self.assertTrue(by_name[broken]["error"])
+        if os.path.isfile(ASTRONAUT):
+            self.assertIn("error", by_name["d-truncated.png"])
+            self.assertEqual(len(by_name[os.path.join("sub", "e-good.png")]["faces"]), 1)
+
+    def test_missing_file(self):
+        code, lines, _ = run(os.path.join(self.dir, "nope.jpg"))
+        self.assertEqual(code, 1)
+        self.assertIn("No such file", lines[0]["error"])
+
+    def test_bad_models_are_a_clear_error(self):
+        bad = os.path.join(self.dir, "models")
+        os.makedirs(bad)
+        self.write("models/face-detector.cfg", b"[net]\nwidth=416\n[convolutional]\nfliters=3\n")
+        self.write("models/face-detector.weights", b"\0" * 100)
+        code, lines, stderr = run("--models-dir", bad, ASTRONAUT)
+        self.assertEqual(code, 3)
+        self.assertEqual(lines, [])
+        self.assertIn("cannot load the models", stderr)
+        self.assertIn("face-detector", stderr)
+
+    def test_usage_errors(self):
+        self.assertEqual(run()[0], 2)
+        self.assertEqual(run("--no-such-option")[0], 2)
+        self.assertEqual(run("--threshold", "7", ASTRONAUT)[0], 2)
+        code, _, stderr = run("--model", "nonsense", ASTRONAUT)
+        self.assertEqual(code, 3)
+        self.assertIn("nonsense", stderr)
+
+    def test_help_and_version(self):
+        proc = subprocess.run([ANALYZE, "--help"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("--whole-face", proc.stdout)
+        proc = subprocess.run([ANALYZE, "--version"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0)
+        self.assertRegex(proc.stdout, r"^moodtunes-analyze \d+\.\d+")
+
+
+@unittest.skipUnless(os.path.isdir(FER), "../shared/data/fer2013/publictest is not there")
+class WholeFace(unittest.TestCase):
+    def test_fer_crops_read_as_one_face_each(self):
+        folder = os.path.join(FER, "happy")
+        files = sorted(os.listdir(folder))[:20]
+        code, lines, stderr = run("--whole-face", *[os.path.join(folder, f) for f in files])
+        self.assertEqual(code, 0, stderr)
+        self.assertEqual(len(lines), 20)
+        for line in lines:
+            self.assertEqual(len(line["faces"]), 1)
+            self.assertEqual(line["faces"][0]["box"], [0, 0, 48, 48])
+        happy = sum(1 for line in lines if line["faces"][0]["emotion"] == "happy")
+        self.assertGreaterEqual(happy, 14, "most clearly happy FER faces read as happy")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
