@@ -897,6 +897,9 @@ check_cfg_data (Checker     *self,
 
   if (len == 0)
     return cfg_error (self, 0, error, "the file is empty");
+  /* Darknet would take the BOM for an option before the first section. */
+  if (len >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
+    return cfg_error (self, 1, error, "starts with a byte order mark: save it as plain UTF-8");
   if (!check_text (self, data, len, error))
     return FALSE;
 

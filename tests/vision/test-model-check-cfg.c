@@ -54,6 +54,7 @@ static const CfgCase cfg_cases[] = {
   { "space-in-value", "output=7", "output=1 6", 0, "spaces inside “output=1 6”" },
   { "crlf", "[net]\n", "[net]\r\n", 0, "carriage return" },
   { "control-byte", "[avgpool]", "[avgpool]\x01", 0, "control byte 0x01" },
+  { "byte-order-mark", "# A tiny", "\xef\xbb\xbf# A tiny", 0, "starts with a byte order mark" },
   { "latin1-comment", "# layer 6: 12", "# layer 6: caf\xe9", 0, "invalid UTF-8" },
 
   /* Keys and values */
@@ -76,6 +77,9 @@ static const CfgCase cfg_cases[] = {
 
   /* [convolutional] */
   { "zero-filters", "filters=8", "filters=0", 0, "filters=0 is out of range" },
+  /* Darknet: size=0 "works" (5x5 output from 4x4), stride=0 is SIGFPE. */
+  { "zero-size", "size=3", "size=0", 0, "size=0 is out of range" },
+  { "zero-stride", "stride=1", "stride=0", 0, "stride=0 is out of range" },
   { "missing-filters", "filters=8\n", "", -1, "[convolutional] needs filters=" },
   { "groups-not-dividing-channels", "groups=8", "groups=3", 0,
     "groups=3 does not divide the 8 input channels" },
@@ -127,6 +131,8 @@ static const CfgCase cfg_cases[] = {
   { "zero-outputs", "output=7", "output=0", 0, "output=0 is out of range" },
   { "connected-missing-activation", "output=7\nactivation=linear\n", "output=7\n", -1,
     "[connected] needs activation=" },
+  { "softmax-groups-zero", "[softmax]\ngroups=1", "[softmax]\ngroups=0", 1,
+    "groups=0 is out of range" },
   { "softmax-groups", "[softmax]\ngroups=1", "[softmax]\ngroups=2", 1,
     "groups=2 does not divide the 7 inputs" },
 

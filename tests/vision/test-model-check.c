@@ -114,7 +114,7 @@ test_valid_darknet (ModelFixture  *fixture,
 }
 
 /* Every cfg our converter produced must pass; their .weights too when they
- * sit next to them. */
+ * sit next to them, and then Darknet must build the predicted shapes. */
 static void
 test_project_models (void)
 {
@@ -149,8 +149,18 @@ test_project_models (void)
       weights = g_strdup_printf ("%s/%s.weights", models_dir, stem);
       if (g_file_test (weights, G_FILE_TEST_EXISTS))
         {
+          g_autoptr(MtNet) net = NULL;
+
           g_assert_true (mt_model_check_files (cfg, weights, &error));
           g_assert_no_error (error);
+
+          /* Darknet builds what the validator predicted. */
+          net = mt_net_load (cfg, weights, &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (mt_net_get_n_layers (net), ==, shape.n_layers);
+          g_assert_cmpuint (mt_net_get_input_size (net), ==,
+                            (gsize) shape.width * shape.height * shape.channels);
+          g_assert_cmpuint (mt_net_get_output_size (net), ==, shape.n_outputs);
         }
       n_checked++;
     }
