@@ -1,0 +1,13 @@
+/* mt-library-data.h: finds the data files (mood rules, strategies) at run time. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Looks for @name in $MT_LIBRARY_DATA_DIR, then $MT_SOURCE_DIR/data (tests),
+ * then the installed data folder, then the source tree it was built from. */
+char *mt_library_find_data_file (const char  *name,
+                                 GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,694 @@
+#define G_LOG_DOMAIN "mt-library-importer"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mt-library-importer.h"
+#include "mt-tag-reader.h"
+
+struct _MtLibraryImporter
+{
+  GObject       parent_instance;
+  char         *db_path;
+  MtMoodRules  *rules;
+  guint         batch_size;
+  guint         timeout_s;
+};
+
+G_DEFINE_FINAL_TYPE (MtLibraryImporter, mt_library_importer, G_TYPE_OBJECT)
+
+enum { PROGRESS, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void
+import_skip_free (gpointer data)
+{
+  MtImportSkip *skip = data;
+  g_free (skip->path);
+  g_free (skip->reason);
+  g_free (skip);
+}
+
+static MtImportReport *
+import_report_new (void)
+{
+  MtImportReport *report = g_new0 (MtImportReport, 1);
+  report->skips = g_ptr_array_new_with_free_func (import_skip_free);
+  return report;
+}
+
+MtImportReport *
+mt_import_report_copy (const MtImportReport *report)
+{
+  MtImportReport *copy;
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  copy = g_memdup2 (report, sizeof *report);
+  copy->skips = g_ptr_array_new_with_free_func (import_skip_free);
+  for (guint i = 0; report->skips && i < report->skips->len; i++)
+    {
+      const MtImportSkip *skip = g_ptr_array_index (report->skips, i);
+      MtImportSkip *skip_copy = g_new0 (MtImportSkip, 1);
+      skip_copy->path = g_strdup (skip->path);
+      skip_copy->reason = g_strdup (skip->reason);
+      g_ptr_array_add (copy->skips, skip_copy);
+    }
+  return copy;
+}
+
+void
+mt_import_report_free (MtImportReport *report)
+{
+  if (report == NULL)
+    return;
+  g_clear_pointer (&report->skips, g_ptr_array_unref);
+  g_free (report);
+}
+
+G_DEFINE_BOXED_TYPE (MtImportReport, mt_import_report, mt_import_report_copy, mt_import_report_free)
+
+gboolean
+mt_library_is_audio_file_name (const char *name)
+{
+  static const char * const extensions[] = {
+    "mp3", "ogg", "oga", "opus", "flac", "m4a", "m4b", "aac", "wav", "wma", "mka",
+    "webm", "spx", "ape", "wv", "mpc", "aif", "aiff", "mp2",
+  };
+  const char *dot;
+
+  if (name == NULL || !(dot = strrchr (name, '.')) || dot == name)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+    if (g_ascii_strcasecmp (dot + 1, extensions[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+mt_library_importer_finalize (GObject *object)
+{
+  MtLibraryImporter *self = (MtLibraryImporter *) object;
+
+  g_clear_object (&self->rules);
+  g_clear_pointer (&self->db_path, g_free);
+  G_OBJECT_CLASS (mt_library_importer_parent_class)->finalize (object);
+}
+
+static void
+mt_library_importer_class_init (MtLibraryImporterClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_library_importer_finalize;
+
+  /**
+   * MtLibraryImporter::progress:
+   * @report: the counts so far (files seen, imported, skipped…)
+   *
+   * Emitted now and then while importing, and once at the end.
+   */
+  signals[PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                    0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                    MT_TYPE_IMPORT_REPORT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+mt_library_importer_init (MtLibraryImporter *self)
+{
+  self->batch_size = 64;
+  self->timeout_s = 5;
+}
+
+MtLibraryImporter *
+mt_library_importer_new (MtLibrary *library)
+{
+  MtLibraryImporter *self;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (library), NULL);
+
+  self = g_object_new (MT_TYPE_LIBRARY_IMPORTER, NULL);
+  self->db_path = g_strdup (mt_library_get_path (library));
+  return self;
+}
+
+void
+mt_library_importer_set_batch_size (MtLibraryImporter *self,
+                                    guint              batch_size)
+{
+  g_return_if_fail (MT_IS_LIBRARY_IMPORTER (self));
+  self->batch_size = MAX (batch_size, 1u);
+}
+
+void
+mt_library_importer_set_timeout (MtLibraryImporter *self,
+                                 guint              seconds)
+{
+  g_return_if_fail (MT_IS_LIBRARY_IMPORTER (self));
+  self->timeout_s = MAX (seconds, 1u);
+}
+
+void
+mt_library_importer_set_rules (MtLibraryImporter *self,
+                               MtMoodRules       *rules)
+{
+  g_return_if_fail (MT_IS_LIBRARY_IMPORTER (self));
+  g_set_object (&self->rules, rules);
+}
+
+typedef struct {
+  MtLibraryImporter *self;
+  MtImportReport    *report;
+} ProgressCall;
+
+static gboolean
+emit_progress_cb (gpointer data)
+{
+  ProgressCall *call = data;
+
+  g_signal_emit (call->self, signals[PROGRESS], 0, call->report);
+  g_object_unref (call->self);
+  mt_import_report_free (call->report);
+  g_free (call);
+  return G_SOURCE_REMOVE;
+}
+
+/* @context: where to emit when importing in a worker thread, NULL to emit
+ * right here. */
+static void
+emit_progress (MtLibraryImporter    *self,
+               GMainContext         *context,
+               const MtImportReport *report)
+{
+  if (context == NULL)
+    {
+      g_signal_emit (self, signals[PROGRESS], 0, report);
+      return;
+    }
+  else
+    {
+      ProgressCall *call = g_new0 (ProgressCall, 1);
+      MtImportReport counts = *report;
+
+      /* The receiver wants counts, not a copy of every skip so far. */
+      counts.skips = NULL;
+      call->self = g_object_ref (self);
+      call->report = mt_import_report_copy (&counts);
+      g_main_context_invoke (context, emit_progress_cb, call);
+    }
+}
+
+/* What a rescan needs to know of a song already in the library. */
+typedef struct {
+  gint64   id;
+  gint64   size;
+  gint64   mtime;
+  char    *uri;
+  char    *move_key;   /* see move_key_for() */
+  gboolean seen;
+} KnownSong;
+
+static void
+known_song_free (gpointer data)
+{
+  KnownSong *known = data;
+  g_free (known->uri);
+  g_free (known->move_key);
+  g_free (known);
+}
+
+/* A file that moved has the same tags and length (or, untagged, the same
+ * name and size); that is how its history follows it. */
+static char *
+move_key_for (const MtSong *song)
+{
+  if (song->title != NULL)
+    {
+      g_autofree char *key = g_strdup_printf ("t\x1f%s\x1f%s\x1f%s\x1f%" G_GINT64_FORMAT,
+                                              song->title, song->artist ? song->artist : "",
+                                              song->album ? song->album : "",
+                                              (song->duration_ms + 500) / 1000);
+      return g_utf8_casefold (key, -1);
+    }
+  else
+    {
+      g_autoptr(GFile) file = g_file_new_for_uri (song->uri);
+      g_autofree char *basename = g_file_get_basename (file);
+      return g_strdup_printf ("f\x1f%s\x1f%" G_GINT64_FORMAT, basename ? basename : "", song->size);
+    }
+}
+
+typedef struct {
+  char   *uri;
+  char   *path;
+  gint64  size;
+  gint64  mtime;
+  gint64  known_id;   /* 0 for a file new to the library */
+} WorkItem;
+
+static void
+work_item_free (gpointer data)
+{
+  WorkItem *item = data;
+  g_free (item->uri);
+  g_free (item->path);
+  g_free (item);
+}
+
+static void
+add_skip (MtImportReport *report,
+          const char     *path,
+          const char     *reason)
+{
+  MtImportSkip *skip = g_new0 (MtImportSkip, 1);
+
+  skip->path = g_strdup (path);
+  skip->reason = g_strdup (reason);
+  g_ptr_array_add (report->skips, skip);
+  report->skipped++;
+}
+
+typedef struct {
+  MtLibraryImporter *self;
+  MtImportReport    *report;
+  GHashTable        *known;        /* uri -> KnownSong */
+  GHashTable        *visited_dirs; /* "dev:inode" strings: symlink loops */
+  GPtrArray         *work;         /* of WorkItem */
+  GCancellable      *cancellable;
+  GMainContext      *context;
+} Scan;
+
+static gboolean
+walk_folder (Scan        *scan,
+             GFile       *root,
+             GError     **error)
+{
+  g_autoptr(GPtrArray) stack = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_ptr_array_add (stack, g_object_ref (root));
+  while (stack->len > 0)
+    {
+      g_autoptr(GFile) dir = g_ptr_array_steal_index (stack, stack->len - 1);
+      g_autoptr(GFileEnumerator) children = NULL;
+      g_autoptr(GFileInfo) dir_info = NULL;
+      g_autoptr(GError) local_error = NULL;
+      const char *dir_id;
+
+      if (g_cancellable_set_error_if_cancelled (scan->cancellable, error))
+        return FALSE;
+
+      dir_info = g_file_query_info (dir, G_FILE_ATTRIBUTE_ID_FILE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+      dir_id = dir_info ? g_file_info_get_attribute_string (dir_info, G_FILE_ATTRIBUTE_ID_FILE) : NULL;
+      if (dir_id != NULL)
+        {
+          if (g_hash_table_contains (scan->visited_dirs, dir_id))
+            continue;
+          g_hash_table_add (scan->visited_dirs, g_strdup (dir_id));
+        }
+
+      children = g_file_enumerate_children (dir,
+                                            G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                            G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                            G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+                                            G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                            G_FILE_QUERY_INFO_NONE, scan->cancellable, &local_error);
+      if (children == NULL)
+        {
+          g_autofree char *path = g_file_get_path (dir);
+
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          add_skip (scan->report, path ? path : "?", local_error->message);
+          continue;
+        }
+
+      for (;;)
+        {
+          GFileInfo *info = NULL;
+          GFile *child = NULL;
+          const char *name;
+
+          if (!g_file_enumerator_iterate (children, &info, &child, scan->cancellable, &local_error))
+            {
+              g_autofree char *path = g_file_get_path (dir);
+
+              if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return FALSE;
+                }
+              add_skip (scan->report, path ? path : "?", local_error->message);
+              break;
+            }
+          if (info == NULL)
+            break;
+
+          name = g_file_info_get_name (info);
+          if (name[0] == '.')
+            continue;  /* hidden files and folders, as file managers do */
+
+          if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+            g_ptr_array_add (stack, g_object_ref (child));
+          else if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR &&
+                   mt_library_is_audio_file_name (name))
+            {
+              g_autofree char *uri = g_file_get_uri (child);
+              gint64 size = g_file_info_get_size (info);
+              gint64 mtime = (gint64) g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+              KnownSong *known = g_hash_table_lookup (scan->known, uri);
+
+              scan->report->files_seen++;
+              if (known != NULL)
+                known->seen = TRUE;
+              if (known != NULL && known->size == size && known->mtime == mtime)
+                scan->report->unchanged++;
+              else
+                {
+                  WorkItem *item = g_new0 (WorkItem, 1);
+
+                  item->uri = g_steal_pointer (&uri);
+                  item->path = g_file_get_path (child);
+                  item->size = size;
+                  item->mtime = mtime;
+                  item->known_id = known ? known->id : 0;
+                  g_ptr_array_add (scan->work, item);
+                }
+              if (scan->report->files_seen % 500 == 0)
+                emit_progress (scan->self, scan->context, scan->report);
+            }
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+store_rule_moods (MtLibraryImporter  *self,
+                  MtLibrary          *library,
+                  const MtSong       *song,
+                  GError            **error)
+{
+  double weights[MT_N_MOODS];
+
+  mt_mood_rules_apply (self->rules, song, weights);
+  return mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, error);
+}
+
+static int
+compare_work_items (gconstpointer a,
+                    gconstpointer b)
+{
+  const WorkItem *wa = *(const WorkItem * const *) a;
+  const WorkItem *wb = *(const WorkItem * const *) b;
+  return strcmp (wa->uri, wb->uri);
+}
+
+static MtImportReport *
+import_run (MtLibraryImporter  *self,
+            const char * const *folders,
+            GMainContext       *context,
+            GCancellable       *cancellable,
+            GError            **error)
+{
+  g_autoptr(MtImportReport) report = import_report_new ();
+  g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtTagReader) reader = NULL;
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_song_free);
+  g_autoptr(GHashTable) vanished = g_hash_table_new (g_str_hash, g_str_equal); /* move key -> KnownSong */
+  g_autoptr(GHashTable) visited_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func (work_item_free);
+  Scan scan = { self, report, known, visited_dirs, work, cancellable, context };
+  guint in_batch = 0;
+
+  if (self->rules == NULL && !(self->rules = mt_mood_rules_new_default (error)))
+    return NULL;
+  if (!(library = mt_library_open (self->db_path, error)))
+    return NULL;
+
+  /* Check every folder before touching anything. */
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autoptr(GFile) root = g_file_new_for_commandline_arg (folders[i]);
+
+      if (g_file_query_file_type (root, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                       "Cannot import “%s”: no such folder", folders[i]);
+          return NULL;
+        }
+    }
+
+  if (!(songs = mt_library_list_songs (library, error)))
+    return NULL;
+  for (guint i = 0; i < songs->len; i++)
+    {
+      MtSong *song = g_ptr_array_index (songs, i);
+      KnownSong *entry = g_new0 (KnownSong, 1);
+
+      entry->id = song->id;
+      entry->size = song->size;
+      entry->mtime = song->mtime;
+      entry->uri = g_steal_pointer (&song->uri);
+      song->uri = g_strdup (entry->uri);
+      entry->move_key = move_key_for (song);
+      g_hash_table_insert (known, entry->uri, entry);
+    }
+  g_clear_pointer (&songs, g_ptr_array_unref);
+
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autoptr(GFile) root = g_file_new_for_commandline_arg (folders[i]);
+      g_autofree char *root_uri = g_file_get_uri (root);
+
+      g_ptr_array_add (roots, g_str_has_suffix (root_uri, "/") ? g_strdup (root_uri)
+                                                                : g_strconcat (root_uri, "/", NULL));
+      if (!walk_folder (&scan, root, error))
+        return NULL;
+    }
+
+  /* Songs under the scanned folders whose files were not found: removed at
+   * the end unless a new file turns out to be the same song, moved. */
+  {
+    GHashTableIter iter;
+    KnownSong *entry;
+
+    g_hash_table_iter_init (&iter, known);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+      {
+        if (entry->seen)
+          continue;
+        for (guint r = 0; r < roots->len; r++)
+          if (g_str_has_prefix (entry->uri, g_ptr_array_index (roots, r)))
+            {
+              g_hash_table_insert (vanished, entry->move_key, entry);
+              break;
+            }
+      }
+  }
+
+  /* A stable order makes imports (and their ids) reproducible. */
+  g_ptr_array_sort (work, compare_work_items);
+  reader = mt_tag_reader_new ();
+  mt_tag_reader_set_timeout (reader, self->timeout_s);
+  emit_progress (self, context, report);
+
+  for (guint i = 0; i < work->len; i++)
+    {
+      WorkItem *item = g_ptr_array_index (work, i);
+      g_autoptr(MtSong) song = mt_song_new ();
+      g_autoptr(GError) read_error = NULL;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        break;
+      if (in_batch == 0 && !mt_library_begin (library, error))
+        return NULL;
+
+      song->uri = g_strdup (item->uri);
+      song->size = item->size;
+      song->mtime = item->mtime;
+      report->files_read++;
+      if (!mt_tag_reader_read (reader, item->uri, song, &read_error))
+        {
+          if (g_error_matches (read_error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_HELPER))
+            {
+              mt_library_rollback (library);
+              g_propagate_error (error, g_steal_pointer (&read_error));
+              return NULL;
+            }
+          add_skip (report, item->path, read_error->message);
+        }
+      else
+        {
+          g_autofree char *key = move_key_for (song);
+          KnownSong *moved_from = item->known_id == 0 ? g_hash_table_lookup (vanished, key) : NULL;
+          gboolean ok;
+
+          if (item->known_id != 0 || moved_from != NULL)
+            {
+              song->id = item->known_id != 0 ? item->known_id : moved_from->id;
+              ok = mt_library_update_song (library, song, error) &&
+                   store_rule_moods (self, library, song, error);
+              if (moved_from != NULL)
+                {
+                  g_hash_table_remove (vanished, key);
+                  report->moved++;
+                }
+              else
+                report->updated++;
+            }
+          else
+            {
+              ok = (song->id = mt_library_add_song (library, song, error)) != 0 &&
+                   store_rule_moods (self, library, song, error);
+              report->imported++;
+            }
+          if (!ok)
+            {
+              mt_library_rollback (library);
+              return NULL;
+            }
+        }
+
+      if (++in_batch >= self->batch_size)
+        {
+          if (!mt_library_commit (library, error))
+            {
+              mt_library_rollback (library);
+              return NULL;
+            }
+          in_batch = 0;
+          emit_progress (self, context, report);
+        }
+    }
+  if (in_batch > 0 && !mt_library_commit (library, error))
+    {
+      mt_library_rollback (library);
+      return NULL;
+    }
+  report->reader_restarts = mt_tag_reader_get_n_restarts (reader);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (g_hash_table_size (vanished) > 0)
+    {
+      GHashTableIter iter;
+      KnownSong *entry;
+
+      if (!mt_library_begin (library, error))
+        return NULL;
+      g_hash_table_iter_init (&iter, vanished);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+        {
+          if (!mt_library_remove_song (library, entry->id, error))
+            {
+              mt_library_rollback (library);
+              return NULL;
+            }
+          report->removed++;
+        }
+      if (!mt_library_commit (library, error))
+        {
+          mt_library_rollback (library);
+          return NULL;
+        }
+    }
+
+  emit_progress (self, context, report);
+  return g_steal_pointer (&report);
+}
+
+MtImportReport *
+mt_library_importer_import (MtLibraryImporter  *self,
+                            const char * const *folders,
+                            GCancellable       *cancellable,
+                            GError            **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY_IMPORTER (self), NULL);
+  g_return_val_if_fail (folders != NULL, NULL);
+
+  return import_run (self, folders, NULL, cancellable, error);
+}
+
+typedef struct {
+  char        **folders;
+  GMainContext *context;
+} ImportData;
+
+static void
+import_data_free (gpointer data)
+{
+  ImportData *import = data;
+  g_strfreev (import->folders);
+  g_main_context_unref (import->context);
+  g_free (import);
+}
+
+static void
+import_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  MtLibraryImporter *self = source_object;
+  GError *error = NULL;
+  MtImportReport *report;
+  ImportData *import = task_data;
+
+  report = import_run (self, (const char * const *) import->folders, import->context, cancellable, &error);
+  if (report == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, (GDestroyNotify) mt_import_report_free);
+}
+
+void
+mt_library_importer_import_async (MtLibraryImporter  *self,
+                                  const char * const *folders,
+                                  GCancellable       *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ImportData *import;
+
+  g_return_if_fail (MT_IS_LIBRARY_IMPORTER (self));
+  g_return_if_fail (folders != NULL);
+
+  if (self->rules == NULL)
+    {
+      /* Load here so the worker thread never races on it. */
+      g_autoptr(GError) error = NULL;
+
+      self->rules = mt_mood_rules_new_default (&error);
+      if (self->rules == NULL)
+        {
+          g_task_report_error (self, callback, user_data, mt_library_importer_import_async,
+                               g_steal_pointer (&error));
+          return;
+        }
+    }
+
+  import = g_new0 (ImportData, 1);
+  import->folders = g_strdupv ((char **) folders);
+  import->context = g_main_context_ref_thread_default ();
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mt_library_importer_import_async);
+  g_task_set_task_data (task, import, import_data_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+MtImportReport *
+mt_library_importer_import_finish (MtLibraryImporter *self,
+                                   GAsyncResult      *result,
+                                   GError           **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY_IMPORTER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,1018 @@
+#define G_LOG_DOMAIN "mt-library"
+
+#include "config.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "mt-library.h"
+
+/* Each step migrates from version i to i + 1; never edit a shipped step, add
+ * a new one (and bump MT_LIBRARY_SCHEMA_VERSION). */
+static const char * const migrations[] = {
+  /* 0 -> 1 */
+  "CREATE TABLE songs ("
+  "  id INTEGER PRIMARY KEY,"
+  "  uri TEXT NOT NULL UNIQUE,"
+  "  title TEXT, artist TEXT, album TEXT, genre TEXT,"
+  "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+  "  track INTEGER NOT NULL DEFAULT 0,"
+  "  size INTEGER NOT NULL DEFAULT 0,"
+  "  mtime INTEGER NOT NULL DEFAULT 0,"
+  "  added_at INTEGER NOT NULL DEFAULT 0,"
+  "  last_played INTEGER NOT NULL DEFAULT 0,"
+  "  play_count INTEGER NOT NULL DEFAULT 0);"
+  /* source: 0 rule, 1 user, 2 learned (MtMoodSource) */
+  "CREATE TABLE song_moods ("
+  "  song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 6),"
+  "  source INTEGER NOT NULL CHECK (source BETWEEN 0 AND 2),"
+  "  weight REAL NOT NULL,"
+  "  PRIMARY KEY (song_id, mood, source)) WITHOUT ROWID;"
+  /* The effective weight per song and mood, kept up to date on every write so
+   * that a recommendation reads the best songs of a mood straight off an index
+   * instead of scoring the whole library. */
+  "CREATE TABLE mood_scores ("
+  "  song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 6),"
+  "  score REAL NOT NULL,"
+  "  PRIMARY KEY (song_id, mood)) WITHOUT ROWID;"
+  "CREATE INDEX mood_scores_by_mood ON mood_scores (mood, score DESC);"
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  at INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+  "  mood INTEGER CHECK (mood IS NULL OR mood BETWEEN 0 AND 6));"
+  "CREATE INDEX events_by_song ON events (song_id, at);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
+
+typedef enum {
+  STMT_COUNT_SONGS,
+  STMT_INSERT_SONG,
+  STMT_UPDATE_SONG,
+  STMT_DELETE_SONG,
+  STMT_GET_SONG,
+  STMT_LIST_SONGS,
+  STMT_DELETE_MOODS,
+  STMT_INSERT_MOOD,
+  STMT_GET_MOODS,
+  STMT_GET_SOURCE_MOODS,
+  STMT_UPSERT_SCORE,
+  STMT_GET_SCORES,
+  STMT_INSERT_EVENT,
+  STMT_MARK_PLAYED,
+  STMT_COUNT_EVENTS,
+  STMT_TOP_FOR_MOOD,
+  N_STMTS
+} StmtId;
+
+#define SONG_COLUMNS \
+  "s.id, s.uri, s.title, s.artist, s.album, s.genre, s.duration_ms, s.track, " \
+  "s.size, s.mtime, s.last_played, s.play_count"
+
+static const char * const stmt_sql[N_STMTS] = {
+  [STMT_COUNT_SONGS] = "SELECT count(*) FROM songs",
+  [STMT_INSERT_SONG] =
+    "INSERT INTO songs (uri, title, artist, album, genre, duration_ms, track, size, mtime, added_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (uri) DO UPDATE SET title = ?2, artist = ?3, album = ?4, genre = ?5,"
+    " duration_ms = ?6, track = ?7, size = ?8, mtime = ?9"
+    " RETURNING id",
+  [STMT_UPDATE_SONG] =
+    "UPDATE songs SET uri = ?2, title = ?3, artist = ?4, album = ?5, genre = ?6,"
+    " duration_ms = ?7, track = ?8, size = ?9, mtime = ?10 WHERE id = ?1",
+  [STMT_DELETE_SONG] = "DELETE FROM songs WHERE id = ?1",
+  [STMT_GET_SONG] = "SELECT " SONG_COLUMNS " FROM songs s WHERE s.id = ?1",
+  [STMT_LIST_SONGS] =
+    "SELECT " SONG_COLUMNS " FROM songs s"
+    " ORDER BY s.artist IS NULL, s.artist, s.album, s.track, s.title, s.uri",
+  [STMT_DELETE_MOODS] = "DELETE FROM song_moods WHERE song_id = ?1 AND source = ?2",
+  [STMT_INSERT_MOOD] = "INSERT INTO song_moods (song_id, mood, source, weight) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_GET_MOODS] = "SELECT mood, source, weight FROM song_moods WHERE song_id = ?1",
+  [STMT_GET_SOURCE_MOODS] = "SELECT mood, weight FROM song_moods WHERE song_id = ?1 AND source = ?2",
+  [STMT_UPSERT_SCORE] =
+    "INSERT INTO mood_scores (song_id, mood, score) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (song_id, mood) DO UPDATE SET score = ?3",
+  [STMT_GET_SCORES] = "SELECT mood, score FROM mood_scores WHERE song_id = ?1",
+  [STMT_INSERT_EVENT] = "INSERT INTO events (song_id, at, kind, mood) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_MARK_PLAYED] =
+    "UPDATE songs SET last_played = max(last_played, ?2), play_count = play_count + ?3 WHERE id = ?1",
+  [STMT_COUNT_EVENTS] = "SELECT count(*) FROM events WHERE song_id = ?1 AND kind = ?2",
+  [STMT_TOP_FOR_MOOD] =
+    "SELECT " SONG_COLUMNS ", m.score FROM mood_scores m JOIN songs s ON s.id = m.song_id"
+    " WHERE m.mood = ?1 ORDER BY m.score DESC, m.song_id LIMIT ?2",
+};
+
+struct _MtLibrary
+{
+  GObject       parent_instance;
+  char         *path;
+  sqlite3      *db;
+  sqlite3_stmt *stmts[N_STMTS];
+};
+
+G_DEFINE_FINAL_TYPE (MtLibrary, mt_library, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (mt-library-error-quark, mt_library_error)
+
+static const char * const feedback_names[] = { "played", "skipped", "liked", "disliked" };
+
+const char *
+mt_feedback_to_string (MtFeedback feedback)
+{
+  if ((int) feedback < 0 || (int) feedback >= (int) G_N_ELEMENTS (feedback_names))
+    return NULL;
+  return feedback_names[feedback];
+}
+
+gboolean
+mt_feedback_from_string (const char *text,
+                         MtFeedback *out_feedback)
+{
+  if (text == NULL)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (feedback_names); i++)
+    {
+      if (g_ascii_strcasecmp (text, feedback_names[i]) == 0)
+        {
+          *out_feedback = (MtFeedback) i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+double
+mt_feedback_get_learning_step (MtFeedback feedback)
+{
+  /* A skip says more than a play (people let music run), an explicit
+   * like/dislike says the most. */
+  switch (feedback)
+    {
+    case MT_FEEDBACK_PLAYED:   return 0.05;
+    case MT_FEEDBACK_SKIPPED:  return -0.10;
+    case MT_FEEDBACK_LIKED:    return 0.25;
+    case MT_FEEDBACK_DISLIKED: return -0.35;
+    default:                   return 0.0;
+    }
+}
+
+static gboolean
+set_db_error (MtLibrary   *self,
+              GError     **error,
+              const char  *what)
+{
+  g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_DATABASE,
+               "Music library “%s”: %s failed: %s",
+               self->path, what, self->db ? sqlite3_errmsg (self->db) : "no database");
+  return FALSE;
+}
+
+static gboolean
+exec_sql (MtLibrary   *self,
+          const char  *sql,
+          GError     **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_DATABASE,
+                   "Music library “%s”: %s", self->path, message ? message : "unknown SQLite error");
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Returns the cached statement, reset and with its bindings cleared. */
+static sqlite3_stmt *
+get_stmt (MtLibrary  *self,
+          StmtId      id,
+          GError    **error)
+{
+  if (self->stmts[id] == NULL)
+    {
+      if (sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                              &self->stmts[id], NULL) != SQLITE_OK)
+        {
+          set_db_error (self, error, "preparing a query");
+          return NULL;
+        }
+    }
+  sqlite3_reset (self->stmts[id]);
+  sqlite3_clear_bindings (self->stmts[id]);
+  return self->stmts[id];
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *stmt,
+                   int           index,
+                   const char   *text)
+{
+  if (text == NULL || text[0] == '\0')
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+dup_column_text (sqlite3_stmt *stmt,
+                 int           column)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, column);
+  return text ? g_strdup ((const char *) text) : NULL;
+}
+
+static MtSong *
+song_from_row (sqlite3_stmt *stmt)
+{
+  MtSong *song = mt_song_new ();
+
+  song->id = sqlite3_column_int64 (stmt, 0);
+  song->uri = dup_column_text (stmt, 1);
+  song->title = dup_column_text (stmt, 2);
+  song->artist = dup_column_text (stmt, 3);
+  song->album = dup_column_text (stmt, 4);
+  song->genre = dup_column_text (stmt, 5);
+  song->duration_ms = sqlite3_column_int64 (stmt, 6);
+  song->track = sqlite3_column_int (stmt, 7);
+  song->size = sqlite3_column_int64 (stmt, 8);
+  song->mtime = sqlite3_column_int64 (stmt, 9);
+  song->last_played = sqlite3_column_int64 (stmt, 10);
+  song->play_count = sqlite3_column_int (stmt, 11);
+  return song;
+}
+
+static gboolean
+load_scores (MtLibrary  *self,
+             MtSong     *song,
+             GError    **error)
+{
+  sqlite3_stmt *stmt = get_stmt (self, STMT_GET_SCORES, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  for (int i = 0; i < MT_N_MOODS; i++)
+    song->moods[i] = 0.0;
+  sqlite3_bind_int64 (stmt, 1, song->id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int mood = sqlite3_column_int (stmt, 0);
+      if (mt_mood_is_valid (mood))
+        song->moods[mood] = sqlite3_column_double (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "reading mood scores");
+  return TRUE;
+}
+
+/* Recomputes the effective weight of every mood of one song from its rule,
+ * user and learned weights. */
+static gboolean
+refresh_scores (MtLibrary  *self,
+                gint64      id,
+                GError    **error)
+{
+  double rule[MT_N_MOODS], user[MT_N_MOODS], learned[MT_N_MOODS];
+  sqlite3_stmt *stmt;
+  int rc;
+
+  for (int i = 0; i < MT_N_MOODS; i++)
+    rule[i] = user[i] = -1.0, learned[i] = 0.0;
+
+  if (!(stmt = get_stmt (self, STMT_GET_MOODS, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int mood = sqlite3_column_int (stmt, 0);
+      int source = sqlite3_column_int (stmt, 1);
+      double weight = sqlite3_column_double (stmt, 2);
+
+      if (!mt_mood_is_valid (mood))
+        continue;
+      if (source == MT_MOOD_SOURCE_RULE)
+        rule[mood] = weight;
+      else if (source == MT_MOOD_SOURCE_USER)
+        user[mood] = weight;
+      else if (source == MT_MOOD_SOURCE_LEARNED)
+        learned[mood] = weight;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "reading mood weights");
+
+  if (!(stmt = get_stmt (self, STMT_UPSERT_SCORE, error)))
+    return FALSE;
+  for (int i = 0; i < MT_N_MOODS; i++)
+    {
+      double base = user[i] >= 0.0 ? user[i] : MAX (rule[i], 0.0);
+      double score = CLAMP (base + learned[i], 0.0, 1.0);
+
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int (stmt, 2, i);
+      sqlite3_bind_double (stmt, 3, score);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          sqlite3_reset (stmt);
+          return set_db_error (self, error, "storing a mood score");
+        }
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+/* Savepoints nest, so the write helpers below are atomic both alone and
+ * inside a caller's batch transaction. */
+static gboolean
+savepoint_begin (MtLibrary *self, GError **error)
+{
+  return exec_sql (self, "SAVEPOINT mt_write", error);
+}
+
+static gboolean
+savepoint_end (MtLibrary *self, gboolean ok, GError **error)
+{
+  if (ok)
+    return exec_sql (self, "RELEASE mt_write", error);
+  exec_sql (self, "ROLLBACK TO mt_write; RELEASE mt_write", NULL);
+  return FALSE;
+}
+
+static void
+mt_library_finalize (GObject *object)
+{
+  MtLibrary *self = (MtLibrary *) object;
+
+  for (int i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (mt_library_parent_class)->finalize (object);
+}
+
+static void
+mt_library_class_init (MtLibraryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_library_finalize;
+}
+
+static void
+mt_library_init (MtLibrary *self)
+{
+}
+
+char *
+mt_library_dup_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "moodtunes", "library.db", NULL);
+}
+
+static int
+read_user_version (MtLibrary *self)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version = -1;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+static gboolean
+migrate (MtLibrary  *self,
+         GError    **error)
+{
+  int version = read_user_version (self);
+
+  if (version < 0)
+    return set_db_error (self, error, "reading the schema version");
+  if (version > MT_LIBRARY_SCHEMA_VERSION)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_TOO_NEW,
+                   "Music library “%s” has schema version %d, made by a newer Moodtunes "
+                   "(this one knows up to %d)", self->path, version, MT_LIBRARY_SCHEMA_VERSION);
+      return FALSE;
+    }
+  for (int v = version; v < MT_LIBRARY_SCHEMA_VERSION; v++)
+    {
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
+
+      /* Each step with its version bump is one transaction: a crash leaves
+       * the database at the old or the new version, never in between. */
+      if (!exec_sql (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec_sql (self, migrations[v], error) || !exec_sql (self, set_version, error))
+        {
+          exec_sql (self, "ROLLBACK", NULL);
+          g_prefix_error (error, "Migrating to schema version %d: ", v + 1);
+          return FALSE;
+        }
+      if (!exec_sql (self, "COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+MtLibrary *
+mt_library_open (const char  *path,
+                 GError     **error)
+{
+  g_autoptr(MtLibrary) self = NULL;
+  g_autofree char *dir = NULL;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (MT_TYPE_LIBRARY, NULL);
+  self->path = g_strdup (path);
+
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Could not create the folder “%s” for the music library: %s",
+                   dir, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (self, error, "opening the database");
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, TRUE);
+  /* Another connection (the importer's thread, a second process) may hold
+   * the write lock for one batch: wait for it rather than fail. */
+  sqlite3_busy_timeout (self->db, 10000);
+
+  /* A file that is not a database fails here, with SQLite's own words. */
+  if (!exec_sql (self, "PRAGMA journal_mode = WAL", error) ||
+      !exec_sql (self, "PRAGMA synchronous = NORMAL", error) ||
+      !exec_sql (self, "PRAGMA foreign_keys = ON", error))
+    return NULL;
+
+  if (!migrate (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+mt_library_get_path (MtLibrary *self)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+  return self->path;
+}
+
+int
+mt_library_get_schema_version (MtLibrary *self)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), -1);
+  return read_user_version (self);
+}
+
+gboolean
+mt_library_begin (MtLibrary  *self,
+                  GError    **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  return exec_sql (self, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+mt_library_commit (MtLibrary  *self,
+                   GError    **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  return exec_sql (self, "COMMIT", error);
+}
+
+void
+mt_library_rollback (MtLibrary *self)
+{
+  g_return_if_fail (MT_IS_LIBRARY (self));
+  if (!sqlite3_get_autocommit (self->db))
+    exec_sql (self, "ROLLBACK", NULL);
+}
+
+gint64
+mt_library_count_songs (MtLibrary  *self,
+                        GError    **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 count;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), -1);
+
+  if (!(stmt = get_stmt (self, STMT_COUNT_SONGS, error)))
+    return -1;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_db_error (self, error, "counting songs");
+      sqlite3_reset (stmt);
+      return -1;
+    }
+  count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return count;
+}
+
+gint64
+mt_library_add_song (MtLibrary     *self,
+                     const MtSong  *song,
+                     GError       **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 id;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), 0);
+  g_return_val_if_fail (song != NULL, 0);
+
+  if (song->uri == NULL || song->uri[0] == '\0')
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID, "A song needs a file URI");
+      return 0;
+    }
+  if (!(stmt = get_stmt (self, STMT_INSERT_SONG, error)))
+    return 0;
+  sqlite3_bind_text (stmt, 1, song->uri, -1, SQLITE_TRANSIENT);
+  bind_text_or_null (stmt, 2, song->title);
+  bind_text_or_null (stmt, 3, song->artist);
+  bind_text_or_null (stmt, 4, song->album);
+  bind_text_or_null (stmt, 5, song->genre);
+  sqlite3_bind_int64 (stmt, 6, song->duration_ms);
+  sqlite3_bind_int (stmt, 7, song->track);
+  sqlite3_bind_int64 (stmt, 8, song->size);
+  sqlite3_bind_int64 (stmt, 9, song->mtime);
+  sqlite3_bind_int64 (stmt, 10, g_get_real_time () / G_USEC_PER_SEC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_db_error (self, error, "adding a song");
+      sqlite3_reset (stmt);
+      return 0;
+    }
+  id = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return id;
+}
+
+gboolean
+mt_library_update_song (MtLibrary     *self,
+                        const MtSong  *song,
+                        GError       **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  g_return_val_if_fail (song != NULL && song->uri != NULL, FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_UPDATE_SONG, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, song->id);
+  sqlite3_bind_text (stmt, 2, song->uri, -1, SQLITE_TRANSIENT);
+  bind_text_or_null (stmt, 3, song->title);
+  bind_text_or_null (stmt, 4, song->artist);
+  bind_text_or_null (stmt, 5, song->album);
+  bind_text_or_null (stmt, 6, song->genre);
+  sqlite3_bind_int64 (stmt, 7, song->duration_ms);
+  sqlite3_bind_int (stmt, 8, song->track);
+  sqlite3_bind_int64 (stmt, 9, song->size);
+  sqlite3_bind_int64 (stmt, 10, song->mtime);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "updating a song");
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+                   "No song with id %" G_GINT64_FORMAT " in the library", song->id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mt_library_remove_song (MtLibrary  *self,
+                        gint64      id,
+                        GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_DELETE_SONG, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "removing a song");
+  return TRUE;
+}
+
+MtSong *
+mt_library_get_song (MtLibrary  *self,
+                     gint64      id,
+                     GError    **error)
+{
+  g_autoptr(MtSong) song = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (!(stmt = get_stmt (self, STMT_GET_SONG, error)))
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    song = song_from_row (stmt);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+                   "No song with id %" G_GINT64_FORMAT " in the library", id);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (self, error, "reading a song");
+      return NULL;
+    }
+  if (!load_scores (self, song, error))
+    return NULL;
+  return g_steal_pointer (&song);
+}
+
+GPtrArray *
+mt_library_list_songs (MtLibrary  *self,
+                       GError    **error)
+{
+  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (!(stmt = get_stmt (self, STMT_LIST_SONGS, error)))
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (songs, song_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "listing songs");
+      return NULL;
+    }
+  for (guint i = 0; i < songs->len; i++)
+    if (!load_scores (self, g_ptr_array_index (songs, i), error))
+      return NULL;
+  return g_steal_pointer (&songs);
+}
+
+static gboolean
+song_exists (MtLibrary  *self,
+             gint64      id,
+             GError    **error)
+{
+  g_autoptr(MtSong) song = mt_library_get_song (self, id, error);
+  return song != NULL;
+}
+
+gboolean
+mt_library_set_mood_weights (MtLibrary     *self,
+                             gint64         id,
+                             MtMoodSource   source,
+                             const double   weights[MT_N_MOODS],
+                             GError       **error)
+{
+  double low = source == MT_MOOD_SOURCE_LEARNED ? -1.0 : 0.0;
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  g_return_val_if_fail (source <= MT_MOOD_SOURCE_LEARNED, FALSE);
+
+  for (int i = 0; i < MT_N_MOODS; i++)
+    {
+      if (!isnan (weights[i]) && (weights[i] > 1.0 || (source == MT_MOOD_SOURCE_LEARNED && weights[i] < low)))
+        {
+          g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                       "Mood weight %g for “%s” is out of range [%g, 1]",
+                       weights[i], mt_mood_to_string (i), low);
+          return FALSE;
+        }
+    }
+
+  if (!savepoint_begin (self, error))
+    return FALSE;
+
+  if (!(stmt = get_stmt (self, STMT_DELETE_MOODS, error)))
+    return savepoint_end (self, FALSE, NULL);
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, source);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    ok = set_db_error (self, error, "clearing mood weights");
+  sqlite3_reset (stmt);
+
+  for (int i = 0; ok && i < MT_N_MOODS; i++)
+    {
+      /* Learned weights of 0 carry no information: leave them out. */
+      if (isnan (weights[i]) || (source == MT_MOOD_SOURCE_LEARNED ? weights[i] == 0.0 : weights[i] < 0.0))
+        continue;
+      if (!(stmt = get_stmt (self, STMT_INSERT_MOOD, error)))
+        {
+          ok = FALSE;
+          break;
+        }
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int (stmt, 2, i);
+      sqlite3_bind_int (stmt, 3, source);
+      sqlite3_bind_double (stmt, 4, weights[i]);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          /* The usual cause is a song id that is not there (foreign key). */
+          if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+            g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+                         "No song with id %" G_GINT64_FORMAT " in the library", id);
+          else
+            set_db_error (self, error, "storing a mood weight");
+          ok = FALSE;
+        }
+      sqlite3_reset (stmt);
+    }
+
+  if (ok)
+    ok = refresh_scores (self, id, error);
+  return savepoint_end (self, ok, error);
+}
+
+gboolean
+mt_library_get_mood_weights (MtLibrary     *self,
+                             gint64         id,
+                             MtMoodSource   source,
+                             double         weights[MT_N_MOODS],
+                             GError       **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!song_exists (self, id, error))
+    return FALSE;
+  for (int i = 0; i < MT_N_MOODS; i++)
+    weights[i] = NAN;
+  if (!(stmt = get_stmt (self, STMT_GET_SOURCE_MOODS, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, source);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      int mood = sqlite3_column_int (stmt, 0);
+      if (mt_mood_is_valid (mood))
+        weights[mood] = sqlite3_column_double (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "reading mood weights");
+  return TRUE;
+}
+
+gboolean
+mt_library_set_user_mood (MtLibrary  *self,
+                          gint64      id,
+                          MtMood      mood,
+                          double      weight,
+                          GError    **error)
+{
+  double weights[MT_N_MOODS];
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!mt_mood_is_valid (mood))
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Unknown mood (known: %s)", mt_mood_list_names ());
+      return FALSE;
+    }
+  if (!(weight >= 0.0 && weight <= 1.0))
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Mood weight %g is out of range: use a number from 0 to 1", weight);
+      return FALSE;
+    }
+  if (!mt_library_get_mood_weights (self, id, MT_MOOD_SOURCE_USER, weights, error))
+    return FALSE;
+  weights[mood] = weight;
+  return mt_library_set_mood_weights (self, id, MT_MOOD_SOURCE_USER, weights, error);
+}
+
+gboolean
+mt_library_add_feedback (MtLibrary   *self,
+                         gint64       id,
+                         MtFeedback   feedback,
+                         MtMood       mood,
+                         gint64       at,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (mt_feedback_to_string (feedback) == NULL)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Unknown feedback (known: played, skipped, liked, disliked)");
+      return FALSE;
+    }
+  if (mood != MT_MOOD_NONE && !mt_mood_is_valid (mood))
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Unknown mood (known: %s)", mt_mood_list_names ());
+      return FALSE;
+    }
+  if (!song_exists (self, id, error))
+    return FALSE;
+
+  if (!savepoint_begin (self, error))
+    return FALSE;
+
+  if (!(stmt = get_stmt (self, STMT_INSERT_EVENT, error)))
+    return savepoint_end (self, FALSE, NULL);
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, at);
+  sqlite3_bind_int (stmt, 3, feedback);
+  if (mood == MT_MOOD_NONE)
+    sqlite3_bind_null (stmt, 4);
+  else
+    sqlite3_bind_int (stmt, 4, mood);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    ok = set_db_error (self, error, "recording feedback");
+  sqlite3_reset (stmt);
+
+  if (ok && (feedback == MT_FEEDBACK_PLAYED || feedback == MT_FEEDBACK_SKIPPED))
+    {
+      if (!(stmt = get_stmt (self, STMT_MARK_PLAYED, error)))
+        return savepoint_end (self, FALSE, NULL);
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int64 (stmt, 2, at);
+      sqlite3_bind_int (stmt, 3, feedback == MT_FEEDBACK_PLAYED ? 1 : 0);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        ok = set_db_error (self, error, "marking a song played");
+      sqlite3_reset (stmt);
+    }
+
+  if (ok && mood != MT_MOOD_NONE)
+    {
+      double learned[MT_N_MOODS];
+
+      /* A learned weight with no row reads as NAN ("none"): that is 0 here. */
+      ok = mt_library_get_mood_weights (self, id, MT_MOOD_SOURCE_LEARNED, learned, error);
+      if (ok)
+        {
+          for (int i = 0; i < MT_N_MOODS; i++)
+            if (isnan (learned[i]))
+              learned[i] = 0.0;
+          learned[mood] = CLAMP (learned[mood] + mt_feedback_get_learning_step (feedback), -1.0, 1.0);
+          ok = mt_library_set_mood_weights (self, id, MT_MOOD_SOURCE_LEARNED, learned, error);
+        }
+    }
+
+  return savepoint_end (self, ok, error);
+}
+
+gint64
+mt_library_count_feedback (MtLibrary   *self,
+                           gint64       id,
+                           MtFeedback   feedback,
+                           GError     **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 count;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), -1);
+
+  if (!(stmt = get_stmt (self, STMT_COUNT_EVENTS, error)))
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, feedback);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_db_error (self, error, "counting feedback");
+      sqlite3_reset (stmt);
+      return -1;
+    }
+  count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return count;
+}
+
+GPtrArray *
+mt_library_top_for_mood (MtLibrary  *self,
+                         MtMood      mood,
+                         int         limit,
+                         GError    **error)
+{
+  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+  g_return_val_if_fail (mt_mood_is_valid (mood), NULL);
+
+  if (!(stmt = get_stmt (self, STMT_TOP_FOR_MOOD, error)))
+    return NULL;
+  sqlite3_bind_int (stmt, 1, mood);
+  sqlite3_bind_int (stmt, 2, MAX (limit, 0));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      MtSong *song = song_from_row (stmt);
+      song->score = sqlite3_column_double (stmt, 12);
+      g_ptr_array_add (songs, song);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "finding songs for a mood");
+      return NULL;
+    }
+  for (guint i = 0; i < songs->len; i++)
+    if (!load_scores (self, g_ptr_array_index (songs, i), error))
+      return NULL;
+  return g_steal_pointer (&songs);
+}
+
+char *
+mt_library_explain_top_for_mood (MtLibrary  *self,
+                                 GError    **error)
+{
+  g_autofree char *sql = g_strconcat ("EXPLAIN QUERY PLAN ", stmt_sql[STMT_TOP_FOR_MOOD], NULL);
+  g_autoptr(GString) plan = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_db_error (self, error, "explaining the query");
+      return NULL;
+    }
+  sqlite3_bind_int (stmt, 1, MT_MOOD_HAPPY);
+  sqlite3_bind_int (stmt, 2, 200);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_string_append_printf (plan, "%s\n", (const char *) sqlite3_column_text (stmt, 3));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "explaining the query");
+      return NULL;
+    }
+  return g_string_free (g_steal_pointer (&plan), FALSE);
+}
+
+char *
+mt_library_check_integrity (MtLibrary  *self,
+                            GError    **error)
+{
+  g_autoptr(GString) result = g_string_new (NULL);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      set_db_error (self, error, "checking integrity");
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_string_append_printf (result, "%s%s", result->len ? "\n" : "",
+                            (const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "checking integrity");
+      return NULL;
+    }
+  return g_string_free (g_steal_pointer (&result), FALSE);
+}

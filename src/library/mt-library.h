@@ -1,0 +1,143 @@
+/* mt-library.h: the user's music library, one SQLite database.
+ *
+ * Songs, their mood weights (from genre rules, set by the user, or learned from
+ * feedback) and the play history.  One MtLibrary is one database connection:
+ * use it from one thread at a time; a worker thread opens its own MtLibrary on
+ * the same file (WAL mode lets readers and one writer work side by side).
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "mt-mood.h"
+#include "mt-song.h"
+
+G_BEGIN_DECLS
+
+#define MT_LIBRARY_ERROR (mt_library_error_quark ())
+
+typedef enum {
+  MT_LIBRARY_ERROR_DATABASE,     /* SQLite failed: message says what and where */
+  MT_LIBRARY_ERROR_TOO_NEW,      /* created by a newer Moodtunes */
+  MT_LIBRARY_ERROR_NOT_FOUND,    /* no song with that id */
+  MT_LIBRARY_ERROR_INVALID,      /* bad argument (weight out of range…) */
+} MtLibraryError;
+
+/* Where a mood weight came from.  The user's weight replaces the rule's;
+ * learned weights are added on top of either. */
+typedef enum {
+  MT_MOOD_SOURCE_RULE = 0,
+  MT_MOOD_SOURCE_USER,
+  MT_MOOD_SOURCE_LEARNED,
+} MtMoodSource;
+
+typedef enum {
+  MT_FEEDBACK_PLAYED = 0,   /* listened to the end */
+  MT_FEEDBACK_SKIPPED,      /* skipped before half */
+  MT_FEEDBACK_LIKED,
+  MT_FEEDBACK_DISLIKED,
+} MtFeedback;
+
+#define MT_LIBRARY_SCHEMA_VERSION 1
+
+#define MT_TYPE_LIBRARY (mt_library_get_type ())
+G_DECLARE_FINAL_TYPE (MtLibrary, mt_library, MT, LIBRARY, GObject)
+
+GQuark      mt_library_error_quark        (void);
+const char *mt_feedback_to_string         (MtFeedback feedback);
+gboolean    mt_feedback_from_string       (const char *text,
+                                           MtFeedback *out_feedback);
+/* How much one feedback event moves the learned weight of the detected mood. */
+double      mt_feedback_get_learning_step (MtFeedback feedback);
+
+/* $XDG_DATA_HOME/moodtunes/library.db */
+char       *mt_library_dup_default_path   (void);
+
+/* Opens (creating the folder and file if needed) and migrates the database. */
+MtLibrary  *mt_library_open               (const char  *path,
+                                           GError     **error);
+const char *mt_library_get_path           (MtLibrary   *self);
+int         mt_library_get_schema_version (MtLibrary   *self);
+
+/* Explicit transactions, for batches of writes (the importer, benchmarks). */
+gboolean    mt_library_begin              (MtLibrary   *self,
+                                           GError     **error);
+gboolean    mt_library_commit             (MtLibrary   *self,
+                                           GError     **error);
+void        mt_library_rollback           (MtLibrary   *self);
+
+/* Number of songs, -1 on error. */
+gint64      mt_library_count_songs        (MtLibrary   *self,
+                                           GError     **error);
+
+/* Inserts a song (by song->uri; an existing uri is updated and keeps its id)
+ * with its tags, size and mtime.  Returns the id, 0 on error. */
+gint64      mt_library_add_song           (MtLibrary     *self,
+                                           const MtSong  *song,
+                                           GError       **error);
+/* Updates uri, tags, size and mtime of the song with song->id (a re-read or
+ * moved file): its moods and history stay. */
+gboolean    mt_library_update_song        (MtLibrary     *self,
+                                           const MtSong  *song,
+                                           GError       **error);
+gboolean    mt_library_remove_song        (MtLibrary     *self,
+                                           gint64         id,
+                                           GError       **error);
+MtSong     *mt_library_get_song           (MtLibrary     *self,
+                                           gint64         id,
+                                           GError       **error);
+/* All songs ordered by artist, album, track, title (MtSong, with moods). */
+GPtrArray  *mt_library_list_songs         (MtLibrary     *self,
+                                           GError       **error);
+
+/* Replaces the weights of one source for a song; NAN (or, for rule and user,
+ * a negative weight; for learned, 0) means "none" for that mood.  Weights are
+ * in [0, 1], learned ones in [-1, 1]. */
+gboolean    mt_library_set_mood_weights   (MtLibrary     *self,
+                                           gint64         id,
+                                           MtMoodSource   source,
+                                           const double   weights[MT_N_MOODS],
+                                           GError       **error);
+/* Reads one source's weights; moods without a weight read as NAN. */
+gboolean    mt_library_get_mood_weights   (MtLibrary     *self,
+                                           gint64         id,
+                                           MtMoodSource   source,
+                                           double         weights[MT_N_MOODS],
+                                           GError       **error);
+/* The user says how much a song fits a mood (0..1). */
+gboolean    mt_library_set_user_mood      (MtLibrary     *self,
+                                           gint64         id,
+                                           MtMood         mood,
+                                           double         weight,
+                                           GError       **error);
+
+/* Records a feedback event at time @at (seconds).  With a mood, the learned
+ * weight for that mood moves by mt_feedback_get_learning_step(); played and
+ * skipped also mark the song as just played (recency). */
+gboolean    mt_library_add_feedback       (MtLibrary     *self,
+                                           gint64         id,
+                                           MtFeedback     feedback,
+                                           MtMood         mood,
+                                           gint64         at,
+                                           GError       **error);
+/* Number of events of a kind for a song (-1 on error). */
+gint64      mt_library_count_feedback     (MtLibrary     *self,
+                                           gint64         id,
+                                           MtFeedback     feedback,
+                                           GError       **error);
+
+/* The best @limit songs for one mood by effective weight, through the
+ * (mood, score) index.  MtSong.score holds that weight. */
+GPtrArray  *mt_library_top_for_mood       (MtLibrary     *self,
+                                           MtMood         mood,
+                                           int            limit,
+                                           GError       **error);
+/* The EXPLAIN QUERY PLAN of that query, one line per step. */
+char       *mt_library_explain_top_for_mood (MtLibrary   *self,
+                                             GError     **error);
+
+/* "ok" when PRAGMA integrity_check finds nothing wrong. */
+char       *mt_library_check_integrity    (MtLibrary     *self,
+                                           GError       **error);
+
+G_END_DECLS

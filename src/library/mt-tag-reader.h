@@ -1,0 +1,47 @@
+/* mt-tag-reader.h: reads a file's tags through the moodtunes-tag-reader helper.
+ *
+ * The helper process parses the file with GStreamer's discoverer; when it
+ * crashes or hangs on a hostile file, this reports that file as unreadable
+ * and starts a fresh helper for the next one.  One MtTagReader serves one
+ * thread at a time.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "mt-song.h"
+
+G_BEGIN_DECLS
+
+#define MT_TAG_READER_ERROR (mt_tag_reader_error_quark ())
+
+typedef enum {
+  MT_TAG_READER_ERROR_UNREADABLE,   /* not an audio file we can read */
+  MT_TAG_READER_ERROR_CRASHED,      /* the helper died reading this file */
+  MT_TAG_READER_ERROR_TIMEOUT,      /* the helper did not answer in time */
+  MT_TAG_READER_ERROR_HELPER,       /* the helper cannot be started */
+} MtTagReaderError;
+
+#define MT_TYPE_TAG_READER (mt_tag_reader_get_type ())
+G_DECLARE_FINAL_TYPE (MtTagReader, mt_tag_reader, MT, TAG_READER, GObject)
+
+GQuark       mt_tag_reader_error_quark     (void);
+
+/* The helper executable: $MT_TAG_READER, else the one in $MT_BUILD_DIR, else
+ * the installed one, else the one in the build tree this was built in. */
+char        *mt_tag_reader_find_helper     (void);
+
+MtTagReader *mt_tag_reader_new             (void);
+/* Seconds the discoverer may spend on one file (default 5). */
+void         mt_tag_reader_set_timeout     (MtTagReader  *self,
+                                            guint         seconds);
+/* Fills title, artist, album, genre, track and duration_ms of @song (other
+ * fields are left alone) from the file at @uri. */
+gboolean     mt_tag_reader_read            (MtTagReader  *self,
+                                            const char   *uri,
+                                            MtSong       *song,
+                                            GError      **error);
+/* How many times the helper had to be restarted after a crash or hang. */
+guint        mt_tag_reader_get_n_restarts  (MtTagReader  *self);
+
+G_END_DECLS
