@@ -254,6 +254,7 @@ mt_mood_rules_apply (MtMoodRules  *self,
   g_autofree char *genre = NULL;
   g_autofree char *words = NULL;
   g_autofree char *joined = NULL;
+  g_autofree char *title = NULL;
   guint matched = 0;
 
   g_return_val_if_fail (MT_IS_MOOD_RULES (self), 0);
@@ -265,8 +266,17 @@ mt_mood_rules_apply (MtMoodRules  *self,
   genre = normalize_words (song->genre ? song->genre : "");
   matched += apply_rules (self->genre_rules, genre, weights);
 
-  joined = g_strjoin (" ", song->title ? song->title : "", song->album ? song->album : "",
-                      song->genre ? song->genre : "", NULL);
+  /* An untagged file's name often is its title ("machine_wars.mp3"). */
+  if (song->title == NULL && song->uri != NULL)
+    {
+      char *dot;
+
+      title = mt_song_dup_display_title (song);
+      if ((dot = strrchr (title, '.')) != NULL && dot != title)
+        *dot = '\0';
+    }
+  joined = g_strjoin (" ", title ? title : song->title ? song->title : "",
+                      song->album ? song->album : "", song->genre ? song->genre : "", NULL);
   words = normalize_words (joined);
   matched += apply_rules (self->word_rules, words, weights);
 
