@@ -15,7 +15,11 @@ apt_packages=(
   libsqlite3-dev
 )
 if [ "${1:-}" = "--tests" ]; then
-  apt_packages+=(xvfb xauth nodejs npm)
+  apt_packages+=(xvfb xauth)
+  # Node runs the reference models; a machine that already has a node and npm
+  # (from any source) keeps them, since Debian's npm would conflict with them.
+  command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 fi
 # Extra packages added by components live in build-aux/apt-*.txt, one per line.
 for list in "$here"/apt-*.txt; do
