@@ -1,0 +1,162 @@
+#define G_LOG_DOMAIN "mt-test-music"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include "mt-library-importer.h"
+#include "mt-test-music.h"
+
+gboolean
+mt_test_make_song (const char  *path,
+                   const char  *title,
+                   const char  *artist,
+                   const char  *album,
+                   const char  *genre,
+                   double       seconds,
+                   GError     **error)
+{
+  gboolean mp3 = g_str_has_suffix (path, ".mp3");
+  g_autofree char *description = NULL;
+  g_autoptr(GstElement) pipeline = NULL;
+  g_autoptr(GstElement) tagger = NULL;
+  g_autoptr(GstElement) sink = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) message = NULL;
+  g_autoptr(GstTagList) tags = gst_tag_list_new_empty ();
+  int buffers = MAX ((int) (seconds * 44100 / 1024), 1);
+
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+
+  /* The encoder (Vorbis) or muxer (ID3) writes the tags set on it into the
+   * file header: tags sent down the pipeline would come too late. */
+  description = g_strdup_printf ("audiotestsrc num-buffers=%d freq=%d ! audioconvert ! %s"
+                                 " ! filesink name=sink",
+                                 buffers, 220 + (int) (g_str_hash (path) % 600),
+                                 mp3 ? "lamemp3enc ! id3v2mux name=tagger"
+                                     : "vorbisenc name=tagger ! oggmux");
+
+  pipeline = gst_parse_launch (description, error);
+  if (pipeline == NULL)
+    return FALSE;
+  tagger = gst_bin_get_by_name (GST_BIN (pipeline), "tagger");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  g_object_set (sink, "location", path, NULL);
+
+  if (title)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_TITLE, title, NULL);
+  if (artist)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_ARTIST, artist, NULL);
+  if (album)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_ALBUM, album, NULL);
+  if (genre)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_GENRE, genre, NULL);
+  gst_tag_setter_merge_tags (GST_TAG_SETTER (tagger), tags, GST_TAG_MERGE_REPLACE);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  message = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (message == NULL || GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
+    {
+      g_autoptr(GError) gst_error = NULL;
+
+      if (message != NULL)
+        gst_message_parse_error (message, &gst_error, NULL);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Making %s: %s", path,
+                   gst_error ? gst_error->message : "timed out");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+mt_test_make_temp_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("mt-library-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+mt_test_rmdir (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (path == NULL)
+    return;
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+  dir = g_dir_open (path, 0, NULL);
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      mt_test_rmdir (child);
+    }
+  g_rmdir (path);
+}
+
+gboolean
+mt_test_copy_file (const char  *src,
+                   const char  *dest,
+                   gssize       max_bytes,
+                   GError     **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (src, &contents, &length, error))
+    return FALSE;
+  if (max_bytes >= 0)
+    length = MIN (length, (gsize) max_bytes);
+  return g_file_set_contents (dest, contents, length, error);
+}
+
+gboolean
+mt_test_require_dir (const char *dir,
+                     const char *package)
+{
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  {
+    g_autofree char *message = g_strdup_printf ("%s missing: install Debian's %s (build-aux/apt-library.txt)",
+                                                dir, package);
+    g_test_skip (message);
+  }
+  return FALSE;
+}
+
+guint
+mt_test_count_audio (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        count += mt_test_count_audio (child);
+      else if (mt_library_is_audio_file_name (name))
+        count++;
+    }
+  return count;
+}
+
+char *
+mt_test_db_path (const char *dir)
+{
+  return g_build_filename (dir, "db", "library.db", NULL);
+}

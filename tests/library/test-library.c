@@ -1,0 +1,482 @@
+/* The library database, the mood vocabulary and the data files. */
+#include "config.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "mt-library.h"
+#include "mt-mood-rules.h"
+#include "mt-mood-strategies.h"
+#include "mt-test-music.h"
+
+typedef struct {
+  char      *dir;
+  MtLibrary *library;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  f->dir = mt_test_make_temp_dir ();
+  path = mt_test_db_path (f->dir);
+  f->library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->library);
+  mt_test_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static gint64
+add_song (MtLibrary  *library,
+          const char *uri,
+          const char *title,
+          const char *artist)
+{
+  g_autoptr(MtSong) song = mt_song_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  song->uri = g_strdup (uri);
+  song->title = g_strdup (title);
+  song->artist = g_strdup (artist);
+  song->duration_ms = 180000;
+  id = mt_library_add_song (library, song, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static gint64
+query_int (const char *path,
+           const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+test_mood_names (void)
+{
+  MtMood mood = MT_MOOD_NONE;
+
+  g_assert_cmpstr (mt_mood_to_string (MT_MOOD_ANGRY), ==, "angry");
+  g_assert_cmpstr (mt_mood_to_string (MT_MOOD_NEUTRAL), ==, "neutral");
+  g_assert_null (mt_mood_to_string (MT_MOOD_NONE));
+  g_assert_null (mt_mood_to_string ((MtMood) 7));
+  for (int i = 0; i < MT_N_MOODS; i++)
+    {
+      g_assert_true (mt_mood_from_string (mt_mood_to_string (i), &mood));
+      g_assert_cmpint (mood, ==, i);
+    }
+  g_assert_true (mt_mood_from_string ("  Happy ", &mood));
+  g_assert_cmpint (mood, ==, MT_MOOD_HAPPY);
+  mood = MT_MOOD_SAD;
+  g_assert_false (mt_mood_from_string ("calm", &mood));
+  g_assert_false (mt_mood_from_string ("", &mood));
+  g_assert_false (mt_mood_from_string (NULL, &mood));
+  g_assert_cmpint (mood, ==, MT_MOOD_SAD);
+}
+
+static void
+test_schema (Fixture *f, gconstpointer data)
+{
+  const char *path = mt_library_get_path (f->library);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtLibrary) again = NULL;
+  g_autofree char *integrity = NULL;
+
+  g_assert_cmpint (mt_library_get_schema_version (f->library), ==, MT_LIBRARY_SCHEMA_VERSION);
+  g_assert_cmpint (query_int (path, "PRAGMA user_version"), ==, MT_LIBRARY_SCHEMA_VERSION);
+  /* WAL is a property of the file, seen by any connection. */
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "wal");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+  /* Opening again does not migrate again. */
+  again = mt_library_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mt_library_get_schema_version (again), ==, MT_LIBRARY_SCHEMA_VERSION);
+  integrity = mt_library_check_integrity (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (integrity, ==, "ok");
+}
+
+static void
+test_too_new_and_not_a_database (void)
+{
+  g_autofree char *dir = mt_test_make_temp_dir ();
+  g_autofree char *newer = g_build_filename (dir, "newer.db", NULL);
+  g_autofree char *garbage = g_build_filename (dir, "garbage.db", NULL);
+  g_autoptr(GError) error = NULL;
+  MtLibrary *library;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (newer, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  library = mt_library_open (newer, &error);
+  g_assert_null (library);
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (garbage, "this is not a database, just text that is long enough "
+                                      "to fill a header of one hundred bytes or so, surely", -1, NULL));
+  library = mt_library_open (garbage, &error);
+  g_assert_null (library);
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_DATABASE);
+  g_assert_nonnull (strstr (error->message, garbage));
+
+  mt_test_rmdir (dir);
+}
+
+static void
+test_songs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(GPtrArray) songs = NULL;
+  gint64 a, b, again;
+
+  a = add_song (f->library, "file:///music/b.ogg", "Beta", "Zed");
+  b = add_song (f->library, "file:///music/a.ogg", NULL, "Alpha");
+  g_assert_cmpint (mt_library_count_songs (f->library, &error), ==, 2);
+
+  /* The same uri is the same song: updated, same id. */
+  again = add_song (f->library, "file:///music/b.ogg", "Beta (remaster)", "Zed");
+  g_assert_cmpint (again, ==, a);
+  g_assert_cmpint (mt_library_count_songs (f->library, &error), ==, 2);
+
+  song = mt_library_get_song (f->library, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (song->title, ==, "Beta (remaster)");
+  g_assert_cmpstr (song->artist, ==, "Zed");
+  g_assert_cmpint (song->duration_ms, ==, 180000);
+
+  songs = mt_library_list_songs (f->library, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (songs->len, ==, 2);
+  g_assert_cmpint (((MtSong *) g_ptr_array_index (songs, 0))->id, ==, b);   /* Alpha before Zed */
+  {
+    g_autofree char *title = mt_song_dup_display_title (g_ptr_array_index (songs, 0));
+    g_assert_cmpstr (title, ==, "a.ogg");
+  }
+
+  g_assert_true (mt_library_remove_song (f->library, a, &error));
+  g_assert_null (mt_library_get_song (f->library, a, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_song_new ();
+  g_assert_cmpint (mt_library_add_song (f->library, song, &error), ==, 0);
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+}
+
+static void
+test_mood_weights (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.8, 0.1, NAN, 0.4 };
+  double read[MT_N_MOODS];
+  double bad[MT_N_MOODS] = { 1.5, NAN, NAN, NAN, NAN, NAN, NAN };
+  gint64 id = add_song (f->library, "file:///music/x.ogg", "X", "Y");
+
+  g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_no_error (error);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.8, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.1, 1e-9);
+  g_assert_cmpfloat (song->moods[MT_MOOD_ANGRY], ==, 0.0);
+  g_assert_cmpint (mt_song_get_main_mood (song), ==, MT_MOOD_HAPPY);
+
+  g_assert_true (mt_library_get_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, read, &error));
+  g_assert_true (isnan (read[MT_MOOD_ANGRY]));
+  g_assert_cmpfloat_with_epsilon (read[MT_MOOD_NEUTRAL], 0.4, 1e-9);
+
+  /* The user's word replaces the rule's for that mood only. */
+  g_assert_true (mt_library_set_user_mood (f->library, id, MT_MOOD_HAPPY, 0.2, &error));
+  g_assert_true (mt_library_set_user_mood (f->library, id, MT_MOOD_SAD, 0.9, &error));
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.2, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.9, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_NEUTRAL], 0.4, 1e-9);
+  g_assert_cmpint (mt_song_get_main_mood (song), ==, MT_MOOD_SAD);
+
+  g_assert_false (mt_library_set_user_mood (f->library, id, MT_MOOD_SAD, 1.2, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, bad, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (mt_library_set_user_mood (f->library, 9999, MT_MOOD_SAD, 0.5, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+}
+
+static void
+test_feedback_learning (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.5, 0.5, NAN, NAN };
+  double learned[MT_N_MOODS];
+  gint64 id = add_song (f->library, "file:///music/l.ogg", "L", "M");
+
+  g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+
+  /* Skipped twice while happy, liked once while sad. */
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_SKIPPED, MT_MOOD_HAPPY, 1000, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_SKIPPED, MT_MOOD_HAPPY, 2000, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_SAD, 3000, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_PLAYED, MT_MOOD_NONE, 4000, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (mt_library_get_mood_weights (f->library, id, MT_MOOD_SOURCE_LEARNED, learned, &error));
+  g_assert_cmpfloat_with_epsilon (learned[MT_MOOD_HAPPY], 2 * mt_feedback_get_learning_step (MT_FEEDBACK_SKIPPED), 1e-9);
+  g_assert_cmpfloat_with_epsilon (learned[MT_MOOD_SAD], mt_feedback_get_learning_step (MT_FEEDBACK_LIKED), 1e-9);
+  g_assert_true (isnan (learned[MT_MOOD_ANGRY]));
+
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.5 - 0.2, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.5 + 0.25, 1e-9);
+  /* played and skipped mark the song as heard (recency); only played counts. */
+  g_assert_cmpint (song->last_played, ==, 4000);
+  g_assert_cmpint (song->play_count, ==, 1);
+  g_assert_cmpint (mt_library_count_feedback (f->library, id, MT_FEEDBACK_SKIPPED, &error), ==, 2);
+  g_assert_cmpint (mt_library_count_feedback (f->library, id, MT_FEEDBACK_DISLIKED, &error), ==, 0);
+
+  /* Learning saturates: the effective weight stays in 0..1. */
+  for (int i = 0; i < 10; i++)
+    g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_DISLIKED, MT_MOOD_HAPPY, 5000 + i, &error));
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat (song->moods[MT_MOOD_HAPPY], ==, 0.0);
+  g_assert_true (mt_library_get_mood_weights (f->library, id, MT_MOOD_SOURCE_LEARNED, learned, &error));
+  g_assert_cmpfloat (learned[MT_MOOD_HAPPY], ==, -1.0);
+  /* and one like after that still counts from -1 */
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 6000, &error));
+  g_assert_true (mt_library_get_mood_weights (f->library, id, MT_MOOD_SOURCE_LEARNED, learned, &error));
+  g_assert_cmpfloat_with_epsilon (learned[MT_MOOD_HAPPY], -0.75, 1e-9);
+
+  g_assert_false (mt_library_add_feedback (f->library, 424242, MT_FEEDBACK_LIKED, MT_MOOD_SAD, 1, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+}
+
+static void
+test_cascade (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *path = mt_library_get_path (f->library);
+  double rule[MT_N_MOODS] = { 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1 };
+  gint64 id = add_song (f->library, "file:///music/c.ogg", "C", "D");
+
+  g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_SAD, 1, &error));
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM events"), ==, 1);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM mood_scores"), ==, MT_N_MOODS);
+  g_assert_true (mt_library_remove_song (f->library, id, &error));
+  /* Foreign keys are on: a song's moods and history go with it. */
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM events"), ==, 0);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM song_moods"), ==, 0);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM mood_scores"), ==, 0);
+}
+
+static void
+test_top_for_mood_uses_index (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *plan = NULL;
+  g_autoptr(GPtrArray) top = NULL;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *uri = g_strdup_printf ("file:///music/%d.ogg", i);
+      double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.1 * i, NAN, NAN, NAN };
+      gint64 id = add_song (f->library, uri, uri, "A");
+      g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+    }
+  top = mt_library_top_for_mood (f->library, MT_MOOD_HAPPY, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (top->len, ==, 3);
+  g_assert_cmpfloat_with_epsilon (((MtSong *) top->pdata[0])->score, 0.4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (((MtSong *) top->pdata[2])->score, 0.2, 1e-9);
+
+  plan = mt_library_explain_top_for_mood (f->library, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", plan);
+  g_assert_nonnull (strstr (plan, "mood_scores_by_mood"));
+  g_assert_null (strstr (plan, "SCAN"));
+  g_assert_null (strstr (plan, "TEMP B-TREE"));
+}
+
+static MtSong *
+tagged (const char *uri, const char *title, const char *album, const char *genre)
+{
+  MtSong *song = mt_song_new ();
+  song->uri = g_strdup (uri);
+  song->title = g_strdup (title);
+  song->album = g_strdup (album);
+  song->genre = g_strdup (genre);
+  return song;
+}
+
+static void
+test_mood_rules (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtMoodRules) rules = mt_mood_rules_new_default (&error);
+  double w[MT_N_MOODS];
+
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(MtSong) song = tagged ("file:///a.ogg", "Song", "Album", "Heavy Metal");
+    g_assert_cmpuint (mt_mood_rules_apply (rules, song, w), >=, 1);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_ANGRY], 0.8, 1e-9);
+    g_assert_true (isnan (w[MT_MOOD_SAD]));
+  }
+  {
+    /* "pop" must not match inside "popcorn": whole words only. */
+    g_autoptr(MtSong) song = tagged ("file:///b.ogg", "Popcorn", NULL, NULL);
+    g_assert_cmpuint (mt_mood_rules_apply (rules, song, w), ==, 0);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_NEUTRAL], 0.5, 1e-9);   /* the default */
+  }
+  {
+    /* Tag words and multi-word genres, case-insensitively. */
+    g_autoptr(MtSong) song = tagged ("file:///c.ogg", "Tears in the RAIN", NULL, "Drum and Bass");
+    g_assert_cmpuint (mt_mood_rules_apply (rules, song, w), ==, 2);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_SAD], 0.6, 1e-9);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_SURPRISE], 0.5, 1e-9);
+  }
+  {
+    /* No tags at all: the file name speaks. */
+    g_autoptr(MtSong) song = tagged ("file:///music/machine_wars.mp3", NULL, NULL, NULL);
+    g_assert_cmpuint (mt_mood_rules_apply (rules, song, w), ==, 1);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_ANGRY], 0.6, 1e-9);
+  }
+  {
+    /* Broken UTF-8 in a tag does no harm. */
+    g_autoptr(MtSong) song = tagged ("file:///d.ogg", "Caf\xe9 \xff sunshine", NULL, "\xc3");
+    mt_mood_rules_apply (rules, song, w);
+    g_assert_cmpfloat_with_epsilon (w[MT_MOOD_HAPPY], 0.6, 1e-9);
+  }
+}
+
+static void
+test_bad_data_files (void)
+{
+  g_autofree char *dir = mt_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "rules.json", NULL);
+  g_autoptr(GError) error = NULL;
+  MtMoodRules *rules;
+  MtMoodStrategies *strategies;
+  const struct { const char *json; const char *expect; } cases[] = {
+    { "{", "could not be read" },
+    { "[]", "top level" },
+    { "{\"genres\": []}", "default" },
+    { "{\"default\": {\"calm\": 0.5}}", "calm" },
+    { "{\"default\": {\"sad\": 2}}", "outside" },
+    { "{\"default\": {}, \"genres\": [{\"words\": [\"x\"]}]}", "genres[0]" },
+    { "{\"default\": {}, \"genres\": [{\"words\": [\"\"], \"moods\": {}}]}", "word 0" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_true (g_file_set_contents (path, cases[i].json, -1, NULL));
+      rules = mt_mood_rules_new_from_file (path, &error);
+      g_assert_null (rules);
+      g_assert_nonnull (error);
+      g_test_message ("%s -> %s", cases[i].json, error->message);
+      g_assert_nonnull (strstr (error->message, cases[i].expect));
+      g_assert_nonnull (strstr (error->message, path));
+      g_clear_error (&error);
+    }
+
+  g_assert_true (g_file_set_contents (path, "{\"match\": {}, \"lift\": {}}", -1, NULL));
+  strategies = mt_mood_strategies_new_from_file (path, &error);
+  g_assert_null (strategies);
+  g_assert_nonnull (strstr (error->message, "match.angry"));
+  g_clear_error (&error);
+
+  rules = mt_mood_rules_new_from_file ("/nonexistent/rules.json", &error);
+  g_assert_null (rules);
+  g_assert_nonnull (error);
+  mt_test_rmdir (dir);
+}
+
+static void
+test_strategies (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtMoodStrategies) strategies = mt_mood_strategies_new_default (&error);
+  const MtMoodStage *stages;
+  guint n = 0;
+  MtStrategy strategy;
+
+  g_assert_no_error (error);
+  g_assert_true (mt_strategy_from_string ("LIFT", &strategy));
+  g_assert_cmpint (strategy, ==, MT_STRATEGY_LIFT);
+  g_assert_false (mt_strategy_from_string ("boost", &strategy));
+
+  stages = mt_mood_strategies_get_stages (strategies, MT_STRATEGY_MATCH, MT_MOOD_SAD, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpfloat (stages[0].moods[MT_MOOD_SAD], ==, 1.0);
+
+  /* Lifting from sad ends on happy, and starts further from it. */
+  stages = mt_mood_strategies_get_stages (strategies, MT_STRATEGY_LIFT, MT_MOOD_SAD, &n);
+  g_assert_cmpuint (n, >=, 2);
+  g_assert_cmpfloat (stages[n - 1].moods[MT_MOOD_HAPPY], >, stages[0].moods[MT_MOOD_HAPPY]);
+  for (guint i = 0; i < n; i++)
+    {
+      double total = 0;
+      for (int m = 0; m < MT_N_MOODS; m++)
+        total += stages[i].moods[m];
+      g_assert_cmpfloat_with_epsilon (total, 1.0, 1e-9);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/library/mood-names", test_mood_names);
+  g_test_add ("/library/schema", Fixture, NULL, fixture_set_up, test_schema, fixture_tear_down);
+  g_test_add_func ("/library/too-new-and-not-a-database", test_too_new_and_not_a_database);
+  g_test_add ("/library/songs", Fixture, NULL, fixture_set_up, test_songs, fixture_tear_down);
+  g_test_add ("/library/mood-weights", Fixture, NULL, fixture_set_up, test_mood_weights, fixture_tear_down);
+  g_test_add ("/library/feedback-learning", Fixture, NULL, fixture_set_up, test_feedback_learning, fixture_tear_down);
+  g_test_add ("/library/cascade", Fixture, NULL, fixture_set_up, test_cascade, fixture_tear_down);
+  g_test_add ("/library/top-for-mood-uses-index", Fixture, NULL, fixture_set_up, test_top_for_mood_uses_index, fixture_tear_down);
+  g_test_add_func ("/library/mood-rules", test_mood_rules);
+  g_test_add_func ("/library/bad-data-files", test_bad_data_files);
+  g_test_add_func ("/library/strategies", test_strategies);
+
+  return g_test_run ();
+}
