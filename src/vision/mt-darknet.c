@@ -9,10 +9,18 @@
 #include <darknet.h>
 
 #include "mt-darknet.h"
+#include "mt-fast-kernels.h"
 #include "mt-model-check.h"
+
+typedef struct _FastLayer FastLayer;
 
 struct _MtNet {
   network *net;
+
+  /* Fast layers (see the section below): what was replaced, to restore it. */
+  gboolean fast;
+  FastLayer **fast_layers;  /* n entries, NULL where Darknet's forward runs */
+  MtFastScratch scratch;
 };
 
 G_DEFINE_QUARK (mt-darknet-error-quark, mt_darknet_error)
@@ -133,6 +141,7 @@ mt_net_load (const char  *cfg_path,
 
   MtNet *self = g_new0 (MtNet, 1);
   self->net = net;
+  mt_net_set_fast (self, TRUE);
   return self;
 }
 
@@ -141,6 +150,8 @@ mt_net_free (MtNet *self)
 {
   if (self == NULL)
     return;
+  /* Darknet frees what it allocated: give its pointers back first. */
+  mt_net_set_fast (self, FALSE);
   free_network (self->net);
   g_free (self);
 }
@@ -203,4 +214,263 @@ mt_net_get_layer_output (MtNet *self,
   if (n_values)
     *n_values = (gsize) self->net->layers[index].outputs;
   return self->net->layers[index].output;
+}
+
+/* ---- fast layers ----------------------------------------------------------
+ *
+ * Darknet's CPU forward functions are plain C loops (about 3 GFLOP/s here).
+ * Every Darknet layer carries its own forward function pointer, so after
+ * load_network() we point the layers whose exact configuration
+ * mt-fast-kernels.c supports at trampolines that run those kernels on the
+ * same buffers; Darknet still parses, loads and sequences the network, and
+ * anything unsupported keeps Darknet's own forward.
+ */
+
+typedef void (*ForwardFunc) (struct layer, struct network);
+
+struct _FastLayer {
+  ForwardFunc stock_forward;
+  float *stock_delta;
+  MtFastConv *conv;       /* convolutional */
+  MtFastPoolShape pool;   /* maxpool */
+  MtFastScratch *scratch; /* the network's */
+};
+
+/* The trampolines only get a copy of the Darknet layer: they find their
+ * prepared kernel through the layer's output buffer, unique to each layer. */
+static GRWLock fast_registry_lock;
+static GHashTable *fast_registry;
+
+static FastLayer *
+fast_registry_lookup (const float *output)
+{
+  FastLayer *fast;
+
+  g_rw_lock_reader_lock (&fast_registry_lock);
+  fast = fast_registry ? g_hash_table_lookup (fast_registry, output) : NULL;
+  g_rw_lock_reader_unlock (&fast_registry_lock);
+  g_assert (fast != NULL);
+  return fast;
+}
+
+static void
+fast_registry_set (const float *output,
+                   FastLayer   *fast)
+{
+  g_rw_lock_writer_lock (&fast_registry_lock);
+  if (fast_registry == NULL)
+    fast_registry = g_hash_table_new (NULL, NULL);
+  if (fast)
+    g_hash_table_insert (fast_registry, (gpointer) output, fast);
+  else
+    g_hash_table_remove (fast_registry, output);
+  g_rw_lock_writer_unlock (&fast_registry_lock);
+}
+
+static gboolean
+fast_activation (ACTIVATION        activation,
+                 MtFastActivation *out)
+{
+  switch (activation)
+    {
+    case LINEAR:
+      *out = MT_FAST_ACTIVATION_LINEAR;
+      return TRUE;
+    case RELU:
+      *out = MT_FAST_ACTIVATION_RELU;
+      return TRUE;
+    case LEAKY:
+      *out = MT_FAST_ACTIVATION_LEAKY;
+      return TRUE;
+    case LOGISTIC:
+      *out = MT_FAST_ACTIVATION_LOGISTIC;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+fast_convolutional_forward (layer   l,
+                            network net)
+{
+  FastLayer *fast = fast_registry_lookup (l.output);
+
+  mt_fast_conv_forward (fast->conv, net.input, l.output, fast->scratch);
+}
+
+static void
+fast_maxpool_forward (layer   l,
+                      network net)
+{
+  FastLayer *fast = fast_registry_lookup (l.output);
+
+  mt_fast_maxpool_forward (&fast->pool, net.input, l.output, fast->scratch);
+}
+
+static void
+fast_avgpool_forward (layer   l,
+                      network net)
+{
+  mt_fast_avgpool_forward (l.c, l.h, l.w, net.input, l.output);
+}
+
+static void
+fast_shortcut_forward (layer   l,
+                       network net)
+{
+  MtFastActivation activation = MT_FAST_ACTIVATION_LINEAR;
+
+  fast_activation (l.activation, &activation);
+  mt_fast_add_forward ((gsize) l.outputs, net.input, net.layers[l.index].output,
+                       activation, l.output);
+}
+
+/* Returns the replacement forward for @l, or NULL to keep Darknet's; fills
+ * @fast with what the replacement needs. */
+static ForwardFunc
+fast_layer_prepare (const layer *l,
+                    FastLayer   *fast)
+{
+  MtFastActivation activation;
+
+  if (l->batch != 1)
+    return NULL;
+
+  switch (l->type)
+    {
+    case CONVOLUTIONAL:
+      {
+        MtFastConvShape shape;
+
+        if (l->batch_normalize || l->binary || l->xnor ||
+            !fast_activation (l->activation, &activation))
+          return NULL;
+        shape = (MtFastConvShape) {
+          .c = l->c, .h = l->h, .w = l->w, .n = l->n, .groups = l->groups,
+          .size = l->size, .stride = l->stride, .pad = l->pad,
+          .activation = activation,
+        };
+        if (!mt_fast_conv_supports (&shape) ||
+            mt_fast_conv_out_width (&shape) != l->out_w ||
+            mt_fast_conv_out_height (&shape) != l->out_h ||
+            l->out_c != l->n)
+          return NULL;
+        fast->conv = mt_fast_conv_new (&shape, l->weights, l->biases);
+        return fast->conv ? fast_convolutional_forward : NULL;
+      }
+
+    case MAXPOOL:
+      fast->pool = (MtFastPoolShape) {
+        .c = l->c, .h = l->h, .w = l->w,
+        .size = l->size, .stride = l->stride, .padding = l->pad,
+      };
+      if (!mt_fast_maxpool_supports (&fast->pool) ||
+          mt_fast_maxpool_out_width (&fast->pool) != l->out_w ||
+          mt_fast_maxpool_out_height (&fast->pool) != l->out_h)
+        return NULL;
+      return fast_maxpool_forward;
+
+    case AVGPOOL:
+      return l->out_c == l->c && l->outputs == l->c ? fast_avgpool_forward : NULL;
+
+    case SHORTCUT:
+      /* Darknet scales both terms and resamples different shapes; ours is the
+       * plain sum of equal shapes our files can express. */
+      if (l->w != l->out_w || l->h != l->out_h || l->c != l->out_c ||
+          l->alpha != 1.f || l->beta != 1.f ||
+          !fast_activation (l->activation, &activation))
+        return NULL;
+      return fast_shortcut_forward;
+
+    default:
+      return NULL;
+    }
+}
+
+static void
+install_fast_layers (MtNet *self)
+{
+  network *net = self->net;
+
+  self->fast_layers = g_new0 (FastLayer *, net->n);
+  for (int i = 0; i < net->n; i++)
+    {
+      layer *l = &net->layers[i];
+      FastLayer *fast = g_new0 (FastLayer, 1);
+      ForwardFunc forward = fast_layer_prepare (l, fast);
+
+      if (forward == NULL)
+        {
+          mt_fast_conv_free (fast->conv);
+          g_free (fast);
+          continue;
+        }
+
+      fast->stock_forward = l->forward;
+      fast->scratch = &self->scratch;
+      /* forward_network() zeroes every layer's gradient before its forward:
+       * pure waste for inference, skipped while the fast forward runs. */
+      fast->stock_delta = l->delta;
+      l->delta = NULL;
+      fast_registry_set (l->output, fast);
+      l->forward = forward;
+      self->fast_layers[i] = fast;
+    }
+}
+
+static void
+uninstall_fast_layers (MtNet *self)
+{
+  network *net = self->net;
+
+  for (int i = 0; i < net->n; i++)
+    {
+      FastLayer *fast = self->fast_layers[i];
+      layer *l = &net->layers[i];
+
+      if (fast == NULL)
+        continue;
+      l->forward = fast->stock_forward;
+      l->delta = fast->stock_delta;
+      fast_registry_set (l->output, NULL);
+      mt_fast_conv_free (fast->conv);
+      g_free (fast);
+    }
+  g_clear_pointer (&self->fast_layers, g_free);
+  mt_fast_scratch_clear (&self->scratch);
+}
+
+void
+mt_net_set_fast (MtNet    *self,
+                 gboolean  fast)
+{
+  g_return_if_fail (self != NULL);
+
+  fast = !!fast;
+  if (fast == self->fast)
+    return;
+  if (fast)
+    install_fast_layers (self);
+  else
+    uninstall_fast_layers (self);
+  self->fast = fast;
+}
+
+gboolean
+mt_net_get_fast (MtNet *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->fast;
+}
+
+gboolean
+mt_net_layer_is_fast (MtNet *self,
+                      int    index)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (index >= 0 && index < self->net->n, FALSE);
+
+  return self->fast_layers != NULL && self->fast_layers[index] != NULL;
 }

@@ -50,6 +50,19 @@ const float *mt_net_get_layer_output  (MtNet       *self,
                                        int          index,
                                        gsize       *n_values);
 
+/* Fast layers: after loading, the layers whose configuration our own
+ * kernels (mt-fast-kernels.h) support run those instead of Darknet's forward
+ * functions, with the same results (the kernels do Darknet's sums in
+ * Darknet's order).  On by default; FALSE restores Darknet's own forward for
+ * every layer (for comparisons).  The kernels copy the weights when switched
+ * on. */
+void         mt_net_set_fast          (MtNet       *self,
+                                       gboolean     fast);
+gboolean     mt_net_get_fast          (MtNet       *self);
+/* Whether layer @index runs a fast forward now. */
+gboolean     mt_net_layer_is_fast     (MtNet       *self,
+                                       int          index);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtNet, mt_net_free)
 
 G_END_DECLS
