@@ -26,11 +26,12 @@ mt_test_make_song (const char  *path,
   g_autoptr(GstElement) sink = NULL;
   g_autoptr(GstBus) bus = NULL;
   g_autoptr(GstMessage) message = NULL;
-  g_autoptr(GstTagList) tags = gst_tag_list_new_empty ();
+  g_autoptr(GstTagList) tags = NULL;
   int buffers = MAX ((int) (seconds * 44100 / 1024), 1);
 
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
+  tags = gst_tag_list_new_empty ();
 
   /* The encoder (Vorbis) or muxer (ID3) writes the tags set on it into the
    * file header: tags sent down the pipeline would come too late. */

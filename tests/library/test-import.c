@@ -1,0 +1,574 @@
+/* Importing music: real Debian tracks, generated files, broken files,
+ * rescans, moved files, crashes of the tag reader, cancellation and a kill
+ * in the middle of an import. */
+#include "config.h"
+
+#include <signal.h>
+#include <utime.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "mt-library.h"
+#include "mt-library-importer.h"
+#include "mt-test-music.h"
+
+typedef struct {
+  char      *dir;      /* music goes in dir/music */
+  char      *music;
+  MtLibrary *library;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  f->dir = mt_test_make_temp_dir ();
+  f->music = g_build_filename (f->dir, "music", NULL);
+  g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
+  path = mt_test_db_path (f->dir);
+  f->library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->library);
+  mt_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->music);
+}
+
+static char *
+make_song (const char *dir,
+           const char *name,
+           const char *title,
+           const char *artist,
+           const char *genre,
+           double      seconds)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+
+  mt_test_make_song (path, title, artist, "Test Album", genre, seconds, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static MtImportReport *
+import_folder (MtLibrary  *library,
+               const char *folder,
+               guint       timeout_s)
+{
+  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (library);
+  g_autoptr(GError) error = NULL;
+  const char *folders[] = { folder, NULL };
+  MtImportReport *report;
+
+  if (timeout_s > 0)
+    mt_library_importer_set_timeout (importer, timeout_s);
+  report = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  for (guint i = 0; i < report->skips->len; i++)
+    {
+      MtImportSkip *skip = g_ptr_array_index (report->skips, i);
+      g_test_message ("skipped %s: %s", skip->path, skip->reason);
+    }
+  return report;
+}
+
+static const char *
+skip_reason (MtImportReport *report,
+             const char     *basename)
+{
+  for (guint i = 0; i < report->skips->len; i++)
+    {
+      MtImportSkip *skip = g_ptr_array_index (report->skips, i);
+      g_autofree char *name = g_path_get_basename (skip->path);
+      if (g_str_equal (name, basename))
+        return skip->reason;
+    }
+  return NULL;
+}
+
+static MtSong *
+find_song (MtLibrary  *library,
+           const char *path)
+{
+  g_autoptr(GPtrArray) songs = mt_library_list_songs (library, NULL);
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+
+  for (guint i = 0; songs && i < songs->len; i++)
+    {
+      MtSong *song = g_ptr_array_index (songs, i);
+      if (g_str_equal (song->uri, uri))
+        return mt_song_copy (song);
+    }
+  return NULL;
+}
+
+static void
+test_debian_music (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) again = NULL;
+  g_autoptr(MtLibraryImporter) importer = NULL;
+  g_autoptr(MtSong) nebula = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *folders[] = { MT_TEST_SINGULARITY_DIR, MT_TEST_ASC_DIR, NULL };
+  guint expected;
+
+  if (!mt_test_require_dir (MT_TEST_SINGULARITY_DIR, "singularity-music") ||
+      !mt_test_require_dir (MT_TEST_ASC_DIR, "asc-music"))
+    return;
+  expected = mt_test_count_audio (MT_TEST_SINGULARITY_DIR) + mt_test_count_audio (MT_TEST_ASC_DIR);
+  g_assert_cmpuint (expected, >=, 19);
+
+  importer = mt_library_importer_new (f->library);
+  first = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (first->files_seen, ==, expected);
+  g_assert_cmpuint (first->imported, ==, expected);
+  g_assert_cmpuint (first->skipped, ==, 0);
+  g_assert_cmpuint (first->files_read, ==, expected);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, expected);
+
+  nebula = find_song (f->library, MT_TEST_SINGULARITY_DIR "/Nebula.ogg");
+  g_assert_nonnull (nebula);
+  g_assert_cmpstr (nebula->title, ==, "Nebula");
+  g_assert_cmpstr (nebula->artist, ==, "Maxstack");
+  g_assert_cmpint (nebula->duration_ms, >, 300000);
+  g_assert_cmpint (nebula->duration_ms, <, 330000);
+  /* "nebula" is a surprise word in the rules data. */
+  g_assert_cmpint (mt_song_get_main_mood (nebula), ==, MT_MOOD_SURPRISE);
+
+  /* Nothing changed: nothing is read again. */
+  again = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->files_seen, ==, expected);
+  g_assert_cmpuint (again->unchanged, ==, expected);
+  g_assert_cmpuint (again->files_read, ==, 0);
+  g_assert_cmpuint (again->imported + again->updated + again->removed + again->skipped, ==, 0);
+}
+
+/* An MP3 with ID3v2.4 text that is not UTF-8: a Latin-1 title (declared
+ * as such) and an artist that claims UTF-8 but holds Latin-1 bytes. */
+static void
+write_bad_utf8_mp3 (const char *path,
+                    const char *plain_mp3)
+{
+  static const char title[] = "\x00" "Caf\xe9 Ol\xe9";
+  static const char artist[] = "\x03" "B\xe4nd";
+  g_autoptr(GByteArray) tag = g_byte_array_new ();
+  g_autofree char *audio = NULL;
+  gsize audio_len;
+  const struct { const char *id; const char *data; gsize len; } frames[] = {
+    { "TIT2", title, sizeof title - 1 },
+    { "TPE1", artist, sizeof artist - 1 },
+  };
+  guint8 header[10] = { 'I', 'D', '3', 4, 0, 0 };
+  gsize body = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
+    body += 10 + frames[i].len;
+  /* sizes are "synchsafe": 7 bits per byte */
+  header[6] = (body >> 21) & 0x7f;
+  header[7] = (body >> 14) & 0x7f;
+  header[8] = (body >> 7) & 0x7f;
+  header[9] = body & 0x7f;
+  g_byte_array_append (tag, header, 10);
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
+    {
+      guint8 frame[10] = { 0 };
+      memcpy (frame, frames[i].id, 4);
+      frame[4] = (frames[i].len >> 21) & 0x7f;
+      frame[5] = (frames[i].len >> 14) & 0x7f;
+      frame[6] = (frames[i].len >> 7) & 0x7f;
+      frame[7] = frames[i].len & 0x7f;
+      g_byte_array_append (tag, frame, 10);
+      g_byte_array_append (tag, (const guint8 *) frames[i].data, frames[i].len);
+    }
+  g_assert_true (g_file_get_contents (plain_mp3, &audio, &audio_len, NULL));
+  g_byte_array_append (tag, (const guint8 *) audio, audio_len);
+  g_assert_true (g_file_set_contents (path, (const char *) tag->data, tag->len, NULL));
+}
+
+static void
+test_generated_and_broken (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) report = NULL;
+  g_autoptr(MtSong) metal = NULL;
+  g_autoptr(MtSong) mp3 = NULL;
+  g_autoptr(MtSong) bad_tags = NULL;
+  g_autoptr(MtSong) latin1_name = NULL;
+  g_autoptr(MtSong) disguised = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *nested = g_build_filename (f->music, "nested", "deeper", NULL);
+  g_autofree char *hidden = g_build_filename (f->music, ".hidden", NULL);
+  g_autofree char *plain_mp3 = g_build_filename (f->dir, "plain.mp3", NULL);
+  g_autofree char *long_song = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *metal_path = NULL;
+  g_autofree char *mp3_path = NULL;
+  g_autofree char *latin1_path = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (nested, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (hidden, 0755), ==, 0);
+
+  metal_path = make_song (f->music, "metal.ogg", "Iron Storm", "Band A", "Heavy Metal", 0.5);
+  g_free (make_song (f->music, "calm.ogg", "Quiet Morning", "Band B", "Ambient", 0.5));
+  g_free (make_song (nested, "deep.ogg", "Deep", "Band C", NULL, 0.5));
+  mp3_path = make_song (f->music, "tagged.mp3", "Party Time", "Band D", "Dance", 0.5);
+  g_free (make_song (hidden, "secret.ogg", "Hidden", "Nobody", NULL, 0.5));
+  long_song = make_song (f->dir, "long.ogg", "Long", "Band E", NULL, 3.0);
+
+  /* broken files */
+  path = g_build_filename (f->music, "zero.ogg", NULL);
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  g_free (path);
+  path = g_build_filename (f->music, "truncated.ogg", NULL);
+  g_assert_true (mt_test_copy_file (long_song, path, 4000, NULL));
+  g_free (path);
+  path = g_build_filename (f->music, "text.mp3", NULL);
+  g_assert_true (g_file_set_contents (path, "This is a shopping list, not a song.\n", -1, NULL));
+  g_free (path);
+  /* a real Ogg file named .mp3 still imports */
+  path = g_build_filename (f->music, "disguised.mp3", NULL);
+  g_assert_true (mt_test_copy_file (long_song, path, -1, NULL));
+  g_free (path);
+  /* non-UTF-8 tags */
+  mt_test_make_song (plain_mp3, NULL, NULL, NULL, NULL, 0.5, &error);
+  g_assert_no_error (error);
+  path = g_build_filename (f->music, "bad-tags.mp3", NULL);
+  write_bad_utf8_mp3 (path, plain_mp3);
+  g_free (path);
+  /* a file name that is not UTF-8 */
+  latin1_path = g_build_filename (f->music, "caf\xe9.ogg", NULL);
+  g_assert_true (mt_test_copy_file (metal_path, latin1_path, -1, NULL));
+  /* not music */
+  path = g_build_filename (f->music, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (path, "not music", -1, NULL));
+
+  report = import_folder (f->library, f->music, 3);
+
+  /* metal, calm, deep, tagged.mp3, zero, truncated, text.mp3, disguised.mp3,
+   * bad-tags.mp3, café.ogg; not notes.txt, not .hidden/ */
+  g_assert_cmpuint (report->files_seen, ==, 10);
+  g_assert_cmpuint (report->imported, ==, 7);
+  g_assert_cmpuint (report->skipped, ==, 3);
+  g_assert_cmpuint (report->skips->len, ==, 3);
+  g_assert_nonnull (skip_reason (report, "zero.ogg"));
+  g_assert_nonnull (skip_reason (report, "truncated.ogg"));
+  g_assert_nonnull (strstr (skip_reason (report, "text.mp3"), "not a readable audio file"));
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 7);
+
+  metal = find_song (f->library, metal_path);
+  g_assert_nonnull (metal);
+  g_assert_cmpstr (metal->title, ==, "Iron Storm");
+  g_assert_cmpstr (metal->genre, ==, "Heavy Metal");
+  g_assert_cmpint (mt_song_get_main_mood (metal), ==, MT_MOOD_ANGRY);
+  g_assert_cmpint (metal->duration_ms, >, 300);
+  g_assert_cmpint (metal->duration_ms, <, 800);
+
+  mp3 = find_song (f->library, mp3_path);
+  g_assert_nonnull (mp3);
+  g_assert_cmpstr (mp3->title, ==, "Party Time");
+  g_assert_cmpint (mt_song_get_main_mood (mp3), ==, MT_MOOD_HAPPY);
+
+  path = (g_free (path), g_build_filename (f->music, "bad-tags.mp3", NULL));
+  bad_tags = find_song (f->library, path);
+  g_assert_nonnull (bad_tags);
+  /* Latin-1 is converted; the lying UTF-8 frame is dropped, not stored. */
+  g_assert_cmpstr (bad_tags->title, ==, "Caf\u00e9 Ol\u00e9");
+  g_assert_true (bad_tags->artist == NULL || g_utf8_validate (bad_tags->artist, -1, NULL));
+
+  latin1_name = find_song (f->library, latin1_path);
+  g_assert_nonnull (latin1_name);
+  g_assert_cmpstr (latin1_name->title, ==, "Iron Storm");
+
+  path = (g_free (path), g_build_filename (f->music, "disguised.mp3", NULL));
+  disguised = find_song (f->library, path);
+  g_assert_nonnull (disguised);
+  g_assert_cmpstr (disguised->title, ==, "Long");
+}
+
+static void
+test_rescan (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) same = NULL;
+  g_autoptr(MtImportReport) changed = NULL;
+  g_autoptr(MtSong) before = NULL;
+  g_autoptr(MtSong) after = NULL;
+  g_autoptr(MtSong) edited = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5);
+  g_autofree char *b = make_song (f->music, "b.ogg", "Beta", "Two", NULL, 0.5);
+  g_autofree char *c = make_song (f->music, "c.ogg", "Gamma", "Three", NULL, 0.5);
+  g_autofree char *d = make_song (f->music, "d.ogg", "Delta", "Four", NULL, 0.5);
+  g_autofree char *subdir = g_build_filename (f->music, "moved-here", NULL);
+  g_autofree char *b_moved = g_build_filename (subdir, "b-renamed.ogg", NULL);
+  g_autofree char *e = NULL;
+
+  first = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (first->imported, ==, 4);
+
+  same = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (same->unchanged, ==, 4);
+  g_assert_cmpuint (same->files_read, ==, 0);
+
+  /* History that must follow b when it moves. */
+  before = find_song (f->library, b);
+  g_assert_true (mt_library_add_feedback (f->library, before->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
+  g_assert_true (mt_library_set_user_mood (f->library, before->id, MT_MOOD_SAD, 0.9, &error));
+
+  /* a: edited (new tags, new mtime); b: moved; c: deleted; e: new */
+  g_assert_cmpint (g_unlink (a), ==, 0);
+  g_free (make_song (f->music, "a.ogg", "Alpha (live)", "One", NULL, 0.6));
+  {
+    struct utimbuf times = { 1000000, 1000000 };
+    g_assert_cmpint (g_utime (a, &times), ==, 0);  /* a surely different mtime */
+  }
+  g_assert_cmpint (g_mkdir (subdir, 0755), ==, 0);
+  g_assert_cmpint (g_rename (b, b_moved), ==, 0);
+  g_assert_cmpint (g_unlink (c), ==, 0);
+  e = make_song (f->music, "e.ogg", "Epsilon", "Five", NULL, 0.5);
+
+  changed = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (changed->files_seen, ==, 4);
+  g_assert_cmpuint (changed->unchanged, ==, 1);   /* d */
+  g_assert_cmpuint (changed->updated, ==, 1);     /* a */
+  g_assert_cmpuint (changed->moved, ==, 1);       /* b */
+  g_assert_cmpuint (changed->imported, ==, 1);    /* e */
+  g_assert_cmpuint (changed->removed, ==, 1);     /* c */
+  g_assert_cmpuint (changed->files_read, ==, 3);  /* a, b, e */
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 4);
+
+  edited = find_song (f->library, a);
+  g_assert_cmpstr (edited->title, ==, "Alpha (live)");
+  g_assert_null (find_song (f->library, c));
+
+  after = find_song (f->library, b_moved);
+  g_assert_nonnull (after);
+  g_assert_cmpint (after->id, ==, before->id);
+  g_assert_cmpint (mt_library_count_feedback (f->library, after->id, MT_FEEDBACK_LIKED, NULL), ==, 1);
+  g_assert_cmpfloat_with_epsilon (after->moods[MT_MOOD_SAD], 0.9, 1e-9);
+}
+
+static void
+test_tag_reader_crash (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) report = NULL;
+  const char *reason;
+
+  g_free (make_song (f->music, "a.ogg", "Before", "X", NULL, 0.5));
+  g_free (make_song (f->music, "crashme.ogg", "Hostile", "Y", NULL, 0.5));
+  g_free (make_song (f->music, "z.ogg", "After", "Z", NULL, 0.5));
+
+  /* The helper aborts on this one file, like a demuxer bug would. */
+  g_setenv ("MT_TAG_READER_CRASH_ON", "crashme", TRUE);
+  report = import_folder (f->library, f->music, 0);
+  g_unsetenv ("MT_TAG_READER_CRASH_ON");
+
+  g_assert_cmpuint (report->imported, ==, 2);
+  g_assert_cmpuint (report->skipped, ==, 1);
+  g_assert_cmpuint (report->reader_restarts, ==, 1);
+  reason = skip_reason (report, "crashme.ogg");
+  g_assert_nonnull (reason);
+  g_assert_nonnull (strstr (reason, "crashed"));
+}
+
+static void
+test_missing_folder (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (f->library);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *missing = g_build_filename (f->dir, "no-such-folder", NULL);
+  const char *folders[] = { f->music, missing, NULL };
+  MtImportReport *report;
+
+  report = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+  g_assert_nonnull (strstr (error->message, "no-such-folder"));
+}
+
+/* n copies of one short song: fast to make, same tags. */
+static void
+make_copies (const char *dir,
+             guint       n)
+{
+  g_autofree char *model = g_build_filename (dir, "model.ogg.part", NULL);
+  g_autoptr(GError) error = NULL;
+
+  mt_test_make_song (model, "Copy", "Copier", NULL, NULL, 0.3, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("copy-%03u.ogg", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_assert_true (mt_test_copy_file (model, path, -1, NULL));
+    }
+  g_unlink (model);
+}
+
+typedef struct {
+  GMainLoop      *loop;
+  GCancellable   *cancellable;
+  MtImportReport *report;
+  GError         *error;
+  guint           n_progress;
+  guint           cancel_after;
+  GThread        *main_thread;
+} AsyncState;
+
+static void
+on_progress (MtLibraryImporter    *importer,
+             const MtImportReport *report,
+             gpointer              data)
+{
+  AsyncState *state = data;
+
+  /* Progress arrives in the caller's thread, not the worker's. */
+  g_assert_true (g_thread_self () == state->main_thread);
+  state->n_progress++;
+  if (state->cancel_after > 0 && report->files_read >= state->cancel_after)
+    g_cancellable_cancel (state->cancellable);
+}
+
+static void
+on_imported (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  AsyncState *state = data;
+
+  state->report = mt_library_importer_import_finish (MT_LIBRARY_IMPORTER (source), result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_async_and_cancel (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (f->library);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(MtImportReport) rest = NULL;
+  const char *folders[] = { f->music, NULL };
+  AsyncState state = { loop, cancellable, NULL, NULL, 0, 6, g_thread_self () };
+  gint64 committed;
+
+  make_copies (f->music, 30);
+  mt_library_importer_set_batch_size (importer, 3);
+  g_signal_connect (importer, "progress", G_CALLBACK (on_progress), &state);
+
+  mt_library_importer_import_async (importer, folders, cancellable, on_imported, &state);
+  g_main_loop_run (loop);
+
+  g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (state.report);
+  g_assert_cmpuint (state.n_progress, >=, 2);
+  /* Finished batches stay. */
+  committed = mt_library_count_songs (f->library, NULL);
+  g_assert_cmpint (committed, >=, 6);
+  g_assert_cmpint (committed, <, 30);
+  g_assert_cmpint (committed % 3, ==, 0);
+  g_clear_error (&state.error);
+
+  /* The next import picks up where it stopped. */
+  state.cancel_after = 0;
+  g_cancellable_reset (cancellable);
+  mt_library_importer_import_async (importer, folders, NULL, on_imported, &state);
+  g_main_loop_run (loop);
+  g_assert_no_error (state.error);
+  rest = g_steal_pointer (&state.report);
+  g_assert_cmpuint (rest->unchanged, ==, committed);
+  g_assert_cmpuint (rest->imported, ==, 30 - committed);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 30);
+}
+
+static gint64
+count_rows (const char *db_path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 count = -1;
+
+  if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_busy_timeout (db, 1000) == SQLITE_OK &&
+      sqlite3_prepare_v2 (db, "SELECT count(*) FROM songs", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return count;
+}
+
+static void
+test_killed_mid_import (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cli = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "cli", "moodtunes-library", NULL);
+  g_autofree char *db_path = g_strdup (mt_library_get_path (f->library));
+  g_autofree char *integrity = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(MtLibrary) reopened = NULL;
+  g_autoptr(MtImportReport) rest = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 count = 0;
+  gint64 deadline;
+
+  g_assert_true (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE));
+  make_copies (f->music, 120);
+  g_clear_object (&f->library);
+
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                            cli, "--db", db_path, "import", "--batch", "4", f->music, NULL);
+  g_assert_no_error (error);
+
+  /* Kill it (no chance to clean up) once a few batches are in. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while ((count = count_rows (db_path)) < 12 && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_subprocess_send_signal (child, SIGKILL);
+  g_subprocess_wait (child, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (child));
+  g_assert_cmpint (count, >=, 12);
+
+  reopened = mt_library_open (db_path, &error);
+  g_assert_no_error (error);
+  integrity = mt_library_check_integrity (reopened, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (integrity, ==, "ok");
+  count = mt_library_count_songs (reopened, NULL);
+  g_test_message ("%" G_GINT64_FORMAT " songs committed before the kill", count);
+  g_assert_cmpint (count, >=, 12);
+  g_assert_cmpint (count, <, 120);
+  g_assert_cmpint (count % 4, ==, 0);   /* whole batches only */
+
+  rest = import_folder (reopened, f->music, 0);
+  g_assert_cmpuint (rest->unchanged, ==, count);
+  g_assert_cmpint (mt_library_count_songs (reopened, NULL), ==, 120);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/import/debian-music", test_debian_music);
+  ADD ("/import/generated-and-broken", test_generated_and_broken);
+  ADD ("/import/rescan", test_rescan);
+  ADD ("/import/tag-reader-crash", test_tag_reader_crash);
+  ADD ("/import/missing-folder", test_missing_folder);
+  ADD ("/import/async-and-cancel", test_async_and_cancel);
+  ADD ("/import/killed-mid-import", test_killed_mid_import);
+#undef ADD
+
+  return g_test_run ();
+}
