@@ -41,6 +41,18 @@ static guint signals[N_SIGNALS];
 
 static void play_index (MtPlayer *self, int index);
 
+/* Stops the current song's pipeline and drops what it still had queued on
+ * the bus: a late error of a broken file must not hit the next song. */
+static void
+reset_pipeline (MtPlayer *self)
+{
+  g_autoptr(GstBus) bus = gst_element_get_bus (self->playbin);
+
+  gst_element_set_state (self->playbin, GST_STATE_READY);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (bus, FALSE);
+}
+
 static void
 mt_player_dispose (GObject *object)
 {
@@ -113,7 +125,7 @@ skip_unplayable (MtPlayer   *self,
   MtSong *song = current_song (self);
 
   g_clear_handle_id (&self->start_watchdog, g_source_remove);
-  gst_element_set_state (self->playbin, GST_STATE_READY);
+  reset_pipeline (self);
   if (song != NULL)
     g_signal_emit (self, signals[UNPLAYABLE], 0, song, message);
   play_index (self, self->current + 1);
@@ -303,7 +315,7 @@ play_index (MtPlayer *self,
   MtSong *song;
 
   g_clear_handle_id (&self->start_watchdog, g_source_remove);
-  gst_element_set_state (self->playbin, GST_STATE_READY);
+  reset_pipeline (self);
   self->started = FALSE;
 
   if (index < 0 || (guint) index >= self->songs->len)
@@ -365,7 +377,7 @@ mt_player_stop (MtPlayer *self)
   g_return_if_fail (MT_IS_PLAYER (self));
 
   g_clear_handle_id (&self->start_watchdog, g_source_remove);
-  gst_element_set_state (self->playbin, GST_STATE_READY);
+  reset_pipeline (self);
   self->state = MT_PLAYER_STOPPED;
   self->current = -1;
 }
