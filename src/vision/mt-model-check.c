@@ -587,7 +587,7 @@ finish_layer (Checker     *self,
 
     case LAYER_SHORTCUT:
       {
-        gint64 from;
+        gint64 from = 0;
         const LayerShape *src;
 
         if (!resolve_index (self, index, "from", section_get (s, "from", 0),
@@ -616,7 +616,7 @@ finish_layer (Checker     *self,
 
         for (guint i = 0; i < s->list->len; i++)
           {
-            gint64 from;
+            gint64 from = 0;
             const LayerShape *src;
 
             if (!resolve_index (self, index, "layers", g_array_index (s->list, gint64, i),
