@@ -1,0 +1,119 @@
+/* mt-server.h: the local REST + WebSocket server and the companion page.
+ *
+ * One MtServer serves, on the user's own machine:
+ *   GET  /api/v1/status, /api/v1/mood, /api/v1/songs, /api/v1/recommendations
+ *   POST /api/v1/feedback
+ *   WS   /api/v1/stream  (binary JPEG frames in, JSON analyses out)
+ *   GET  /               the companion page (from the app's resources)
+ * documented in data/moodtunes-api.json.
+ *
+ * By default it listens on loopback only (127.0.0.1 and ::1 when the host has
+ * it).  Any other listen address requires an access token on every request.
+ * REST runs on the main context of the thread that called mt_server_start();
+ * the MtLibrary given to mt_server_new() is used from that thread only (the
+ * app's own library: feedback from the page shows in the app).  Frames are
+ * analyzed on worker threads, each with its own MtAnalyzer.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mt-library.h"
+#include "mt-mood-strategies.h"
+
+G_BEGIN_DECLS
+
+#define MT_SERVER_DEFAULT_PORT 8765
+
+#define MT_SERVER_ERROR (mt_server_error_quark ())
+
+typedef enum {
+  MT_SERVER_ERROR_ADDRESS_IN_USE,   /* the port is taken: message names it */
+  MT_SERVER_ERROR_INVALID_OPTIONS,  /* bad address, port, TLS pair, token… */
+  MT_SERVER_ERROR_TLS,              /* the certificate or key cannot be used */
+  MT_SERVER_ERROR_LISTEN,           /* any other failure to listen */
+} MtServerError;
+
+/* What a server does; make one with mt_server_options_new() (defaults
+ * below), change fields, pass it to mt_server_new() (which copies it). */
+typedef struct {
+  guint       port;                    /* MT_SERVER_DEFAULT_PORT; 0 = any free port */
+  char       *listen;                  /* NULL or "": loopback only */
+  char       *token;                   /* access token; NULL beyond loopback: one is made */
+  gboolean    require_token;           /* also on loopback (FALSE) */
+  char       *tls_cert_file;           /* both set: https and wss */
+  char       *tls_key_file;
+  char       *models_dir;              /* NULL: mt_analyzer_get_default_models_dir() */
+  char       *model;                   /* NULL: MT_ANALYZER_DEFAULT_MODEL */
+  guint       n_workers;               /* analysis threads; 0 = one per processor */
+  guint       max_connections_per_client; /* open connections per remote address (32) */
+  guint       max_streams;             /* WebSocket streams in all (64) */
+  gsize       max_frame_bytes;         /* larger frames get an error message (2 MiB) */
+  guint       max_frames_per_second;   /* a stream sending more is closed (60) */
+  gsize       max_body_bytes;          /* larger request bodies get 413 (64 KiB) */
+  MtStrategy  strategy;                /* for pushed recommendations (match) */
+  guint       recommendations_limit;   /* songs per pushed list (10) */
+} MtServerOptions;
+
+#define MT_TYPE_SERVER_OPTIONS (mt_server_options_get_type ())
+
+GType            mt_server_options_get_type      (void) G_GNUC_CONST;
+MtServerOptions *mt_server_options_new           (void);
+MtServerOptions *mt_server_options_copy          (const MtServerOptions *options);
+void             mt_server_options_free          (MtServerOptions       *options);
+/* Reads server-port, server-listen, server-token and strategy from the
+ * app's settings.  When the listen address is beyond loopback and no token
+ * is stored yet, makes one and stores it in server-token. */
+void             mt_server_options_load_settings (MtServerOptions       *options,
+                                                  GSettings             *settings);
+/* TRUE when @address (NULL/"" included) means loopback only. */
+gboolean         mt_server_address_is_loopback   (const char            *address);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtServerOptions, mt_server_options_free)
+
+#define MT_TYPE_SERVER (mt_server_get_type ())
+G_DECLARE_FINAL_TYPE (MtServer, mt_server, MT, SERVER, GObject)
+
+GQuark      mt_server_error_quark   (void);
+
+/* @library may be NULL (the song endpoints then answer 503). */
+MtServer   *mt_server_new           (MtLibrary             *library,
+                                     const MtServerOptions *options);
+/* Listens; fails with a clear message (MT_SERVER_ERROR_ADDRESS_IN_USE when
+ * the port is taken).  Analyzers are loaded lazily, on the first frame. */
+gboolean    mt_server_start         (MtServer              *self,
+                                     GError               **error);
+/* Closes every stream (going-away) and stops listening.  Idempotent. */
+void        mt_server_stop          (MtServer              *self);
+gboolean    mt_server_is_running    (MtServer              *self);
+
+/* The port listened on (the chosen one when options asked for 0), 0 when stopped. */
+guint       mt_server_get_port      (MtServer              *self);
+/* The listen address: "127.0.0.1" for loopback, else the option. */
+const char *mt_server_get_address   (MtServer              *self);
+/* The access token, NULL when none is needed (loopback). */
+const char *mt_server_get_token     (MtServer              *self);
+/* The companion page's address, with ?token= when one is needed; NULL when stopped. */
+char       *mt_server_dup_url       (MtServer              *self);
+/* Open WebSocket streams. */
+guint       mt_server_get_n_streams (MtServer              *self);
+
+/* Publishes the desktop camera's steady mood for GET /api/v1/mood: @mood is
+ * an MtEmotion or -1 (no face), @probabilities MT_N_EMOTIONS smoothed values
+ * or NULL.  Call from the server's thread. */
+void        mt_server_set_mood      (MtServer              *self,
+                                     int                    mood,
+                                     float                  confidence,
+                                     const float           *probabilities);
+/* The strategy of recommendations pushed to streams and of
+ * /api/v1/recommendations without ?strategy=. */
+void        mt_server_set_strategy  (MtServer              *self,
+                                     MtStrategy             strategy);
+
+/* Signals:
+ *   "feedback-added" (gint64 song_id, const char *feedback, int mood):
+ *     a client recorded feedback in the library (POST /api/v1/feedback).
+ * Properties: "port", "address", "token", "running", "n-streams"
+ * (read-only, notified on change). */
+
+G_END_DECLS
