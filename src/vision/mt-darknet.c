@@ -14,6 +14,8 @@
 
 typedef struct _FastLayer FastLayer;
 
+static gboolean fast_layers_by_default (void);
+
 struct _MtNet {
   network *net;
 
@@ -141,7 +143,7 @@ mt_net_load (const char  *cfg_path,
 
   MtNet *self = g_new0 (MtNet, 1);
   self->net = net;
-  mt_net_set_fast (self, TRUE);
+  mt_net_set_fast (self, fast_layers_by_default ());
   return self;
 }
 
@@ -288,6 +290,16 @@ fast_activation (ACTIVATION        activation,
     default:
       return FALSE;
     }
+}
+
+/* MT_DARKNET_FAST=0 keeps Darknet's own forward functions in every network
+ * loaded from then on: for comparisons and for ruling out our kernels. */
+static gboolean
+fast_layers_by_default (void)
+{
+  const char *env = g_getenv ("MT_DARKNET_FAST");
+
+  return env == NULL || g_strcmp0 (env, "0") != 0;
 }
 
 static void

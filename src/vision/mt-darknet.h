@@ -55,7 +55,7 @@ const float *mt_net_get_layer_output  (MtNet       *self,
  * functions, with the same results (the kernels do Darknet's sums in
  * Darknet's order).  On by default; FALSE restores Darknet's own forward for
  * every layer (for comparisons).  The kernels copy the weights when switched
- * on. */
+ * on.  MT_DARKNET_FAST=0 in the environment makes FALSE the default. */
 void         mt_net_set_fast          (MtNet       *self,
                                        gboolean     fast);
 gboolean     mt_net_get_fast          (MtNet       *self);
