@@ -51,6 +51,9 @@ typedef double v8d  __attribute__ ((vector_size (64)));
 /* Rows of weights and biases are padded to a multiple of both MRs. */
 #define M_ALIGN 24
 
+/* Depthwise taps kept in registers (3×3, or 4×4 with zero taps). */
+#define MAX_UNROLLED_TAPS 9
+
 /* Bytes of im2col columns built at once: they stay in L2 while used. */
 #define IM2COL_CHUNK_BYTES (128 * 1024)
 
@@ -82,10 +85,14 @@ v8_store_n (float *p,
   memcpy (p, tmp, (gsize) n * sizeof (float));
 }
 
+/* Spelt as a shuffle: GCC 12 turns the obvious { x, x, … } initialiser into
+ * a chain of inserts, this into one (embedded) broadcast. */
 INLINE v8f
 v8_set1 (float x)
 {
-  return (v8f) { x, x, x, x, x, x, x, x };
+  v8f v = { x };
+
+  return __builtin_shufflevector (v, v, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /* Lane-wise a > b ? a : b, which is also Darknet's max pooling rule. */
@@ -420,7 +427,9 @@ v16_store_n (float *p,
 INLINE v16f
 v16_set1 (float x)
 {
-  return (v16f) { x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x };
+  v16f v = { x };
+
+  return __builtin_shufflevector (v, v, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 INLINE v16f
@@ -929,6 +938,61 @@ phase_plane_geometry (int  size,
   *len = (int) round_up ((gsize) out_w + (size - 1) / stride + 8, 8);
 }
 
+/* One channel of a depthwise convolution from its phase plane: output row y
+ * reads the plane from y · @row_step on, tap t at offset @offs[t]. */
+INLINE void
+depthwise_channel (const float      *plane,
+                   gsize             row_step,
+                   const int        *offs,
+                   const float      *wt,
+                   int               n_taps,
+                   v8f               bias,
+                   MtFastActivation  activation,
+                   float            *out,
+                   int               ow,
+                   int               oh)
+{
+  v8f w[MAX_UNROLLED_TAPS];
+
+  if (n_taps <= MAX_UNROLLED_TAPS)
+    for (int t = 0; t < n_taps; t++)
+      w[t] = v8_set1 (wt[t]);
+
+  for (int y = 0; y < oh; y++, out += ow)
+    {
+      const float *base = plane + (gsize) y * row_step;
+      int x = 0;
+
+      if (n_taps <= MAX_UNROLLED_TAPS)
+        for (; x + 16 <= ow; x += 16)
+          {
+            v8f acc0 = { 0 }, acc1 = { 0 };
+
+#pragma GCC unroll 16
+            for (int t = 0; t < n_taps; t++)
+              {
+                acc0 += w[t] * v8_load (base + offs[t] + x);
+                acc1 += w[t] * v8_load (base + offs[t] + x + 8);
+              }
+            v8_store (out + x, v8_activate (acc0 + bias, activation));
+            v8_store (out + x + 8, v8_activate (acc1 + bias, activation));
+          }
+
+      for (; x < ow; x += 8)
+        {
+          v8f acc = { 0 };
+
+          for (int t = 0; t < n_taps; t++)
+            acc += v8_set1 (wt[t]) * v8_load (base + offs[t] + x);
+          acc = v8_activate (acc + bias, activation);
+          if (x + 8 <= ow)
+            v8_store (out + x, acc);
+          else
+            v8_store_n (out + x, acc, ow - x);
+        }
+    }
+}
+
 INLINE void
 fast_depthwise_body (const MtFastConv *conv,
                 const float      *input,
@@ -954,24 +1018,13 @@ fast_depthwise_body (const MtFastConv *conv,
       build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, s->pad, s->pad,
                          n_rows, st, len, 0.f, plane);
 
-      for (int y = 0; y < oh; y++)
-        {
-          const float *base = plane + (gsize) y * st * st * len;
-          float *out = output + ((gsize) ch * oh + y) * ow;
-
-          for (int x = 0; x < ow; x += 8)
-            {
-              v8f acc = { 0 };
-
-              for (int t = 0; t < n_taps; t++)
-                acc += v8_set1 (wt[t]) * v8_load (base + offs[t] + x);
-              acc = v8_activate (acc + bias, s->activation);
-              if (x + 8 <= ow)
-                v8_store (out + x, acc);
-              else
-                v8_store_n (out + x, acc, ow - x);
-            }
-        }
+      /* The common 3×3 gets its weights in registers and its taps unrolled. */
+      if (n_taps == 9)
+        depthwise_channel (plane, st * st * len, offs, wt, 9, bias, s->activation,
+                           output + (gsize) ch * oh * ow, ow, oh);
+      else
+        depthwise_channel (plane, st * st * len, offs, wt, n_taps, bias, s->activation,
+                           output + (gsize) ch * oh * ow, ow, oh);
     }
 
   if (offs != offsets)
@@ -982,6 +1035,99 @@ MT_DEFINE_VARIANTS (fast_depthwise,
                     (const MtFastConv *conv, const float *input, float *output,
                      float *plane, int n_rows, int len),
                     (conv, input, output, plane, n_rows, len))
+
+#ifdef MT_HAVE_X86_VARIANTS
+
+/* Plain convolutions with few inputs per output (the first layers: 3 or 1
+ * channels, K = c · taps <= DIRECT_MAX_K) skip im2col on AVX-512: each tile
+ * of 8 filters × 32 columns reads its taps straight from the phase planes of
+ * the input channels.  The sums run over (channel, tap) in Darknet's order,
+ * with the weights in the GEMM's 8-row packing. */
+#define DIRECT_MAX_K 64
+
+#define DIRECT_ROW(f)                                                        \
+  do {                                                                       \
+    v16f a = v16_set1 (wk[f]);                                               \
+    acc##f##0 += a * x0;                                                     \
+    acc##f##1 += a * x1;                                                     \
+  } while (0)
+
+#define DIRECT_STORE(f)                                                      \
+  if (f < nf)                                                                \
+    {                                                                        \
+      v16f bias_f = v16_set1 (conv->biases[f0 + f]);                         \
+      float *o = out + (gsize) (f0 + f) * plane_out;                         \
+      v16_store_n (o, v16_activate (acc##f##0 + bias_f, activation), MIN (nx, 16)); \
+      if (nx > 16)                                                           \
+        v16_store_n (o + 16, v16_activate (acc##f##1 + bias_f, activation), nx - 16); \
+    }
+
+__attribute__ ((target ("avx512f")))
+static void
+direct_conv_avx512 (const MtFastConv *conv,
+                    const float      *input,
+                    float            *output,
+                    float            *planes,
+                    int               n_rows,
+                    int               len)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int ow = conv->out_w, oh = conv->out_h, st = s->stride, K = conv->K;
+  gsize plane_size = (gsize) n_rows * st * len;
+  gsize plane_out = (gsize) ow * oh;
+  MtFastActivation activation = s->activation;
+  int offs[DIRECT_MAX_K];
+
+  for (int ci = 0; ci < s->c; ci++)
+    {
+      build_phase_plane (input + (gsize) ci * s->h * s->w, s->h, s->w, s->pad, s->pad,
+                         n_rows, st, len, 0.f, planes + ci * plane_size);
+      for (int t = 0; t < conv->n_taps; t++)
+        offs[ci * conv->n_taps + t] = (int) (ci * plane_size) + conv->tap_y[t] * st * len +
+                                      (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
+    }
+
+  for (int y = 0; y < oh; y++)
+    {
+      const float *base = planes + (gsize) y * st * st * len;
+      float *out = output + (gsize) y * ow;
+
+      for (int f0 = 0; f0 < s->n; f0 += MR16)
+        {
+          const float *wb = conv->weights16 + (gsize) f0 * K;
+          int nf = MIN (MR16, s->n - f0);
+
+          for (int x = 0; x < ow; x += 32)
+            {
+              v16f acc00 = { 0 }, acc01 = { 0 }, acc10 = { 0 }, acc11 = { 0 };
+              v16f acc20 = { 0 }, acc21 = { 0 }, acc30 = { 0 }, acc31 = { 0 };
+              v16f acc40 = { 0 }, acc41 = { 0 }, acc50 = { 0 }, acc51 = { 0 };
+              v16f acc60 = { 0 }, acc61 = { 0 }, acc70 = { 0 }, acc71 = { 0 };
+              int nx = MIN (32, ow - x);
+
+              for (int k = 0; k < K; k++)
+                {
+                  const float *wk = wb + k * MR16;
+                  v16f x0 = v16_load (base + offs[k] + x);
+                  v16f x1 = v16_load (base + offs[k] + x + 16);
+
+                  DIRECT_ROW (0); DIRECT_ROW (1); DIRECT_ROW (2); DIRECT_ROW (3);
+                  DIRECT_ROW (4); DIRECT_ROW (5); DIRECT_ROW (6); DIRECT_ROW (7);
+                }
+
+              out += x;
+              DIRECT_STORE (0) DIRECT_STORE (1) DIRECT_STORE (2) DIRECT_STORE (3)
+              DIRECT_STORE (4) DIRECT_STORE (5) DIRECT_STORE (6) DIRECT_STORE (7)
+              out -= x;
+            }
+        }
+    }
+}
+
+#undef DIRECT_ROW
+#undef DIRECT_STORE
+
+#endif /* MT_HAVE_X86_VARIANTS */
 
 void
 mt_fast_conv_forward (const MtFastConv *conv,
@@ -1002,6 +1148,19 @@ mt_fast_conv_forward (const MtFastConv *conv,
       plane = scratch_reserve (scratch, (gsize) n_rows * conv->shape.stride * len);
       fast_depthwise (conv, input, output, plane, n_rows, len);
     }
+#ifdef MT_HAVE_X86_VARIANTS
+  else if (conv->kind == CONV_IM2COL && conv->K <= DIRECT_MAX_K &&
+           conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512)
+    {
+      int n_rows, len;
+      float *planes;
+
+      phase_plane_geometry (conv->shape.size, conv->shape.stride,
+                            conv->out_w + 24, conv->out_h, &n_rows, &len);
+      planes = scratch_reserve (scratch, (gsize) conv->shape.c * n_rows * conv->shape.stride * len);
+      direct_conv_avx512 (conv, input, output, planes, n_rows, len);
+    }
+#endif
   else
     conv_gemm_forward (conv, input, output, scratch);
 }
