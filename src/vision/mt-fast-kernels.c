@@ -871,6 +871,18 @@ conv_gemm_forward (const MtFastConv *conv,
     }
 }
 
+static void
+fill_floats (float *p,
+             gsize  n,
+             float  value)
+{
+  if (value == 0.f)
+    memset (p, 0, n * sizeof (float));
+  else
+    for (gsize i = 0; i < n; i++)
+      p[i] = value;
+}
+
 /* Copies one channel into rows of @stride phases of @len values: phase p of
  * padded row r holds padded columns p, p + stride, p + 2 stride…, so tap kx
  * of output column x is element x + kx / stride of phase kx % stride.
@@ -895,8 +907,7 @@ build_phase_plane (const float *in,
 
       if (iy < 0 || iy >= h)
         {
-          for (int i = 0; i < stride * len; i++)
-            drow[i] = fill;
+          fill_floats (drow, (gsize) stride * len, fill);
           continue;
         }
 
@@ -911,15 +922,13 @@ build_phase_plane (const float *in,
 
           lo = MIN (lo, len);
           hi = CLAMP (hi, lo, len);
-          for (i = 0; i < lo; i++)
-            d[i] = fill;
+          fill_floats (d, (gsize) lo, fill);
           if (stride == 1)
             memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
           else
             for (i = lo; i < hi; i++)
               d[i] = irow[first + i * stride];
-          for (i = hi; i < len; i++)
-            d[i] = fill;
+          fill_floats (d + hi, (gsize) (len - hi), fill);
         }
     }
 }
@@ -1243,6 +1252,50 @@ MT_DEFINE_VARIANTS (fast_maxpool_2x2s2,
                      int ow, int oh),
                     (s, input, output, ow, oh))
 
+/* 2×2 stride 1 with padding 1 (offset 0): the detector's last pooling, which
+ * keeps the size; the last row and column see only what is inside. */
+INLINE void
+fast_maxpool_2x2s1_body (const MtFastPoolShape *s,
+                         const float           *input,
+                         float                 *output,
+                         int                    ow,
+                         int                    oh)
+{
+  for (int ch = 0; ch < s->c; ch++)
+    for (int y = 0; y < oh; y++)
+      {
+        const float *plane = input + (gsize) ch * s->h * s->w;
+        const float *r0 = plane + (gsize) y * s->w;
+        const float *r1 = y + 1 < s->h ? r0 + s->w : r0;
+        float *out = output + ((gsize) ch * oh + y) * ow;
+        int x = 0;
+
+        for (; x + 9 <= s->w && x + 8 <= ow; x += 8)
+          {
+            v8f a = v8_max (v8_load (r0 + x), v8_load (r1 + x));
+            v8f b = v8_max (v8_load (r0 + x + 1), v8_load (r1 + x + 1));
+
+            v8_store (out + x, v8_max (b, a));
+          }
+        for (; x < ow; x++)
+          {
+            float m = -FLT_MAX;
+
+            for (int dx = 0; dx < 2 && x + dx < s->w; dx++)
+              {
+                m = r0[x + dx] > m ? r0[x + dx] : m;
+                m = r1[x + dx] > m ? r1[x + dx] : m;
+              }
+            out[x] = m;
+          }
+      }
+}
+
+MT_DEFINE_VARIANTS (fast_maxpool_2x2s1,
+                    (const MtFastPoolShape *s, const float *input, float *output,
+                     int ow, int oh),
+                    (s, input, output, ow, oh))
+
 INLINE void
 fast_maxpool_body (const MtFastPoolShape *s,
               const float           *input,
@@ -1308,6 +1361,11 @@ mt_fast_maxpool_forward (const MtFastPoolShape *shape,
   if (shape->size == 2 && shape->stride == 2 && shape->padding / 2 == 0)
     {
       fast_maxpool_2x2s2 (shape, input, output, ow, oh);
+      return;
+    }
+  if (shape->size == 2 && shape->stride == 1 && shape->padding / 2 == 0)
+    {
+      fast_maxpool_2x2s1 (shape, input, output, ow, oh);
       return;
     }
 
