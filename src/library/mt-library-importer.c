@@ -193,7 +193,13 @@ emit_progress (MtLibraryImporter    *self,
       counts.skips = NULL;
       call->self = g_object_ref (self);
       call->report = mt_import_report_copy (&counts);
-      g_main_context_invoke (context, emit_progress_cb, call);
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      /* Not g_main_context_invoke(): it runs the callback right here when
+       * nobody iterates the context at this moment. */
+      g_source_set_callback (source, emit_progress_cb, call, NULL);
+      g_source_set_static_name (source, "[mt] import progress");
+      g_source_attach (source, context);
     }
 }
 
@@ -404,6 +410,140 @@ compare_work_items (gconstpointer a,
   return strcmp (wa->uri, wb->uri);
 }
 
+/* Tag reading runs in a few threads, each talking to its own helper
+ * process, so an import uses the machine's cores; the results are stored
+ * by one thread, in order. */
+typedef struct {
+  guint   index;
+  MtSong *song;
+  GError *error;
+} ReadResult;
+
+static void
+read_result_free (ReadResult *result)
+{
+  mt_song_free (result->song);
+  g_clear_error (&result->error);
+  g_free (result);
+}
+
+typedef struct {
+  GPtrArray   *work;          /* of WorkItem, read only */
+  GThreadPool *threads;
+  GAsyncQueue *idle_readers;  /* MtTagReader */
+  GPtrArray   *readers;
+  GAsyncQueue *results;       /* ReadResult */
+  GHashTable  *ready;         /* index -> ReadResult that came early */
+  guint        next_submit;
+  guint        next_result;
+  guint        window;
+} ReadPool;
+
+static void
+read_one (gpointer data,
+          gpointer user_data)
+{
+  ReadPool *pool = user_data;
+  ReadResult *result = g_new0 (ReadResult, 1);
+  WorkItem *item;
+  MtTagReader *reader;
+
+  result->index = GPOINTER_TO_UINT (data) - 1;
+  item = g_ptr_array_index (pool->work, result->index);
+  result->song = mt_song_new ();
+  result->song->uri = g_strdup (item->uri);
+  result->song->size = item->size;
+  result->song->mtime = item->mtime;
+
+  reader = g_async_queue_pop (pool->idle_readers);
+  mt_tag_reader_read (reader, item->uri, result->song, &result->error);
+  g_async_queue_push (pool->idle_readers, reader);
+  g_async_queue_push (pool->results, result);
+}
+
+static ReadPool *
+read_pool_new (GPtrArray *work,
+               guint      timeout_s)
+{
+  ReadPool *pool = g_new0 (ReadPool, 1);
+  guint n = CLAMP (g_get_num_processors (), 1u, 4u);
+
+  n = MAX (MIN (n, work->len), 1u);
+  pool->work = work;
+  pool->idle_readers = g_async_queue_new ();
+  pool->readers = g_ptr_array_new_with_free_func (g_object_unref);
+  pool->results = g_async_queue_new ();
+  pool->ready = g_hash_table_new (NULL, NULL);
+  pool->window = n * 4;
+  for (guint i = 0; i < n; i++)
+    {
+      /* Helpers start on first use: a small rescan starts few. */
+      MtTagReader *reader = mt_tag_reader_new ();
+
+      mt_tag_reader_set_timeout (reader, timeout_s);
+      g_ptr_array_add (pool->readers, reader);
+      g_async_queue_push (pool->idle_readers, reader);
+    }
+  pool->threads = g_thread_pool_new (read_one, pool, (int) n, FALSE, NULL);
+  return pool;
+}
+
+/* Queues more files, keeping a bounded number in flight. */
+static void
+read_pool_submit (ReadPool *pool)
+{
+  while (pool->next_submit < pool->work->len && pool->next_submit - pool->next_result < pool->window)
+    {
+      g_thread_pool_push (pool->threads, GUINT_TO_POINTER (pool->next_submit + 1), NULL);
+      pool->next_submit++;
+    }
+}
+
+/* The result for the next file in order; NULL when all queued are done. */
+static ReadResult *
+read_pool_next (ReadPool *pool)
+{
+  ReadResult *result;
+
+  if (pool->next_result >= pool->next_submit)
+    return NULL;
+  while (!(result = g_hash_table_lookup (pool->ready, GUINT_TO_POINTER (pool->next_result + 1))))
+    {
+      ReadResult *arrived = g_async_queue_pop (pool->results);
+      g_hash_table_insert (pool->ready, GUINT_TO_POINTER (arrived->index + 1), arrived);
+    }
+  g_hash_table_remove (pool->ready, GUINT_TO_POINTER (pool->next_result + 1));
+  pool->next_result++;
+  return result;
+}
+
+/* Waits for the files being read, drops unused results; returns how many
+ * times helpers were restarted. */
+static guint
+read_pool_free (ReadPool *pool)
+{
+  GHashTableIter iter;
+  ReadResult *result;
+  guint restarts = 0;
+
+  g_thread_pool_free (pool->threads, TRUE, TRUE);
+  while ((result = g_async_queue_try_pop (pool->results)))
+    read_result_free (result);
+  g_hash_table_iter_init (&iter, pool->ready);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &result))
+    read_result_free (result);
+  g_hash_table_unref (pool->ready);
+  for (guint i = 0; i < pool->readers->len; i++)
+    restarts += mt_tag_reader_get_n_restarts (g_ptr_array_index (pool->readers, i));
+  while (g_async_queue_try_pop (pool->idle_readers))
+    ;
+  g_async_queue_unref (pool->idle_readers);
+  g_async_queue_unref (pool->results);
+  g_ptr_array_unref (pool->readers);
+  g_free (pool);
+  return restarts;
+}
+
 static MtImportReport *
 import_run (MtLibraryImporter  *self,
             const char * const *folders,
@@ -413,7 +553,8 @@ import_run (MtLibraryImporter  *self,
 {
   g_autoptr(MtImportReport) report = import_report_new ();
   g_autoptr(MtLibrary) library = NULL;
-  g_autoptr(MtTagReader) reader = NULL;
+  ReadPool *pool;
+  gboolean failed = FALSE;
   g_autoptr(GPtrArray) songs = NULL;
   g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_song_free);
@@ -489,48 +630,55 @@ import_run (MtLibraryImporter  *self,
       }
   }
 
-  /* A stable order makes imports (and their ids) reproducible. */
+  /* A stable order makes imports (and their ids) reproducible: files are
+   * read in parallel but stored in this order. */
   g_ptr_array_sort (work, compare_work_items);
-  reader = mt_tag_reader_new ();
-  mt_tag_reader_set_timeout (reader, self->timeout_s);
   emit_progress (self, context, report);
 
-  for (guint i = 0; i < work->len; i++)
+  pool = read_pool_new (work, self->timeout_s);
+  while (!failed)
     {
-      WorkItem *item = g_ptr_array_index (work, i);
-      g_autoptr(MtSong) song = mt_song_new ();
       g_autoptr(GError) read_error = NULL;
+      ReadResult *result;
+      WorkItem *item;
+      MtSong *song;
 
-      if (g_cancellable_is_cancelled (cancellable))
+      if (!g_cancellable_is_cancelled (cancellable))
+        read_pool_submit (pool);
+      if (!(result = read_pool_next (pool)))
         break;
-      if (in_batch == 0 && !mt_library_begin (library, error))
-        return NULL;
+      item = g_ptr_array_index (work, result->index);
+      song = result->song;
+      read_error = g_steal_pointer (&result->error);
 
-      song->uri = g_strdup (item->uri);
-      song->size = item->size;
-      song->mtime = item->mtime;
+      if (in_batch == 0 && !mt_library_begin (library, error))
+        {
+          read_result_free (result);
+          failed = TRUE;
+          break;
+        }
+
       report->files_read++;
-      if (!mt_tag_reader_read (reader, item->uri, song, &read_error))
+      if (read_error != NULL)
         {
           if (g_error_matches (read_error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_HELPER))
             {
-              mt_library_rollback (library);
               g_propagate_error (error, g_steal_pointer (&read_error));
-              return NULL;
+              failed = TRUE;
             }
-          add_skip (report, item->path, read_error->message);
+          else
+            add_skip (report, item->path, read_error->message);
         }
       else
         {
           g_autofree char *key = move_key_for (song);
           KnownSong *moved_from = item->known_id == 0 ? g_hash_table_lookup (vanished, key) : NULL;
-          gboolean ok;
 
           if (item->known_id != 0 || moved_from != NULL)
             {
               song->id = item->known_id != 0 ? item->known_id : moved_from->id;
-              ok = mt_library_update_song (library, song, error) &&
-                   store_rule_moods (self, library, song, error);
+              failed = !mt_library_update_song (library, song, error) ||
+                       !store_rule_moods (self, library, song, error);
               if (moved_from != NULL)
                 {
                   g_hash_table_remove (vanished, key);
@@ -541,35 +689,32 @@ import_run (MtLibraryImporter  *self,
             }
           else
             {
-              ok = (song->id = mt_library_add_song (library, song, error)) != 0 &&
-                   store_rule_moods (self, library, song, error);
+              failed = (song->id = mt_library_add_song (library, song, error)) == 0 ||
+                       !store_rule_moods (self, library, song, error);
               report->imported++;
             }
-          if (!ok)
-            {
-              mt_library_rollback (library);
-              return NULL;
-            }
         }
+      read_result_free (result);
 
-      if (++in_batch >= self->batch_size)
+      if (!failed && ++in_batch >= self->batch_size)
         {
-          if (!mt_library_commit (library, error))
-            {
-              mt_library_rollback (library);
-              return NULL;
-            }
+          failed = !mt_library_commit (library, error);
           in_batch = 0;
           emit_progress (self, context, report);
         }
     }
+  report->reader_restarts = read_pool_free (pool);
+  if (failed)
+    {
+      mt_library_rollback (library);
+      return NULL;
+    }
+
   if (in_batch > 0 && !mt_library_commit (library, error))
     {
       mt_library_rollback (library);
       return NULL;
     }
-  report->reader_restarts = mt_tag_reader_get_n_restarts (reader);
-
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 

@@ -434,7 +434,7 @@ mt_player_seek (MtPlayer *self,
   if (self->state == MT_PLAYER_STOPPED || position_ms < 0)
     return FALSE;
   return gst_element_seek_simple (self->playbin, GST_FORMAT_TIME,
-                                  GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT,
+                                  GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
                                   position_ms * GST_MSECOND);
 }
 

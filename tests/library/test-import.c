@@ -472,11 +472,10 @@ test_async_and_cancel (Fixture *f, gconstpointer data)
   g_assert_error (state.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (state.report);
   g_assert_cmpuint (state.n_progress, >=, 2);
-  /* Finished batches stay. */
+  /* What was read before the cancel stays. */
   committed = mt_library_count_songs (f->library, NULL);
   g_assert_cmpint (committed, >=, 6);
   g_assert_cmpint (committed, <, 30);
-  g_assert_cmpint (committed % 3, ==, 0);
   g_clear_error (&state.error);
 
   /* The next import picks up where it stopped. */

@@ -125,6 +125,12 @@ is_past_300ms (Fixture *f)
   return mt_player_get_position (f->player) > 300;
 }
 
+static gboolean
+is_past_1800ms (Fixture *f)
+{
+  return mt_player_get_position (f->player) > 1800;
+}
+
 static void
 test_plays_through (Fixture *f, gconstpointer data)
 {
@@ -233,9 +239,7 @@ test_controls_and_skip (Fixture *f, gconstpointer data)
 
   /* Seek past half, then next: that counts as played. */
   g_assert_true (mt_player_seek (f->player, 2000));
-  g_assert_true (wait_for (f, is_past_300ms, 5000));
-  position = mt_player_get_position (f->player);
-  g_assert_cmpint (position, >=, 1500);
+  g_assert_true (wait_for (f, is_past_1800ms, 1000));
   mt_player_next (f->player);
   g_assert_cmpstr (f->feedback->str, ==, "0:skipped 0:played ");
   g_assert_cmpint (mt_library_count_feedback (f->library, ((MtSong *) f->songs->pdata[0])->id,

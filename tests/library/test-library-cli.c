@@ -1,0 +1,260 @@
+/* moodtunes-library from the outside: JSON output, exit codes, messages. */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "mt-test-music.h"
+
+typedef struct {
+  char *dir;
+  char *music;
+  char *db;
+  char *cli;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *songs[][3] = {
+    { "sunny.ogg", "Sunny Party", "Happy Band" },
+    { "rain.ogg", "Rain and Tears", "Sad Band" },
+    { "storm.ogg", "Iron Storm", "Angry Band" },
+  };
+
+  f->dir = mt_test_make_temp_dir ();
+  f->music = g_build_filename (f->dir, "music", NULL);
+  f->db = g_build_filename (f->dir, "library.db", NULL);
+  f->cli = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "cli", "moodtunes-library", NULL);
+  g_assert_true (g_file_test (f->cli, G_FILE_TEST_IS_EXECUTABLE));
+  g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (songs); i++)
+    {
+      g_autofree char *path = g_build_filename (f->music, songs[i][0], NULL);
+      mt_test_make_song (path, songs[i][1], songs[i][2], "CLI Album", NULL, 0.4, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  mt_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->music);
+  g_free (f->db);
+  g_free (f->cli);
+}
+
+/* Runs the CLI with --db and the given arguments; returns the exit status. */
+static int
+run (Fixture *f, char **out, char **err, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, f->cli);
+  g_ptr_array_add (argv, "--db");
+  g_ptr_array_add (argv, f->db);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text, &stderr_text, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", stdout_text, stderr_text);
+  if (out)
+    *out = g_steal_pointer (&stdout_text);
+  if (err)
+    *err = g_steal_pointer (&stderr_text);
+  return g_subprocess_get_exit_status (process);
+}
+
+static JsonNode *
+parse (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static JsonObject *
+find_by_title (JsonArray *songs, const char *title)
+{
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    {
+      JsonObject *song = json_array_get_object_element (songs, i);
+      if (g_strcmp0 (json_object_get_string_member (song, "title"), title) == 0)
+        return song;
+    }
+  return NULL;
+}
+
+static void
+test_import_list_recommend (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  g_autoptr(JsonNode) playlist = NULL;
+  JsonObject *rain;
+  JsonArray *songs;
+  static const char * const fields[] = { "id", "uri", "title", "artist", "album", "genre", "duration", "score" };
+
+  g_assert_cmpint (run (f, &out, NULL, "import", "--json", f->music, NULL), ==, 0);
+  report = parse (out);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "imported"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "skipped"), ==, 0);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  songs = json_node_get_array (list);
+  g_assert_cmpuint (json_array_get_length (songs), ==, 3);
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (fields); j++)
+      g_assert_true (json_object_has_member (json_array_get_object_element (songs, i), fields[j]));
+  rain = find_by_title (songs, "Rain and Tears");
+  g_assert_nonnull (rain);
+  g_assert_cmpstr (json_object_get_string_member (rain, "artist"), ==, "Sad Band");
+  g_assert_cmpstr (json_object_get_string_member (rain, "main_mood"), ==, "sad");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (rain, "uri"), "file:///"));
+  g_assert_cmpfloat (json_object_get_double_member (rain, "duration"), >, 0.2);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "recommend", "--mood", "sad", "--limit", "2", "--seed", "1", "--json", NULL), ==, 0);
+  playlist = parse (out);
+  songs = json_node_get_array (playlist);
+  g_assert_cmpuint (json_array_get_length (songs), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (songs, 0), "title"), ==, "Rain and Tears");
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (songs, 0), "score"), >,
+                     json_object_get_double_member (json_array_get_object_element (songs, 1), "score"));
+  g_clear_pointer (&out, g_free);
+
+  /* Text output too. */
+  g_assert_cmpint (run (f, &out, NULL, "recommend", "--mood", "happy", "--strategy", "lift", "--limit", "3", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Sunny Party"));
+}
+
+static gint64
+id_of (Fixture *f, const char *title)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  JsonObject *song;
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  song = find_by_title (json_node_get_array (list), title);
+  g_assert_nonnull (song);
+  return json_object_get_int_member (song, "id");
+}
+
+static double
+mood_of (Fixture *f, const char *title, const char *mood)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  JsonObject *song;
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  song = find_by_title (json_node_get_array (list), title);
+  return json_object_get_double_member (json_object_get_object_member (song, "moods"), mood);
+}
+
+static void
+test_tag_and_feedback (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (run (f, NULL, NULL, "import", f->music, NULL), ==, 0);
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, id_of (f, "Iron Storm"));
+
+  g_assert_cmpint (run (f, NULL, NULL, "tag", id, "sad", "0.9", NULL), ==, 0);
+  g_assert_cmpfloat_with_epsilon (mood_of (f, "Iron Storm", "sad"), 0.9, 1e-9);
+
+  g_assert_cmpint (run (f, NULL, NULL, "feedback", id, "disliked", "--mood", "sad", NULL), ==, 0);
+  g_assert_cmpfloat_with_epsilon (mood_of (f, "Iron Storm", "sad"), 0.9 - 0.35, 1e-9);
+
+  g_assert_cmpint (run (f, NULL, &err, "tag", "99999", "sad", "0.5", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "No song with id 99999"));
+}
+
+static void
+test_errors (Fixture *f, gconstpointer data)
+{
+  struct { int status; const char *expect; const char *args[8]; } cases[] = {
+    { 2, "unknown mood “hapy”", { "recommend", "--mood", "hapy" } },
+    { 2, "--mood is required", { "recommend" } },
+    { 2, "match", { "recommend", "--mood", "sad", "--strategy", "boost" } },
+    { 2, "unknown command", { "dance" } },
+    { 2, "missing command", { NULL } },
+    { 2, "--mood is required", { "feedback", "1", "liked" } },
+    { 2, "played, skipped", { "feedback", "1", "loved", "--mood", "sad" } },
+    { 2, "WEIGHT", { "tag", "1", "sad", "lots" } },
+    { 2, "not a song id", { "tag", "abc", "sad", "0.5" } },
+    { 3, "import", { "recommend", "--mood", "sad" } },   /* empty library */
+    { 1, "no such folder", { "import", "/nonexistent/music" } },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+      const char **a = cases[i].args;
+      int status = run (f, NULL, &err, a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+
+      g_assert_cmpint (status, ==, cases[i].status);
+      g_assert_nonnull (strstr (err, cases[i].expect));
+    }
+}
+
+static void
+test_play (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run (f, NULL, NULL, "import", f->music, NULL), ==, 0);
+  g_assert_cmpint (run (f, &out, NULL, "play", "--mood", "happy", "--limit", "2",
+                        "--audio-sink", "fakesink sync=false", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "▶ 1/2"));
+  g_assert_nonnull (strstr (out, "▶ 2/2"));
+  g_assert_nonnull (strstr (out, "(played)"));
+  g_clear_pointer (&out, g_free);
+
+  /* The plays were recorded. */
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"play_count\" : 1"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("/library-cli/import-list-recommend", test_import_list_recommend);
+  ADD ("/library-cli/tag-and-feedback", test_tag_and_feedback);
+  ADD ("/library-cli/errors", test_errors);
+  ADD ("/library-cli/play", test_play);
+#undef ADD
+
+  return g_test_run ();
+}
