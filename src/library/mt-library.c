@@ -46,12 +46,31 @@ static const char * const migrations[] = {
   "  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
   "  mood INTEGER CHECK (mood IS NULL OR mood BETWEEN 0 AND 6));"
   "CREATE INDEX events_by_song ON events (song_id, at);",
+  /* 1 -> 2: the effective weights also on the song row, so reading a song
+   * (a list, a playlist's candidates) needs no second query per song. */
+  "ALTER TABLE songs ADD COLUMN w_angry REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_disgust REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_fear REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_happy REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_sad REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_surprise REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE songs ADD COLUMN w_neutral REAL NOT NULL DEFAULT 0;"
+  "UPDATE songs SET"
+  "  w_angry = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 0), 0),"
+  "  w_disgust = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 1), 0),"
+  "  w_fear = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 2), 0),"
+  "  w_happy = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 3), 0),"
+  "  w_sad = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 4), 0),"
+  "  w_surprise = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 5), 0),"
+  "  w_neutral = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 6), 0);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
 
 typedef enum {
   STMT_COUNT_SONGS,
+  STMT_HAS_SONGS,
+  STMT_SET_SONG_WEIGHTS,
   STMT_INSERT_SONG,
   STMT_UPDATE_SONG,
   STMT_DELETE_SONG,
@@ -72,10 +91,15 @@ typedef enum {
 
 #define SONG_COLUMNS \
   "s.id, s.uri, s.title, s.artist, s.album, s.genre, s.duration_ms, s.track, " \
-  "s.size, s.mtime, s.last_played, s.play_count"
+  "s.size, s.mtime, s.last_played, s.play_count, " \
+  "s.w_angry, s.w_disgust, s.w_fear, s.w_happy, s.w_sad, s.w_surprise, s.w_neutral"
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_SONGS] = "SELECT count(*) FROM songs",
+  [STMT_HAS_SONGS] = "SELECT EXISTS (SELECT 1 FROM songs)",
+  [STMT_SET_SONG_WEIGHTS] =
+    "UPDATE songs SET w_angry = ?2, w_disgust = ?3, w_fear = ?4, w_happy = ?5, w_sad = ?6,"
+    " w_surprise = ?7, w_neutral = ?8 WHERE id = ?1",
   [STMT_INSERT_SONG] =
     "INSERT INTO songs (uri, title, artist, album, genre, duration_ms, track, size, mtime, added_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -245,32 +269,9 @@ song_from_row (sqlite3_stmt *stmt)
   song->mtime = sqlite3_column_int64 (stmt, 9);
   song->last_played = sqlite3_column_int64 (stmt, 10);
   song->play_count = sqlite3_column_int (stmt, 11);
-  return song;
-}
-
-static gboolean
-load_scores (MtLibrary  *self,
-             MtSong     *song,
-             GError    **error)
-{
-  sqlite3_stmt *stmt = get_stmt (self, STMT_GET_SCORES, error);
-  int rc;
-
-  if (stmt == NULL)
-    return FALSE;
   for (int i = 0; i < MT_N_MOODS; i++)
-    song->moods[i] = 0.0;
-  sqlite3_bind_int64 (stmt, 1, song->id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      int mood = sqlite3_column_int (stmt, 0);
-      if (mt_mood_is_valid (mood))
-        song->moods[mood] = sqlite3_column_double (stmt, 1);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    return set_db_error (self, error, "reading mood scores");
-  return TRUE;
+    song->moods[i] = sqlite3_column_double (stmt, 12 + i);
+  return song;
 }
 
 /* Recomputes the effective weight of every mood of one song from its rule,
@@ -280,7 +281,7 @@ refresh_scores (MtLibrary  *self,
                 gint64      id,
                 GError    **error)
 {
-  double rule[MT_N_MOODS], user[MT_N_MOODS], learned[MT_N_MOODS];
+  double rule[MT_N_MOODS], user[MT_N_MOODS], learned[MT_N_MOODS], scores[MT_N_MOODS];
   sqlite3_stmt *stmt;
   int rc;
 
@@ -316,6 +317,8 @@ refresh_scores (MtLibrary  *self,
       double base = user[i] >= 0.0 ? user[i] : MAX (rule[i], 0.0);
       double score = CLAMP (base + learned[i], 0.0, 1.0);
 
+      scores[i] = score;
+
       sqlite3_reset (stmt);
       sqlite3_bind_int64 (stmt, 1, id);
       sqlite3_bind_int (stmt, 2, i);
@@ -327,6 +330,16 @@ refresh_scores (MtLibrary  *self,
         }
     }
   sqlite3_reset (stmt);
+
+  if (!(stmt = get_stmt (self, STMT_SET_SONG_WEIGHTS, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  for (int i = 0; i < MT_N_MOODS; i++)
+    sqlite3_bind_double (stmt, 2 + i, scores[i]);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "storing mood weights");
   return TRUE;
 }
 
@@ -532,6 +545,27 @@ mt_library_count_songs (MtLibrary  *self,
   return count;
 }
 
+gboolean
+mt_library_is_empty (MtLibrary  *self,
+                     gboolean   *out_empty,
+                     GError    **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_HAS_SONGS, error)))
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return set_db_error (self, error, "looking for songs");
+    }
+  *out_empty = sqlite3_column_int (stmt, 0) == 0;
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
 gint64
 mt_library_add_song (MtLibrary     *self,
                      const MtSong  *song,
@@ -656,8 +690,6 @@ mt_library_get_song (MtLibrary  *self,
       set_db_error (self, error, "reading a song");
       return NULL;
     }
-  if (!load_scores (self, song, error))
-    return NULL;
   return g_steal_pointer (&song);
 }
 
@@ -681,9 +713,6 @@ mt_library_list_songs (MtLibrary  *self,
       set_db_error (self, error, "listing songs");
       return NULL;
     }
-  for (guint i = 0; i < songs->len; i++)
-    if (!load_scores (self, g_ptr_array_index (songs, i), error))
-      return NULL;
   return g_steal_pointer (&songs);
 }
 
@@ -946,7 +975,7 @@ mt_library_top_for_mood (MtLibrary  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       MtSong *song = song_from_row (stmt);
-      song->score = sqlite3_column_double (stmt, 12);
+      song->score = sqlite3_column_double (stmt, 12 + MT_N_MOODS);
       g_ptr_array_add (songs, song);
     }
   sqlite3_reset (stmt);
@@ -955,9 +984,6 @@ mt_library_top_for_mood (MtLibrary  *self,
       set_db_error (self, error, "finding songs for a mood");
       return NULL;
     }
-  for (guint i = 0; i < songs->len; i++)
-    if (!load_scores (self, g_ptr_array_index (songs, i), error))
-      return NULL;
   return g_steal_pointer (&songs);
 }
 

@@ -38,7 +38,7 @@ typedef enum {
   MT_FEEDBACK_DISLIKED,
 } MtFeedback;
 
-#define MT_LIBRARY_SCHEMA_VERSION 1
+#define MT_LIBRARY_SCHEMA_VERSION 2
 
 #define MT_TYPE_LIBRARY (mt_library_get_type ())
 G_DECLARE_FINAL_TYPE (MtLibrary, mt_library, MT, LIBRARY, GObject)
@@ -68,6 +68,11 @@ void        mt_library_rollback           (MtLibrary   *self);
 
 /* Number of songs, -1 on error. */
 gint64      mt_library_count_songs        (MtLibrary   *self,
+                                           GError     **error);
+
+/* Cheap (no count of a big table): TRUE in *out_empty when no songs. */
+gboolean    mt_library_is_empty           (MtLibrary   *self,
+                                           gboolean    *out_empty,
                                            GError     **error);
 
 /* Inserts a song (by song->uri; an existing uri is updated and keeps its id)

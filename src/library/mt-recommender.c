@@ -202,7 +202,7 @@ mt_recommender_recommend (MtRecommender  *self,
   g_autoptr(GHashTable) chosen = NULL;
   const MtMoodStage *stages;
   guint n_stages;
-  gint64 n_songs;
+  gboolean empty = TRUE;
   gint64 now;
   guint pool;
 
@@ -210,10 +210,9 @@ mt_recommender_recommend (MtRecommender  *self,
   g_return_val_if_fail (mt_mood_is_valid (mood), NULL);
   g_return_val_if_fail (mt_strategy_to_string (strategy) != NULL, NULL);
 
-  n_songs = mt_library_count_songs (self->library, error);
-  if (n_songs < 0)
+  if (!mt_library_is_empty (self->library, &empty, error))
     return NULL;
-  if (n_songs == 0)
+  if (empty)
     {
       g_set_error (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY,
                    "The music library is empty: import music first "

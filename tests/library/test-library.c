@@ -125,6 +125,57 @@ test_schema (Fixture *f, gconstpointer data)
   g_assert_cmpstr (integrity, ==, "ok");
 }
 
+/* A database as Moodtunes' schema version 1 left it. */
+static const char v1_database[] =
+  "CREATE TABLE songs (id INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE,"
+  "  title TEXT, artist TEXT, album TEXT, genre TEXT, duration_ms INTEGER NOT NULL DEFAULT 0,"
+  "  track INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0,"
+  "  added_at INTEGER NOT NULL DEFAULT 0, last_played INTEGER NOT NULL DEFAULT 0,"
+  "  play_count INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE song_moods (song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 6), source INTEGER NOT NULL CHECK (source BETWEEN 0 AND 2),"
+  "  weight REAL NOT NULL, PRIMARY KEY (song_id, mood, source)) WITHOUT ROWID;"
+  "CREATE TABLE mood_scores (song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  mood INTEGER NOT NULL CHECK (mood BETWEEN 0 AND 6), score REAL NOT NULL,"
+  "  PRIMARY KEY (song_id, mood)) WITHOUT ROWID;"
+  "CREATE INDEX mood_scores_by_mood ON mood_scores (mood, score DESC);"
+  "CREATE TABLE events (id INTEGER PRIMARY KEY, song_id INTEGER NOT NULL REFERENCES songs(id) ON DELETE CASCADE,"
+  "  at INTEGER NOT NULL, kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+  "  mood INTEGER CHECK (mood IS NULL OR mood BETWEEN 0 AND 6));"
+  "CREATE INDEX events_by_song ON events (song_id, at);"
+  "INSERT INTO songs (id, uri, title) VALUES (7, 'file:///old/song.ogg', 'Old Song');"
+  "INSERT INTO song_moods VALUES (7, 3, 0, 0.7), (7, 4, 1, 0.4);"
+  "INSERT INTO mood_scores VALUES (7, 3, 0.7), (7, 4, 0.4);"
+  "INSERT INTO events (song_id, at, kind, mood) VALUES (7, 100, 2, 3);"
+  "PRAGMA user_version = 1;";
+
+static void
+test_migration_from_v1 (void)
+{
+  g_autofree char *dir = mt_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "v1.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtSong) song = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, v1_database, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mt_library_get_schema_version (library), ==, MT_LIBRARY_SCHEMA_VERSION);
+  song = mt_library_get_song (library, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (song->title, ==, "Old Song");
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.7, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.4, 1e-9);
+  g_assert_cmpint (mt_library_count_feedback (library, 7, MT_FEEDBACK_LIKED, NULL), ==, 1);
+  g_clear_object (&library);
+  mt_test_rmdir (dir);
+}
+
 static void
 test_too_new_and_not_a_database (void)
 {
@@ -468,6 +519,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/library/mood-names", test_mood_names);
   g_test_add ("/library/schema", Fixture, NULL, fixture_set_up, test_schema, fixture_tear_down);
+  g_test_add_func ("/library/migration-from-v1", test_migration_from_v1);
   g_test_add_func ("/library/too-new-and-not-a-database", test_too_new_and_not_a_database);
   g_test_add ("/library/songs", Fixture, NULL, fixture_set_up, test_songs, fixture_tear_down);
   g_test_add ("/library/mood-weights", Fixture, NULL, fixture_set_up, test_mood_weights, fixture_tear_down);
