@@ -32,6 +32,7 @@ typedef float  v8f  __attribute__ ((vector_size (32)));
 typedef int    v8i  __attribute__ ((vector_size (32)));
 typedef double v4d  __attribute__ ((vector_size (32)));
 typedef float  v4f  __attribute__ ((vector_size (16)));
+typedef int    v4i  __attribute__ ((vector_size (16)));
 typedef float  v16f __attribute__ ((vector_size (64)));
 typedef int    v16i __attribute__ ((vector_size (64)));
 typedef double v8d  __attribute__ ((vector_size (64)));
@@ -87,6 +88,29 @@ v8_store_n (float *p,
 
 /* Spelt as a shuffle: GCC 12 turns the obvious { x, x, … } initialiser into
  * a chain of inserts, this into one (embedded) broadcast. */
+INLINE v4f
+v4_load (const float *p)
+{
+  v4f v;
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+INLINE void
+v4_store (float *p,
+          v4f    v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+INLINE v4f
+v4_max (v4f a,
+        v4f b)
+{
+  v4i m = a > b;
+  return (v4f) (((v4i) a & m) | ((v4i) b & ~m));
+}
+
 INLINE v8f
 v8_set1 (float x)
 {
@@ -289,23 +313,27 @@ gemm_tile (int               K,
            int               mr,
            int               nr,
            float            *c,
-           gsize             ldc)
+           gsize             ldc,
+           int               nv)
 {
   v8f c00 = { 0 }, c01 = { 0 }, c10 = { 0 }, c11 = { 0 }, c20 = { 0 }, c21 = { 0 };
   v8f c30 = { 0 }, c31 = { 0 }, c40 = { 0 }, c41 = { 0 }, c50 = { 0 }, c51 = { 0 };
 
+  /* @nv (a constant in each build) is the number of 8-column vectors: 2 with
+   * AVX2's 16 registers, 1 for SSE2, whose 128-bit registers would
+   * otherwise overflow. */
   for (int k = 0; k < K; k++)
     {
       v8f b0 = v8_load (bp);
-      v8f b1 = v8_load (bp + 8);
+      v8f b1 = nv > 1 ? v8_load (bp + 8) : b0;
       v8f a;
 
-      a = v8_set1 (ap[0]); c00 += a * b0; c01 += a * b1;
-      a = v8_set1 (ap[1]); c10 += a * b0; c11 += a * b1;
-      a = v8_set1 (ap[2]); c20 += a * b0; c21 += a * b1;
-      a = v8_set1 (ap[3]); c30 += a * b0; c31 += a * b1;
-      a = v8_set1 (ap[4]); c40 += a * b0; c41 += a * b1;
-      a = v8_set1 (ap[5]); c50 += a * b0; c51 += a * b1;
+      a = v8_set1 (ap[0]); c00 += a * b0; if (nv > 1) c01 += a * b1;
+      a = v8_set1 (ap[1]); c10 += a * b0; if (nv > 1) c11 += a * b1;
+      a = v8_set1 (ap[2]); c20 += a * b0; if (nv > 1) c21 += a * b1;
+      a = v8_set1 (ap[3]); c30 += a * b0; if (nv > 1) c31 += a * b1;
+      a = v8_set1 (ap[4]); c40 += a * b0; if (nv > 1) c41 += a * b1;
+      a = v8_set1 (ap[5]); c50 += a * b0; if (nv > 1) c51 += a * b1;
       ap += MR;
       bp += NR;
     }
@@ -323,7 +351,9 @@ gemm_tile (int               K,
         v8f hi = v8_activate (rows[r][1] + v8_set1 (bias[r]), activation);
         float *out = c + (gsize) r * ldc;
 
-        if (nr == NR)
+        if (nv == 1)
+          v8_store_n (out, lo, MIN (nr, 8));
+        else if (nr == NR)
           {
             v8_store (out, lo);
             v8_store (out + 8, hi);
@@ -376,7 +406,8 @@ fast_gemm_body (int               M,
            gsize             ldb,
            float            *c,
            gsize             ldc,
-           float            *panel)
+           float            *panel,
+           int               nv)
 {
   for (int j = 0; j < N; j += NR)
     {
@@ -384,16 +415,48 @@ fast_gemm_body (int               M,
 
       pack_panel (K, b + j, ldb, nr, panel);
       for (int i = 0; i < M; i += MR)
-        gemm_tile (K, ap + (gsize) i * K, panel, bias + i, activation,
-                   MIN (MR, M - i), nr, c + (gsize) i * ldc + j, ldc);
+        {
+          const float *a = ap + (gsize) i * K;
+          int mr = MIN (MR, M - i);
+          float *out = c + (gsize) i * ldc + j;
+
+          if (nv == 2)
+            gemm_tile (K, a, panel, bias + i, activation, mr, nr, out, ldc, 2);
+          else
+            {
+              gemm_tile (K, a, panel, bias + i, activation, mr, MIN (nr, 8), out, ldc, 1);
+              if (nr > 8)
+                gemm_tile (K, a, panel + 8, bias + i, activation, mr, nr - 8, out + 8, ldc, 1);
+            }
+        }
     }
 }
 
-MT_DEFINE_VARIANTS (fast_gemm,
-                    (int M, int K, int N, const float *ap, const float *bias,
-                     MtFastActivation activation, const float *b, gsize ldb,
-                     float *c, gsize ldc, float *panel),
-                    (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel))
+#ifdef MT_HAVE_X86_VARIANTS
+__attribute__ ((target ("avx2")))
+static void
+fast_gemm_avx2 (int M, int K, int N, const float *ap, const float *bias,
+                MtFastActivation activation, const float *b, gsize ldb,
+                float *c, gsize ldc, float *panel)
+{
+  fast_gemm_body (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel, 2);
+}
+#endif
+
+static void
+fast_gemm (int M, int K, int N, const float *ap, const float *bias,
+           MtFastActivation activation, const float *b, gsize ldb,
+           float *c, gsize ldc, float *panel)
+{
+#ifdef MT_HAVE_X86_VARIANTS
+  if (mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX2)
+    {
+      fast_gemm_avx2 (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel);
+      return;
+    }
+#endif
+  fast_gemm_body (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel, 1);
+}
 
 #ifdef MT_HAVE_X86_VARIANTS
 
@@ -1208,9 +1271,6 @@ fast_maxpool_2x2s2_body (const MtFastPoolShape *s,
                     int                    ow,
                     int                    oh)
 {
-  const v8i even = { 0, 2, 4, 6, 8, 10, 12, 14 };
-  const v8i odd = { 1, 3, 5, 7, 9, 11, 13, 15 };
-
   for (int ch = 0; ch < s->c; ch++)
     for (int y = 0; y < oh; y++)
       {
@@ -1221,13 +1281,15 @@ fast_maxpool_2x2s2_body (const MtFastPoolShape *s,
         float *out = output + ((gsize) ch * oh + y) * ow;
         int x = 0;
 
-        for (; 2 * x + 16 <= s->w; x += 8)
+        /* In 4-wide halves: SSE2 has the even/odd shuffle for those, and
+         * the loop is bound by memory anyway. */
+        for (; 2 * x + 8 <= s->w; x += 4)
           {
-            v8f a0 = v8_max (v8_load (r0 + 2 * x), v8_load (r1 + 2 * x));
-            v8f a1 = v8_max (v8_load (r0 + 2 * x + 8), v8_load (r1 + 2 * x + 8));
+            v4f a0 = v4_max (v4_load (r0 + 2 * x), v4_load (r1 + 2 * x));
+            v4f a1 = v4_max (v4_load (r0 + 2 * x + 4), v4_load (r1 + 2 * x + 4));
 
-            v8_store (out + x, v8_max (__builtin_shuffle (a0, a1, even),
-                                       __builtin_shuffle (a0, a1, odd)));
+            v4_store (out + x, v4_max (__builtin_shufflevector (a0, a1, 0, 2, 4, 6),
+                                       __builtin_shufflevector (a0, a1, 1, 3, 5, 7)));
           }
         for (; x < ow; x++)
           {
