@@ -1,0 +1,607 @@
+/* bench-vision: how fast our networks run, stock Darknet against our fast
+ * layers, on 640x480 frames with one face.
+ *
+ *   bench-vision [--runs N] [--models DIR] [--frames-dir DIR] [--summary FILE]
+ *
+ * The frames are ../shared/media/astronaut.png, as is and mirrored, in a
+ * 640x480 frame.  Prints the median and 90th percentile wall-clock time of each network's
+ * forward pass (and the per-thread CPU time, which other processes disturb
+ * less), the speed-up, the largest difference between the outputs, and the
+ * time of a whole mt_analyzer_analyze() call.  --frames-dir writes the frames
+ * (raw 640x480 RGB) for bench/vision-faceapi.mjs; --summary writes "key ms"
+ * lines for bench/vision.sh.  Build it in a release build.
+ */
+#define G_LOG_DOMAIN "bench-vision"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+
+#include "mt-analyzer.h"
+#include "mt-darknet.h"
+#include "mt-fast-kernels.h"
+
+#define FRAME_W 640
+#define FRAME_H 480
+
+static int n_runs = 30;
+
+typedef struct {
+  double wall_median, wall_p90, cpu_median;
+} Timing;
+
+static double
+cpu_ms (void)
+{
+  struct timespec t;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+percentile (GArray *values,
+            double  p)
+{
+  g_array_sort (values, compare_doubles);
+  return g_array_index (values, double, MIN (values->len - 1, (guint) (p * values->len)));
+}
+
+typedef void (*RunFunc) (gpointer data, guint i);
+
+/* Times @runs calls of @run after a few unmeasured ones. */
+static Timing
+time_runs (RunFunc  run,
+           gpointer data,
+           int      runs)
+{
+  g_autoptr(GArray) wall = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) cpu = g_array_new (FALSE, FALSE, sizeof (double));
+  Timing t;
+
+  for (int i = 0; i < 3; i++)
+    run (data, i);
+  for (int i = 0; i < runs; i++)
+    {
+      gint64 w0 = g_get_monotonic_time ();
+      double c0 = cpu_ms ();
+      double w, c;
+
+      run (data, i);
+      c = cpu_ms () - c0;
+      w = (g_get_monotonic_time () - w0) / 1000.0;
+      g_array_append_val (wall, w);
+      g_array_append_val (cpu, c);
+    }
+  t.wall_median = percentile (wall, 0.5);
+  t.wall_p90 = percentile (wall, 0.9);
+  t.cpu_median = percentile (cpu, 0.5);
+  return t;
+}
+
+/* ---- frames and network inputs ------------------------------------------ */
+
+typedef struct {
+  char *name;
+  GdkPixbuf *frame;    /* 640x480 RGB */
+  float face[4];       /* x, y, w, h in frame pixels */
+} Frame;
+
+static void
+frame_free (Frame *f)
+{
+  g_free (f->name);
+  g_clear_object (&f->frame);
+  g_free (f);
+}
+
+/* The image scaled to @fill of a 640x480 grey frame's height, mirrored if
+ * asked, its left edge at @align (0: left, 1: right) of the free width. */
+static GdkPixbuf *
+make_frame (const char  *path,
+            double       fill,
+            gboolean     mirror,
+            double       align,
+            GError     **error)
+{
+  g_autoptr(GdkPixbuf) image = gdk_pixbuf_new_from_file (path, error);
+  g_autoptr(GdkPixbuf) flipped = NULL;
+  GdkPixbuf *frame;
+  double scale;
+  int w, h, x, y;
+
+  if (image == NULL)
+    return NULL;
+  if (mirror)
+    {
+      flipped = gdk_pixbuf_flip (image, TRUE);
+      g_set_object (&image, flipped);
+    }
+  scale = fill * MIN ((double) FRAME_W / gdk_pixbuf_get_width (image),
+                      (double) FRAME_H / gdk_pixbuf_get_height (image));
+  w = (int) (gdk_pixbuf_get_width (image) * scale);
+  h = (int) (gdk_pixbuf_get_height (image) * scale);
+  x = (int) ((FRAME_W - w) * align);
+  y = (FRAME_H - h) / 2;
+  frame = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, FRAME_W, FRAME_H);
+  gdk_pixbuf_fill (frame, 0x808080ff);
+  gdk_pixbuf_scale (image, frame, x, y, w, h, x, y, scale, scale, GDK_INTERP_BILINEAR);
+  return frame;
+}
+
+/* Planar input of @width x @height from the region (x, y, w, h) of @pixbuf,
+ * bilinear; gray averages the channels; value = (v - mean[c]) / 255. */
+static float *
+make_input (GdkPixbuf   *pixbuf,
+            const float  region[4],
+            int          width,
+            int          height,
+            int          channels,
+            const float  mean[3])
+{
+  int rx = CLAMP ((int) region[0], 0, gdk_pixbuf_get_width (pixbuf) - 1);
+  int ry = CLAMP ((int) region[1], 0, gdk_pixbuf_get_height (pixbuf) - 1);
+  int rw = CLAMP ((int) region[2], 1, gdk_pixbuf_get_width (pixbuf) - rx);
+  int rh = CLAMP ((int) region[3], 1, gdk_pixbuf_get_height (pixbuf) - ry);
+  g_autoptr(GdkPixbuf) sub = gdk_pixbuf_new_subpixbuf (pixbuf, rx, ry, rw, rh);
+  g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_scale_simple (sub, width, height, GDK_INTERP_BILINEAR);
+  const guint8 *px = gdk_pixbuf_read_pixels (scaled);
+  int stride = gdk_pixbuf_get_rowstride (scaled), bpp = gdk_pixbuf_get_n_channels (scaled);
+  float *input = g_new (float, (gsize) width * height * channels);
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        const guint8 *p = px + (gsize) y * stride + (gsize) x * bpp;
+
+        if (channels == 1)
+          input[y * width + x] = ((p[0] + p[1] + p[2]) / 3.f - mean[0]) / 255.f;
+        else
+          for (int c = 0; c < 3; c++)
+            input[((gsize) c * height + y) * width + x] = (p[c] - mean[c]) / 255.f;
+      }
+  return input;
+}
+
+/* The detector's input: the frame at the top left of a zero square. */
+static float *
+make_detector_input (GdkPixbuf *frame,
+                     int        size)
+{
+  const float zero[3] = { 0, 0, 0 };
+  float square[4] = { 0, 0, FRAME_W, FRAME_W };
+  g_autoptr(GdkPixbuf) padded = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, FRAME_W, FRAME_W);
+
+  gdk_pixbuf_fill (padded, 0);
+  gdk_pixbuf_copy_area (frame, 0, 0, FRAME_W, FRAME_H, padded, 0, 0);
+  return make_input (padded, square, size, size, 3, zero);
+}
+
+/* ---- networks ----------------------------------------------------------- */
+
+typedef struct {
+  MtNet *net;
+  GPtrArray *inputs;  /* one per frame */
+} NetRun;
+
+static void
+run_net (gpointer data,
+         guint    i)
+{
+  NetRun *r = data;
+
+  mt_net_forward (r->net, g_ptr_array_index (r->inputs, i % r->inputs->len));
+}
+
+/* A copy of @cfg_path with width and height set to @size, in @dir. */
+static char *
+resized_cfg (const char *cfg_path,
+             int         size,
+             const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *name = g_strdup_printf ("face-detector-%d.cfg", size);
+  char *path = g_build_filename (dir, name, NULL);
+
+  if (!g_file_get_contents (cfg_path, &text, NULL, &error))
+    g_error ("%s", error->message);
+  lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "width="))
+        g_string_append_printf (out, "width=%d", size);
+      else if (g_str_has_prefix (lines[i], "height="))
+        g_string_append_printf (out, "height=%d", size);
+      else
+        g_string_append (out, lines[i]);
+      if (lines[i + 1] != NULL)
+        g_string_append_c (out, '\n');
+    }
+  if (!g_file_set_contents (path, out->str, (gssize) out->len, &error))
+    g_error ("%s", error->message);
+  return path;
+}
+
+typedef struct {
+  char name[64];
+  Timing stock, fast;
+  double max_diff;
+} Result;
+
+static void
+print_timing_row (const Result *r)
+{
+  printf ("%-26s %8.2f %8.2f %8.2f   %7.2f %7.2f %7.2f   %5.1fx %5.1fx   %.3g\n",
+          r->name,
+          r->stock.wall_median, r->stock.wall_p90, r->stock.cpu_median,
+          r->fast.wall_median, r->fast.wall_p90, r->fast.cpu_median,
+          r->stock.wall_median / r->fast.wall_median,
+          r->stock.cpu_median / r->fast.cpu_median, r->max_diff);
+  fflush (stdout);
+}
+
+/* Times @net stock and fast on @inputs and compares their outputs. */
+static Result
+bench_net (const char *name,
+           MtNet      *net,
+           GPtrArray  *inputs)
+{
+  NetRun run = { net, inputs };
+  Result r = { .max_diff = 0 };
+  gsize n = mt_net_get_output_size (net);
+
+  g_strlcpy (r.name, name, sizeof r.name);
+
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      g_autofree float *stock = NULL;
+      const float *fast;
+
+      mt_net_set_fast (net, FALSE);
+      stock = g_memdup2 (mt_net_forward (net, g_ptr_array_index (inputs, i)), n * sizeof (float));
+      mt_net_set_fast (net, TRUE);
+      fast = mt_net_forward (net, g_ptr_array_index (inputs, i));
+      for (gsize j = 0; j < n; j++)
+        r.max_diff = MAX (r.max_diff, fabs ((double) fast[j] - stock[j]));
+    }
+
+  mt_net_set_fast (net, FALSE);
+  r.stock = time_runs (run_net, &run, MAX (5, n_runs / 3));
+  mt_net_set_fast (net, TRUE);
+  r.fast = time_runs (run_net, &run, n_runs);
+  print_timing_row (&r);
+  return r;
+}
+
+/* The fast layers with each kernel build this CPU runs (detector only). */
+static void
+bench_isas (MtNet     *net,
+            GPtrArray *inputs)
+{
+  NetRun run = { net, inputs };
+  MtFastIsa best = mt_fast_kernels_get_best_isa ();
+
+  mt_net_set_fast (net, TRUE);
+  for (MtFastIsa isa = MT_FAST_ISA_GENERIC; isa <= best; isa++)
+    {
+      Timing t;
+
+      mt_fast_kernels_set_isa (isa);
+      t = time_runs (run_net, &run, n_runs);
+      printf ("  ... with the %-7s kernels %36.2f %7.2f %7.2f\n", mt_fast_kernels_isa_name (isa),
+              t.wall_median, t.wall_p90, t.cpu_median);
+    }
+  mt_fast_kernels_set_isa (best);
+}
+
+static MtNet *
+load_net (const char *cfg,
+          const char *weights)
+{
+  g_autoptr(GError) error = NULL;
+  MtNet *net = mt_net_load (cfg, weights, &error);
+
+  if (net == NULL)
+    g_error ("%s", error->message);
+  return net;
+}
+
+/* ---- the analyzer ------------------------------------------------------- */
+
+typedef struct {
+  MtAnalyzer *analyzer;
+  GPtrArray *frames;
+} AnalyzeRun;
+
+static MtFrame
+frame_view (GdkPixbuf *pixbuf)
+{
+  return (MtFrame) {
+    .data = gdk_pixbuf_read_pixels (pixbuf),
+    .width = gdk_pixbuf_get_width (pixbuf),
+    .height = gdk_pixbuf_get_height (pixbuf),
+    .stride = gdk_pixbuf_get_rowstride (pixbuf),
+    .format = MT_PIXEL_FORMAT_RGB,
+  };
+}
+
+static void
+run_analyze (gpointer data,
+             guint    i)
+{
+  AnalyzeRun *r = data;
+  Frame *f = g_ptr_array_index (r->frames, i % r->frames->len);
+  MtFrame view = frame_view (f->frame);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) faces = mt_analyzer_analyze (r->analyzer, &view, MT_ANALYZE_NONE, &error);
+
+  if (faces == NULL)
+    g_error ("%s", error->message);
+}
+
+static MtAnalyzer *
+new_analyzer (const char *models_dir,
+              gboolean    fast)
+{
+  g_autoptr(GError) error = NULL;
+  MtAnalyzer *analyzer;
+
+  /* The analyzer loads its own networks: the environment sets their default. */
+  g_setenv ("MT_DARKNET_FAST", fast ? "1" : "0", TRUE);
+  analyzer = mt_analyzer_new (models_dir, NULL, &error);
+  g_unsetenv ("MT_DARKNET_FAST");
+  if (analyzer == NULL)
+    g_error ("%s", error->message);
+  return analyzer;
+}
+
+/* Finds each frame's face with the fast analyzer (else: the frame centre). */
+static void
+locate_faces (MtAnalyzer *analyzer,
+              GPtrArray  *frames)
+{
+  for (guint i = 0; i < frames->len; i++)
+    {
+      Frame *f = g_ptr_array_index (frames, i);
+      MtFrame view = frame_view (f->frame);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GArray) faces = mt_analyzer_analyze (analyzer, &view, MT_ANALYZE_NONE, &error);
+
+      if (faces != NULL && faces->len > 0)
+        {
+          MtFace *face = &g_array_index (faces, MtFace, 0);
+
+          f->face[0] = face->x;
+          f->face[1] = face->y;
+          f->face[2] = face->width;
+          f->face[3] = face->height;
+          printf ("frame %s: %u face(s), largest %.0fx%.0f at (%.0f, %.0f)\n", f->name,
+                  faces->len, face->width, face->height, face->x, face->y);
+        }
+      else
+        {
+          f->face[0] = FRAME_W / 4.f;
+          f->face[1] = FRAME_H / 4.f;
+          f->face[2] = FRAME_W / 2.f;
+          f->face[3] = FRAME_H / 2.f;
+          printf ("frame %s: no face found, using the centre\n", f->name);
+        }
+    }
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void
+write_frames (GPtrArray  *frames,
+              const char *dir)
+{
+  g_autoptr(GString) list = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *list_path = g_build_filename (dir, "frames.txt", NULL);
+
+  g_mkdir_with_parents (dir, 0755);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      Frame *f = g_ptr_array_index (frames, i);
+      g_autofree char *name = g_strdup_printf ("%s.rgb", f->name);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree guint8 *rgb = g_new (guint8, FRAME_W * FRAME_H * 3);
+      const guint8 *px = gdk_pixbuf_read_pixels (f->frame);
+
+      for (int y = 0; y < FRAME_H; y++)
+        memcpy (rgb + y * FRAME_W * 3, px + (gsize) y * gdk_pixbuf_get_rowstride (f->frame), FRAME_W * 3);
+      if (!g_file_set_contents (path, (const char *) rgb, FRAME_W * FRAME_H * 3, &error))
+        g_error ("%s", error->message);
+      /* name width height face-x face-y face-w face-h */
+      g_string_append_printf (list, "%s %d %d %.1f %.1f %.1f %.1f\n", name, FRAME_W, FRAME_H,
+                              f->face[0], f->face[1], f->face[2], f->face[3]);
+    }
+  if (!g_file_set_contents (list_path, list->str, (gssize) list->len, &error))
+    g_error ("%s", error->message);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *models_opt = NULL;
+  g_autofree char *frames_dir = NULL;
+  g_autofree char *summary_path = NULL;
+  GOptionEntry entries[] = {
+    { "runs", 0, 0, G_OPTION_ARG_INT, &n_runs, "Timed runs per fast measurement (stock: a third)", "N" },
+    { "models", 0, 0, G_OPTION_ARG_FILENAME, &models_opt, "Models folder", "DIR" },
+    { "frames-dir", 0, 0, G_OPTION_ARG_FILENAME, &frames_dir, "Write the frames there (for vision-faceapi.mjs)", "DIR" },
+    { "summary", 0, 0, G_OPTION_ARG_FILENAME, &summary_path, "Write \"key ms\" lines there", "FILE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- time stock Darknet against the fast layers");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) frame_free);
+  g_autoptr(GString) summary = g_string_new (NULL);
+  g_autoptr(MtAnalyzer) analyzer = NULL;
+  g_autofree char *tmp = NULL;
+  const char *shared = g_getenv ("MT_SHARED_DIR");
+  const char *models;
+  const int sizes[] = { 224, 320, 416 };
+  Result detector[G_N_ELEMENTS (sizes)];
+  int default_size;
+  double frame_stock = 0, frame_fast = 0;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  n_runs = MAX (n_runs, 3);
+  models = models_opt ? models_opt : mt_analyzer_get_default_models_dir ();
+
+  /* Two frames with one face each: the astronaut as is, and mirrored,
+   * smaller and off-centre. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *dir = shared ? g_strdup (shared)
+                                    : g_build_filename (MT_SOURCE_MODELS_DIR, "..", "..", "shared", NULL);
+      g_autofree char *path = g_build_filename (dir, "media", "astronaut.png", NULL);
+      Frame *f = g_new0 (Frame, 1);
+
+      f->frame = i == 0 ? make_frame (path, 1.0, FALSE, 0.5, &error)
+                        : make_frame (path, 0.75, TRUE, 0.9, &error);
+      if (f->frame == NULL)
+        g_error ("%s (set MT_SHARED_DIR to the shared data folder)", error->message);
+      f->name = g_strdup (i == 0 ? "astronaut" : "astronaut-mirrored");
+      g_ptr_array_add (frames, f);
+    }
+
+  printf ("Moodtunes vision benchmark: %s, fast kernels: %s, %d runs (stock: %d), "
+          "frames %dx%d\n", models, mt_fast_kernels_isa_name (mt_fast_kernels_get_isa ()),
+          n_runs, MAX (5, n_runs / 3), FRAME_W, FRAME_H);
+
+  analyzer = new_analyzer (models, TRUE);
+  locate_faces (analyzer, frames);
+  if (frames_dir)
+    write_frames (frames, frames_dir);
+
+  printf ("\n%-26s %26s   %23s   %13s   %s\n", "", "stock Darknet (ms)", "fast layers (ms)",
+          "speed-up", "max |diff|");
+  printf ("%-26s %8s %8s %8s   %7s %7s %7s   %6s %6s\n", "network", "median", "p90", "cpu",
+          "median", "p90", "cpu", "wall", "cpu");
+
+  tmp = g_dir_make_tmp ("bench-vision-XXXXXX", &error);
+  if (tmp == NULL)
+    g_error ("%s", error->message);
+
+  /* The detector at each input size; its cfg gives the default one. */
+  {
+    g_autofree char *cfg = g_build_filename (models, "face-detector.cfg", NULL);
+    g_autofree char *weights = g_build_filename (models, "face-detector.weights", NULL);
+    g_autoptr(MtNet) probe = load_net (cfg, weights);
+
+    default_size = mt_net_get_width (probe);
+    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+      {
+        g_autofree char *sized = resized_cfg (cfg, sizes[s], tmp);
+        g_autoptr(MtNet) net = load_net (sized, weights);
+        g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
+        g_autofree char *name = g_strdup_printf ("face-detector %dx%d", sizes[s], sizes[s]);
+
+        for (guint i = 0; i < frames->len; i++)
+          g_ptr_array_add (inputs, make_detector_input (((Frame *) g_ptr_array_index (frames, i))->frame,
+                                                        sizes[s]));
+        detector[s] = bench_net (name, net, inputs);
+        if (sizes[s] == default_size)
+          bench_isas (net, inputs);
+        g_string_append_printf (summary, "detector-%d %.3f %.3f\n", sizes[s],
+                                detector[s].stock.wall_median, detector[s].fast.wall_median);
+        if (sizes[s] == default_size)
+          {
+            frame_stock += detector[s].stock.wall_median;
+            frame_fast += detector[s].fast.wall_median;
+          }
+        g_unlink (sized);
+      }
+  }
+
+  /* Each expression network on the face of each frame. */
+  {
+    const struct {
+      const char *name;
+      int channels;
+      float mean[3];
+    } classifiers[] = {
+      { "face-expression", 3, { 122.782f, 117.001f, 104.298f } },
+      { "emotion-xception", 1, { 0, 0, 0 } },
+    };
+
+    for (guint c = 0; c < G_N_ELEMENTS (classifiers); c++)
+      {
+        g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models, classifiers[c].name);
+        g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models, classifiers[c].name);
+        g_autoptr(MtNet) net = NULL;
+        g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
+        g_autofree char *name = NULL;
+        Result r;
+
+        if (!g_file_test (cfg, G_FILE_TEST_EXISTS))
+          continue;
+        net = load_net (cfg, weights);
+        for (guint i = 0; i < frames->len; i++)
+          {
+            Frame *f = g_ptr_array_index (frames, i);
+
+            g_ptr_array_add (inputs, make_input (f->frame, f->face, mt_net_get_width (net),
+                                                 mt_net_get_height (net), classifiers[c].channels,
+                                                 classifiers[c].mean));
+          }
+        name = g_strdup_printf ("%s %dx%d", classifiers[c].name, mt_net_get_width (net),
+                                mt_net_get_height (net));
+        r = bench_net (name, net, inputs);
+        g_string_append_printf (summary, "%s %.3f %.3f\n", classifiers[c].name,
+                                r.stock.wall_median, r.fast.wall_median);
+        /* The default model ("ensemble") runs both classifiers. */
+        frame_stock += r.stock.wall_median;
+        frame_fast += r.fast.wall_median;
+      }
+  }
+  g_rmdir (tmp);
+
+  printf ("\nnetworks of one frame (detector %d + both classifiers, one pass each): "
+          "stock %.2f ms, fast %.2f ms, %.1fx\n", default_size, frame_stock, frame_fast,
+          frame_stock / frame_fast);
+
+  /* The whole analysis of a frame, as the app runs it. */
+  {
+    g_autoptr(MtAnalyzer) stock = new_analyzer (models, FALSE);
+    AnalyzeRun fast_run = { analyzer, frames };
+    AnalyzeRun stock_run = { stock, frames };
+    Timing ts = time_runs (run_analyze, &stock_run, MAX (5, n_runs / 3));
+    Timing tf = time_runs (run_analyze, &fast_run, n_runs);
+
+    printf ("mt_analyzer_analyze (model %s), whole 640x480 frame:\n"
+            "  stock %.2f ms (p90 %.2f, cpu %.2f), fast %.2f ms (p90 %.2f, cpu %.2f), %.1fx\n",
+            mt_analyzer_get_model (analyzer), ts.wall_median, ts.wall_p90, ts.cpu_median,
+            tf.wall_median, tf.wall_p90, tf.cpu_median, ts.wall_median / tf.wall_median);
+    g_string_append_printf (summary, "analyze %.3f %.3f\n", ts.wall_median, tf.wall_median);
+  }
+
+  if (summary_path && !g_file_set_contents (summary_path, summary->str, (gssize) summary->len, &error))
+    g_error ("%s", error->message);
+  return 0;
+}
