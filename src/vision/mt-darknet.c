@@ -218,6 +218,91 @@ mt_net_get_layer_output (MtNet *self,
   return self->net->layers[index].output;
 }
 
+/* Follows the shapes resize_network() will give each layer, refusing what
+ * it cannot resize: it exit()s on other layer types, asserts on shortcuts
+ * between different shapes and allocates nonsense for empty outputs. */
+static gboolean
+check_resizable (network  *net,
+                 int       w,
+                 int       h,
+                 GError  **error)
+{
+  for (int i = 0; i < net->n; i++)
+    {
+      const layer *l = &net->layers[i];
+
+      switch (l->type)
+        {
+        case CONVOLUTIONAL:
+          w = (w + 2 * l->pad - l->size) / l->stride + 1;
+          h = (h + 2 * l->pad - l->size) / l->stride + 1;
+          break;
+        case MAXPOOL:
+          w = (w + l->pad - l->size) / l->stride + 1;
+          h = (h + l->pad - l->size) / l->stride + 1;
+          break;
+        case SHORTCUT:
+          if (l->w != l->out_w || l->h != l->out_h)
+            goto unsupported;
+          break;
+        case AVGPOOL:
+          /* Global pooling: resize_network() stops here, the rest keeps its
+           * shape. */
+          return TRUE;
+        default:
+          goto unsupported;
+        }
+      if (w < 1 || h < 1)
+        {
+          g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
+                       "Cannot resize the network: layer %d would have no output", i);
+          return FALSE;
+        }
+      continue;
+
+    unsupported:
+      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
+                   "Cannot resize the network: layer %d has a type that cannot be resized", i);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mt_net_resize (MtNet   *self,
+               int      width,
+               int      height,
+               GError **error)
+{
+  gboolean fast;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (width < MT_NET_MIN_SIDE || width > MT_NET_MAX_SIDE || width % 32 != 0 ||
+      height < MT_NET_MIN_SIDE || height > MT_NET_MAX_SIDE || height % 32 != 0)
+    {
+      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
+                   "Unsupported network input size %d×%d: each side must be a "
+                   "multiple of 32 from %d to %d", width, height,
+                   MT_NET_MIN_SIDE, MT_NET_MAX_SIDE);
+      return FALSE;
+    }
+  if (width == self->net->w && height == self->net->h)
+    return TRUE;
+  if (!check_resizable (self->net, width, height, error))
+    return FALSE;
+
+  /* resize_network() reallocates every layer's output and gradient: the fast
+   * layers, keyed by output buffer and holding the old shapes, are taken
+   * out first and prepared again for the new shapes. */
+  fast = mt_net_get_fast (self);
+  mt_net_set_fast (self, FALSE);
+  resize_network (self->net, width, height);
+  mt_net_set_fast (self, fast);
+  return TRUE;
+}
+
 /* ---- fast layers ----------------------------------------------------------
  *
  * Darknet's CPU forward functions are plain C loops (about 3 GFLOP/s here).

@@ -39,6 +39,21 @@ gsize        mt_net_get_input_size    (MtNet       *self);
 gsize        mt_net_get_output_size   (MtNet       *self);
 int          mt_net_get_n_layers      (MtNet       *self);
 
+/* Input sizes mt_net_resize() accepts (each side a multiple of 32). */
+#define MT_NET_MIN_SIDE 64
+#define MT_NET_MAX_SIDE 1024
+
+/* Changes the input size to @width × @height (Darknet's resize_network():
+ * every layer's output is reallocated, so earlier outputs and layer output
+ * pointers become invalid; the fast layers are prepared again).  Refuses
+ * sizes that are not multiples of 32 within MT_NET_MIN_SIDE..MT_NET_MAX_SIDE
+ * and networks with layers Darknet cannot resize; the network is unchanged
+ * then. */
+gboolean     mt_net_resize            (MtNet       *self,
+                                       int          width,
+                                       int          height,
+                                       GError     **error);
+
 /* Runs the network on a planar CHW float input of mt_net_get_input_size()
  * values.  The returned output belongs to the network and is overwritten by
  * the next call: copy what you keep. */
