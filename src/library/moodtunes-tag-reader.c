@@ -142,6 +142,7 @@ main (int    argc,
   g_autoptr(GstDiscoverer) discoverer = NULL;
   g_autoptr(GError) error = NULL;
   const char *crash_on = g_getenv ("MT_TAG_READER_CRASH_ON");
+  const char *hang_on = g_getenv ("MT_TAG_READER_HANG_ON");
   guint timeout_s = 5;
   char *line = NULL;
   size_t line_size = 0;
@@ -186,10 +187,13 @@ main (int    argc,
         reply = error_line ("bad request: expected {\"uri\": …}");
       else
         {
-          /* Fault injection for the tests of the importer's crash recovery:
-           * behaves like a demuxer that crashes on one file. */
+          /* Fault injection for the tests of the importer's recovery:
+           * behaves like a demuxer that crashes or loops on one file. */
           if (crash_on != NULL && crash_on[0] != '\0' && strstr (uri, crash_on) != NULL)
             abort ();
+          if (hang_on != NULL && hang_on[0] != '\0' && strstr (uri, hang_on) != NULL)
+            for (;;)
+              g_usleep (G_USEC_PER_SEC);
           reply = describe (discoverer, uri);
         }
       fputs (reply, stdout);

@@ -249,9 +249,9 @@ mt_tag_reader_read (MtTagReader  *self,
         }
     }
 
-  /* The discoverer gives up after timeout_s; allow as long again for the
-   * helper's own start-up before calling it hung. */
-  reply = read_line (self, (int) (self->timeout_s * 2000 + 5000), &eof);
+  /* The discoverer gives up after timeout_s; allow a few seconds more for
+   * the helper's own start-up before calling it hung. */
+  reply = read_line (self, (int) (self->timeout_s * 1000 + 4000), &eof);
   if (reply == NULL)
     {
       if (eof)
@@ -272,7 +272,7 @@ mt_tag_reader_read (MtTagReader  *self,
         {
           stop_helper (self);
           g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_TIMEOUT,
-                       "the tag reader did not answer within %u s", self->timeout_s * 2 + 5);
+                       "the tag reader did not answer within %u s", self->timeout_s + 4);
         }
       return FALSE;
     }

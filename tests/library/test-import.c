@@ -233,6 +233,9 @@ test_generated_and_broken (Fixture *f, gconstpointer data)
   path = g_build_filename (f->music, "truncated.ogg", NULL);
   g_assert_true (mt_test_copy_file (long_song, path, 4000, NULL));
   g_free (path);
+  path = g_build_filename (f->music, "header-only.ogg", NULL);
+  g_assert_true (mt_test_copy_file (long_song, path, 100, NULL));
+  g_free (path);
   path = g_build_filename (f->music, "text.mp3", NULL);
   g_assert_true (g_file_set_contents (path, "This is a shopping list, not a song.\n", -1, NULL));
   g_free (path);
@@ -255,13 +258,14 @@ test_generated_and_broken (Fixture *f, gconstpointer data)
 
   report = import_folder (f->library, f->music, 3);
 
-  /* metal, calm, deep, tagged.mp3, zero, truncated, text.mp3, disguised.mp3,
-   * bad-tags.mp3, café.ogg; not notes.txt, not .hidden/ */
-  g_assert_cmpuint (report->files_seen, ==, 10);
+  /* metal, calm, deep, tagged.mp3, zero, truncated, header-only, text.mp3,
+   * disguised.mp3, bad-tags.mp3, café.ogg; not notes.txt, not .hidden/ */
+  g_assert_cmpuint (report->files_seen, ==, 11);
   g_assert_cmpuint (report->imported, ==, 7);
-  g_assert_cmpuint (report->skipped, ==, 3);
-  g_assert_cmpuint (report->skips->len, ==, 3);
+  g_assert_cmpuint (report->skipped, ==, 4);
+  g_assert_cmpuint (report->skips->len, ==, 4);
   g_assert_nonnull (skip_reason (report, "zero.ogg"));
+  g_assert_nonnull (skip_reason (report, "header-only.ogg"));
   g_assert_nonnull (skip_reason (report, "truncated.ogg"));
   g_assert_nonnull (strstr (skip_reason (report, "text.mp3"), "not a readable audio file"));
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 7);
@@ -380,6 +384,32 @@ test_tag_reader_crash (Fixture *f, gconstpointer data)
   reason = skip_reason (report, "crashme.ogg");
   g_assert_nonnull (reason);
   g_assert_nonnull (strstr (reason, "crashed"));
+}
+
+static void
+test_tag_reader_hang (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) report = NULL;
+  gint64 start;
+  const char *reason;
+
+  g_free (make_song (f->music, "a.ogg", "Before", "X", NULL, 0.5));
+  g_free (make_song (f->music, "loop.ogg", "Endless", "Y", NULL, 0.5));
+  g_free (make_song (f->music, "z.ogg", "After", "Z", NULL, 0.5));
+
+  /* The helper never answers on this file: it is killed after the timeout
+   * (1 s) plus start-up allowance, and the import goes on. */
+  g_setenv ("MT_TAG_READER_HANG_ON", "loop.ogg", TRUE);
+  start = g_get_monotonic_time ();
+  report = import_folder (f->library, f->music, 1);
+  g_unsetenv ("MT_TAG_READER_HANG_ON");
+
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
+  g_assert_cmpuint (report->imported, ==, 2);
+  g_assert_cmpuint (report->skipped, ==, 1);
+  reason = skip_reason (report, "loop.ogg");
+  g_assert_nonnull (reason);
+  g_assert_nonnull (strstr (reason, "did not answer"));
 }
 
 static void
@@ -564,6 +594,7 @@ main (int argc, char **argv)
   ADD ("/import/generated-and-broken", test_generated_and_broken);
   ADD ("/import/rescan", test_rescan);
   ADD ("/import/tag-reader-crash", test_tag_reader_crash);
+  ADD ("/import/tag-reader-hang", test_tag_reader_hang);
   ADD ("/import/missing-folder", test_missing_folder);
   ADD ("/import/async-and-cancel", test_async_and_cancel);
   ADD ("/import/killed-mid-import", test_killed_mid_import);
