@@ -950,7 +950,9 @@ fill_floats (float *p,
  * padded row r holds padded columns p, p + stride, p + 2 stride…, so tap kx
  * of output column x is element x + kx / stride of phase kx % stride.
  * Padded row r is input row r - pad_top, padded column q is input column
- * q - pad_left; everything outside the input is @fill. */
+ * q - pad_left; everything outside the input is @fill.  With @borders_done,
+ * only the input's values are written: @dst already holds a plane of the
+ * same geometry (the previous channel's), whose borders are the same. */
 static void
 build_phase_plane (const float *in,
                    int          h,
@@ -961,37 +963,54 @@ build_phase_plane (const float *in,
                    int          stride,
                    int          len,
                    float        fill,
+                   gboolean     borders_done,
                    float       *dst)
 {
-  for (int r = 0; r < n_rows; r++)
+  for (int p = 0; p < stride; p++)
     {
-      int iy = r - pad_top;
-      float *drow = dst + (gsize) r * stride * len;
+      int first = p - pad_left;  /* input column of element 0 */
+      int lo = first >= 0 ? 0 : (-first + stride - 1) / stride;
+      int hi = first > w - 1 ? 0 : (w - 1 - first) / stride + 1;
 
-      if (iy < 0 || iy >= h)
-        {
-          fill_floats (drow, (gsize) stride * len, fill);
-          continue;
-        }
+      lo = MIN (lo, len);
+      hi = CLAMP (hi, lo, len);
 
-      for (int p = 0; p < stride; p++)
+      for (int r = 0; r < n_rows; r++)
         {
+          int iy = r - pad_top;
           const float *irow = in + (gsize) iy * w;
-          float *d = drow + (gsize) p * len;
-          int first = p - pad_left;  /* input column of element 0 */
-          int lo = first >= 0 ? 0 : (-first + stride - 1) / stride;
-          int hi = first > w - 1 ? 0 : (w - 1 - first) / stride + 1;
+          float *d = dst + ((gsize) r * stride + p) * len;
           int i;
 
-          lo = MIN (lo, len);
-          hi = CLAMP (hi, lo, len);
-          fill_floats (d, (gsize) lo, fill);
+          if (iy < 0 || iy >= h)
+            {
+              if (!borders_done)
+                fill_floats (d, (gsize) len, fill);
+              continue;
+            }
+
+          if (!borders_done)
+            {
+              fill_floats (d, (gsize) lo, fill);
+              fill_floats (d + hi, (gsize) (len - hi), fill);
+            }
           if (stride == 1)
-            memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
-          else
-            for (i = lo; i < hi; i++)
-              d[i] = irow[first + i * stride];
-          fill_floats (d + hi, (gsize) (len - hi), fill);
+            {
+              memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
+              continue;
+            }
+          i = lo;
+          /* Every other column, four at a time (one SSE2 shuffle). */
+          if (stride == 2)
+            for (; i + 4 <= hi && first + 2 * i + 8 <= w; i += 4)
+              {
+                v4f a = v4_load (irow + first + 2 * i);
+                v4f b = v4_load (irow + first + 2 * i + 4);
+
+                v4_store (d + i, __builtin_shufflevector (a, b, 0, 2, 4, 6));
+              }
+          for (; i < hi; i++)
+            d[i] = irow[first + i * stride];
         }
     }
 }
@@ -1088,7 +1107,7 @@ fast_depthwise_body (const MtFastConv *conv,
       v8f bias = v8_set1 (conv->biases[ch]);
 
       build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, s->pad, s->pad,
-                         n_rows, st, len, 0.f, plane);
+                         n_rows, st, len, 0.f, ch > 0, plane);
 
       /* The common 3×3 gets its weights in registers and its taps unrolled. */
       if (n_taps == 9)
@@ -1153,7 +1172,7 @@ direct_conv_avx512 (const MtFastConv *conv,
   for (int ci = 0; ci < s->c; ci++)
     {
       build_phase_plane (input + (gsize) ci * s->h * s->w, s->h, s->w, s->pad, s->pad,
-                         n_rows, st, len, 0.f, planes + ci * plane_size);
+                         n_rows, st, len, 0.f, FALSE, planes + ci * plane_size);
       for (int t = 0; t < conv->n_taps; t++)
         offs[ci * conv->n_taps + t] = (int) (ci * plane_size) + conv->tap_y[t] * st * len +
                                       (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
@@ -1374,7 +1393,7 @@ fast_maxpool_body (const MtFastPoolShape *s,
     {
       build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w,
                          s->padding / 2, s->padding / 2, n_rows, st, len,
-                         -FLT_MAX, plane);
+                         -FLT_MAX, ch > 0, plane);
 
       for (int y = 0; y < oh; y++)
         {
@@ -1473,8 +1492,29 @@ fast_add_body (gsize             n,
 {
   gsize i = 0;
 
-  for (; i + 8 <= n; i += 8)
-    v8_store (output + i, v8_activate (v8_load (a + i) + v8_load (b + i), activation));
+  /* One loop per activation, so each is branch-free. */
+#define ADD_LOOP(act)                                                        \
+  for (; i + 8 <= n; i += 8)                                                 \
+    v8_store (output + i, v8_activate (v8_load (a + i) + v8_load (b + i), act))
+
+  switch (activation)
+    {
+    case MT_FAST_ACTIVATION_RELU:
+      ADD_LOOP (MT_FAST_ACTIVATION_RELU);
+      break;
+    case MT_FAST_ACTIVATION_LEAKY:
+      ADD_LOOP (MT_FAST_ACTIVATION_LEAKY);
+      break;
+    case MT_FAST_ACTIVATION_LOGISTIC:
+      ADD_LOOP (MT_FAST_ACTIVATION_LOGISTIC);
+      break;
+    case MT_FAST_ACTIVATION_LINEAR:
+    default:
+      ADD_LOOP (MT_FAST_ACTIVATION_LINEAR);
+      break;
+    }
+#undef ADD_LOOP
+
   for (; i < n; i++)
     output[i] = activate_scalar (a[i] + b[i], activation);
 }
