@@ -558,7 +558,11 @@ import_run (MtLibraryImporter  *self,
   g_autoptr(GPtrArray) songs = NULL;
   g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_song_free);
-  g_autoptr(GHashTable) vanished = g_hash_table_new (g_str_hash, g_str_equal); /* move key -> KnownSong */
+  /* Songs whose files were not found, and the same by move key (several
+   * songs can share one: copies of a file). */
+  g_autoptr(GPtrArray) vanished = g_ptr_array_new ();
+  g_autoptr(GHashTable) vanished_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                                 (GDestroyNotify) g_queue_free);
   g_autoptr(GHashTable) visited_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func (work_item_free);
   Scan scan = { self, report, known, visited_dirs, work, cancellable, context };
@@ -624,7 +628,12 @@ import_run (MtLibraryImporter  *self,
         for (guint r = 0; r < roots->len; r++)
           if (g_str_has_prefix (entry->uri, g_ptr_array_index (roots, r)))
             {
-              g_hash_table_insert (vanished, entry->move_key, entry);
+              GQueue *same_key = g_hash_table_lookup (vanished_by_key, entry->move_key);
+
+              if (same_key == NULL)
+                g_hash_table_insert (vanished_by_key, entry->move_key, (same_key = g_queue_new ()));
+              g_queue_push_tail (same_key, entry);
+              g_ptr_array_add (vanished, entry);
               break;
             }
       }
@@ -672,7 +681,8 @@ import_run (MtLibraryImporter  *self,
       else
         {
           g_autofree char *key = move_key_for (song);
-          KnownSong *moved_from = item->known_id == 0 ? g_hash_table_lookup (vanished, key) : NULL;
+          GQueue *same_key = item->known_id == 0 ? g_hash_table_lookup (vanished_by_key, key) : NULL;
+          KnownSong *moved_from = same_key ? g_queue_pop_head (same_key) : NULL;
 
           if (item->known_id != 0 || moved_from != NULL)
             {
@@ -681,7 +691,7 @@ import_run (MtLibraryImporter  *self,
                        !store_rule_moods (self, library, song, error);
               if (moved_from != NULL)
                 {
-                  g_hash_table_remove (vanished, key);
+                  moved_from->seen = TRUE;   /* found again: not to be removed */
                   report->moved++;
                 }
               else
@@ -718,16 +728,16 @@ import_run (MtLibraryImporter  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  if (g_hash_table_size (vanished) > 0)
+  if (vanished->len > 0)
     {
-      GHashTableIter iter;
-      KnownSong *entry;
-
       if (!mt_library_begin (library, error))
         return NULL;
-      g_hash_table_iter_init (&iter, vanished);
-      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+      for (guint i = 0; i < vanished->len; i++)
         {
+          KnownSong *entry = g_ptr_array_index (vanished, i);
+
+          if (entry->seen)
+            continue;
           if (!mt_library_remove_song (library, entry->id, error))
             {
               mt_library_rollback (library);

@@ -22,7 +22,6 @@ struct _MtTagReader
   GString     *pending;      /* bytes read after the last newline */
   guint        timeout_s;
   guint        n_restarts;
-  gboolean     helper_used;
 };
 
 G_DEFINE_FINAL_TYPE (MtTagReader, mt_tag_reader, G_TYPE_OBJECT)
@@ -137,9 +136,6 @@ ensure_helper (MtTagReader  *self,
                    self->helper_path, local_error->message);
       return FALSE;
     }
-  if (self->helper_used)
-    self->n_restarts++;
-  self->helper_used = TRUE;
   return TRUE;
 }
 
@@ -265,12 +261,14 @@ mt_tag_reader_read (MtTagReader  *self,
             how = g_strdup_printf ("exit status %d", g_subprocess_get_exit_status (self->helper));
           g_clear_object (&self->helper);
           g_string_truncate (self->pending, 0);
+          self->n_restarts++;
           g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_CRASHED,
                        "the tag reader crashed on this file (%s)", how);
         }
       else
         {
           stop_helper (self);
+          self->n_restarts++;
           g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_TIMEOUT,
                        "the tag reader did not answer within %u s", self->timeout_s + 4);
         }

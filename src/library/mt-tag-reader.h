@@ -41,7 +41,8 @@ gboolean     mt_tag_reader_read            (MtTagReader  *self,
                                             const char   *uri,
                                             MtSong       *song,
                                             GError      **error);
-/* How many times the helper had to be restarted after a crash or hang. */
+/* How many times the helper crashed or hung (and was replaced, or will be
+ * on the next read). */
 guint        mt_tag_reader_get_n_restarts  (MtTagReader  *self);
 
 G_END_DECLS
