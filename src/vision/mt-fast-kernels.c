@@ -1043,7 +1043,7 @@ depthwise_channel (const float      *plane,
                    int               ow,
                    int               oh)
 {
-  v8f w[MAX_UNROLLED_TAPS];
+  v8f w[MAX_UNROLLED_TAPS] = { { 0 } };
 
   if (n_taps <= MAX_UNROLLED_TAPS)
     for (int t = 0; t < n_taps; t++)
