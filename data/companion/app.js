@@ -1,0 +1,339 @@
+// Moodtunes companion page: streams the camera to the Moodtunes server on
+// this computer and shows the mood and the songs it recommends.
+// Plain browser JavaScript, no build step.  Text from the server is only ever
+// set with textContent.
+'use strict';
+
+const MOODS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
+const MIN_INTERVAL_MS = 100;      // at most 10 frames per second
+const MAX_INTERVAL_MS = 2000;
+const REPLY_TIMEOUT_MS = 3000;    // a reply this late: send again, but slower
+const FRAME_WIDTH = 640;          // frames are scaled down to this width
+const JPEG_QUALITY = 0.8;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  socket: null,
+  stream: null,
+  mood: null,
+  strategy: 'match',
+  inFlight: false,
+  sentAt: 0,
+  interval: MIN_INTERVAL_MS,
+  timer: 0,
+  reconnectDelay: 1000,
+  reconnectTimer: 0,
+  frameWidth: 0,
+  frameHeight: 0,
+};
+
+const captureCanvas = document.createElement('canvas');
+
+function setState(name, text) {
+  document.body.dataset.state = name;
+  $('status').textContent = text;
+}
+
+function showNotice(text, retry) {
+  $('notice-text').textContent = text;
+  $('notice').hidden = false;
+  const button = $('notice-retry');
+  button.hidden = !retry;
+  button.onclick = retry || null;
+}
+
+function hideNotice() {
+  $('notice').hidden = true;
+}
+
+function buildBars() {
+  const list = $('bars');
+  for (const mood of MOODS) {
+    const item = document.createElement('li');
+    const label = document.createElement('span');
+    label.className = 'label';
+    label.textContent = mood;
+    const bar = document.createElement('span');
+    bar.className = 'bar';
+    const fill = document.createElement('span');
+    fill.className = 'fill';
+    fill.id = 'bar-' + mood;
+    bar.appendChild(fill);
+    const value = document.createElement('span');
+    value.className = 'value';
+    value.id = 'value-' + mood;
+    value.textContent = '0%';
+    item.append(label, bar, value);
+    list.appendChild(item);
+  }
+}
+
+// --- Camera --------------------------------------------------------------
+
+async function startCamera() {
+  hideNotice();
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    showNotice('This browser cannot use a camera here (the page needs http://localhost or https).');
+    setState('no-camera', 'No camera');
+    return false;
+  }
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: 640 }, height: { ideal: 480 } },
+      audio: false,
+    });
+  } catch (error) {
+    const denied = error && (error.name === 'NotAllowedError' || error.name === 'SecurityError');
+    showNotice(denied
+      ? 'Camera access was denied. Allow the camera for this page in the browser, then try again.'
+      : 'No camera could be opened (' + (error && error.name || 'unknown error') + ').',
+    startCamera);
+    setState('no-camera', denied ? 'Camera denied' : 'No camera');
+    return false;
+  }
+  const video = $('video');
+  video.srcObject = state.stream;
+  await video.play().catch(() => {});
+  connect();
+  return true;
+}
+
+// --- Stream --------------------------------------------------------------
+
+function streamUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return scheme + '//' + location.host + '/api/v1/stream';
+}
+
+function connect() {
+  clearTimeout(state.reconnectTimer);
+  setState('connecting', 'Connecting to Moodtunes…');
+  const socket = new WebSocket(streamUrl());
+  socket.binaryType = 'arraybuffer';
+  state.socket = socket;
+
+  socket.onopen = () => {
+    hideNotice();
+    state.reconnectDelay = 1000;
+    state.inFlight = false;
+    state.interval = MIN_INTERVAL_MS;
+    setState('streaming', 'Watching your expression');
+    sendConfig();
+    scheduleFrame(0);
+  };
+  socket.onmessage = (event) => {
+    if (typeof event.data !== 'string')
+      return;
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch (e) {
+      return;
+    }
+    handleMessage(message);
+  };
+  socket.onclose = (event) => {
+    if (state.socket !== socket)
+      return;
+    state.socket = null;
+    clearTimeout(state.timer);
+    const seconds = Math.round(state.reconnectDelay / 1000);
+    const why = event.code === 1008 ? ' (' + event.reason + ')' : '';
+    showNotice('The connection to Moodtunes was lost' + why + '. Reconnecting in ' + seconds + ' s…', connect);
+    setState('disconnected', 'Disconnected');
+    state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
+    state.reconnectDelay = Math.min(state.reconnectDelay * 2, 15000);
+  };
+}
+
+function sendConfig() {
+  if (state.socket && state.socket.readyState === WebSocket.OPEN)
+    state.socket.send(JSON.stringify({ type: 'config', strategy: state.strategy }));
+}
+
+function scheduleFrame(delay) {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(sendFrame, delay);
+}
+
+// One frame in flight at a time: the next one leaves when the reply comes
+// (or after a timeout), so a slow server gets fewer frames, not a queue.
+function sendFrame() {
+  const socket = state.socket;
+  const video = $('video');
+  if (!socket || socket.readyState !== WebSocket.OPEN)
+    return;
+  if (state.inFlight && performance.now() - state.sentAt < REPLY_TIMEOUT_MS) {
+    scheduleFrame(state.interval);
+    return;
+  }
+  if (state.inFlight)   // the reply is very late: back off
+    state.interval = Math.min(state.interval * 2, MAX_INTERVAL_MS);
+  if (!video.videoWidth || socket.bufferedAmount > 0) {
+    scheduleFrame(state.interval);
+    return;
+  }
+  const scale = Math.min(1, FRAME_WIDTH / video.videoWidth);
+  captureCanvas.width = Math.round(video.videoWidth * scale);
+  captureCanvas.height = Math.round(video.videoHeight * scale);
+  captureCanvas.getContext('2d').drawImage(video, 0, 0, captureCanvas.width, captureCanvas.height);
+  captureCanvas.toBlob((blob) => {
+    if (!blob || state.socket !== socket || socket.readyState !== WebSocket.OPEN)
+      return;
+    state.inFlight = true;
+    state.sentAt = performance.now();
+    socket.send(blob);
+    scheduleFrame(REPLY_TIMEOUT_MS);
+  }, 'image/jpeg', JPEG_QUALITY);
+}
+
+function handleMessage(message) {
+  switch (message.type) {
+    case 'hello':
+      break;
+    case 'analysis':
+      frameDone();
+      showAnalysis(message);
+      break;
+    case 'recommendations':
+      showSongs(message);
+      break;
+    case 'error':
+      if (message.code !== 'bad-message' && message.code !== 'recommendations-unavailable')
+        frameDone();
+      $('timing').textContent = 'Server: ' + message.message;
+      break;
+  }
+}
+
+// Adapts the rate: the next frame waits about as long as the last reply
+// took, so frames never pile up behind a busy server.
+function frameDone() {
+  if (!state.inFlight)
+    return;
+  state.inFlight = false;
+  const took = performance.now() - state.sentAt;
+  state.interval = Math.max(MIN_INTERVAL_MS, Math.min(MAX_INTERVAL_MS, 0.7 * state.interval + 0.3 * took));
+  scheduleFrame(Math.max(0, state.interval - took));
+}
+
+// --- Results -------------------------------------------------------------
+
+function showAnalysis(message) {
+  state.frameWidth = message.width;
+  state.frameHeight = message.height;
+  drawFaces(message.faces);
+
+  const mood = message.mood;
+  const name = mood.mood;
+  $('mood').textContent = name ? name + ' (' + Math.round(mood.confidence * 100) + '%)' : 'no face';
+  $('mood').dataset.mood = name || '';
+  const probabilities = mood.probabilities || {};
+  for (const m of MOODS) {
+    const p = probabilities[m] || 0;
+    $('bar-' + m).style.width = (p * 100).toFixed(1) + '%';
+    $('value-' + m).textContent = Math.round(p * 100) + '%';
+  }
+  $('timing').textContent = 'Analyzed in ' + message.ms.toFixed(0) + ' ms, reply after ' +
+    message.latency_ms.toFixed(0) + ' ms; ' + message.faces.length + ' face(s).';
+  if (name !== state.mood) {
+    state.mood = name;
+    if (!name) {
+      $('songs').replaceChildren();
+      $('songs-empty').hidden = false;
+    }
+  }
+}
+
+function drawFaces(faces) {
+  const video = $('video');
+  const canvas = $('overlay');
+  canvas.width = video.clientWidth;
+  canvas.height = video.clientHeight;
+  const context = canvas.getContext('2d');
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  if (!state.frameWidth)
+    return;
+  const sx = canvas.width / state.frameWidth;
+  const sy = canvas.height / state.frameHeight;
+  context.lineWidth = 3;
+  context.font = '16px sans-serif';
+  for (const face of faces) {
+    const [x, y, w, h] = face.box;
+    context.strokeStyle = '#3584e4';
+    context.strokeRect(x * sx, y * sy, w * sx, h * sy);
+    context.fillStyle = '#3584e4';
+    context.fillText(face.emotion, x * sx + 4, Math.max(16, y * sy - 6));
+  }
+}
+
+function showSongs(message) {
+  const list = $('songs');
+  list.replaceChildren();
+  $('songs-empty').hidden = message.songs.length > 0;
+  if (message.songs.length === 0)
+    $('songs-empty').textContent = 'No songs in the library yet.';
+  for (const song of message.songs) {
+    const item = document.createElement('li');
+    item.dataset.songId = song.id;
+    const title = document.createElement('span');
+    title.className = 'title';
+    title.textContent = song.title;
+    const artist = document.createElement('span');
+    artist.className = 'artist';
+    artist.textContent = song.artist || '';
+    const like = feedbackButton(song, 'liked', '👍', 'Like');
+    const dislike = feedbackButton(song, 'disliked', '👎', 'Dislike');
+    item.append(title, artist, like, dislike);
+    list.appendChild(item);
+  }
+}
+
+function feedbackButton(song, feedback, symbol, label) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'feedback ' + feedback;
+  button.textContent = symbol;
+  button.title = label;
+  button.setAttribute('aria-label', label + ' ' + song.title);
+  button.onclick = async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch('/api/v1/feedback', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ song: song.id, feedback, mood: state.mood }),
+      });
+      if (!response.ok)
+        throw new Error((await response.json()).error.message);
+      button.classList.add('done');
+    } catch (error) {
+      button.disabled = false;
+      $('timing').textContent = 'Feedback not saved: ' + error.message;
+    }
+  };
+  return button;
+}
+
+async function showServerStatus() {
+  try {
+    const response = await fetch('/api/v1/status');
+    const status = await response.json();
+    document.title = 'Moodtunes ' + status.version;
+  } catch (error) {
+    // The stream's own messages report a server that is gone.
+  }
+}
+
+function start() {
+  buildBars();
+  $('strategy').onchange = (event) => {
+    state.strategy = event.target.value;
+    sendConfig();
+  };
+  showServerStatus();
+  startCamera();
+}
+
+start();

@@ -1,0 +1,120 @@
+/* mt-server-private.h: what the server's parts share; not for the app. */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "mt-recommender.h"
+#include "mt-server.h"
+#include "mt-song.h"
+
+G_BEGIN_DECLS
+
+#define MT_SERVER_API_PREFIX   "/api/v1"
+#define MT_SERVER_STREAM_PATH  "/api/v1/stream"
+#define MT_SERVER_TOKEN_COOKIE "moodtunes_token"
+
+/* Seven probabilities in the MtEmotion / MtMood order. */
+#define MT_SERVER_N_MOODS 7
+
+typedef struct _MtServerSecurity MtServerSecurity;
+typedef struct _MtServerStreams  MtServerStreams;
+
+/* A steady mood as GET /api/v1/mood reports it. */
+typedef struct {
+  gboolean set;                 /* ever published */
+  int      mood;                /* MtEmotion, -1 for none */
+  float    confidence;
+  float    probabilities[MT_SERVER_N_MOODS];
+  gboolean have_probabilities;
+  gint64   time;                /* g_get_real_time() */
+} MtServerMood;
+
+struct _MtServer {
+  GObject           parent_instance;
+
+  MtServerOptions  *options;
+  MtLibrary        *library;      /* nullable */
+  MtMoodStrategies *strategies;   /* nullable when the file failed to load */
+  MtRecommender    *recommender;  /* nullable: no library or no strategies */
+  char             *strategies_error;
+
+  SoupServer       *soup;
+  GMainContext     *context;      /* where REST runs and results come back */
+  MtServerSecurity *security;
+  MtServerStreams  *streams;
+
+  char             *token;        /* NULL when not needed */
+  char             *address;
+  guint             port;
+  gboolean          tls;
+  gint64            started_at;   /* monotonic µs */
+
+  MtServerMood      desktop_mood; /* from mt_server_set_mood() */
+  MtServerMood      stream_mood;  /* the latest steady mood of any stream */
+};
+
+/* mt-server.c */
+void              _mt_server_emit_feedback_added  (MtServer          *self,
+                                                   gint64             song_id,
+                                                   const char        *feedback,
+                                                   int                mood);
+void              _mt_server_notify_n_streams     (MtServer          *self);
+
+/* mt-server-json.c: replies and the JSON shapes shared by REST and streams. */
+void              _mt_server_reply_json           (SoupServerMessage *msg,
+                                                   guint              status,
+                                                   JsonNode          *node);
+void              _mt_server_reply_error          (SoupServerMessage *msg,
+                                                   guint              status,
+                                                   const char        *format,
+                                                   ...) G_GNUC_PRINTF (3, 4);
+char             *_mt_server_error_json           (guint              status,
+                                                   const char        *message);
+void              _mt_server_add_security_headers (SoupServerMessage *msg);
+void              _mt_server_add_song             (JsonBuilder       *builder,
+                                                   const MtSong      *song);
+void              _mt_server_add_songs            (JsonBuilder       *builder,
+                                                   GPtrArray         *songs);
+void              _mt_server_add_probabilities    (JsonBuilder       *builder,
+                                                   const float       *probabilities);
+void              _mt_server_add_mood             (JsonBuilder       *builder,
+                                                   const MtServerMood *mood,
+                                                   const char        *source);
+char             *_mt_server_node_to_string       (JsonNode          *node);
+
+/* mt-server-security.c: Host, token, Origin, body size and connection caps. */
+MtServerSecurity *_mt_server_security_new         (MtServer          *server);
+void              _mt_server_security_free        (MtServerSecurity  *security);
+void              _mt_server_security_attach      (MtServerSecurity  *security,
+                                                   SoupServer        *soup);
+/* TRUE when @token matches (constant time). */
+gboolean          _mt_server_security_token_equal (MtServerSecurity  *security,
+                                                   const char        *token);
+/* The remote address a request came from, as the caps count it. */
+char             *_mt_server_security_client_key  (SoupServerMessage *msg);
+
+/* mt-server-rest.c */
+void              _mt_server_rest_register        (MtServer          *self,
+                                                   SoupServer        *soup);
+/* Ranked songs for @mood (the current one when -1), or NULL with @error. */
+GPtrArray        *_mt_server_recommend            (MtServer          *self,
+                                                   int                mood,
+                                                   MtStrategy         strategy,
+                                                   guint              limit,
+                                                   GError           **error);
+
+/* mt-server-stream.c */
+MtServerStreams  *_mt_server_streams_new          (MtServer          *server);
+void              _mt_server_streams_register     (MtServerStreams   *streams,
+                                                   SoupServer        *soup);
+/* Closes every stream with "going away" and waits for the workers. */
+void              _mt_server_streams_free         (MtServerStreams   *streams);
+guint             _mt_server_streams_get_n        (MtServerStreams   *streams);
+guint             _mt_server_streams_get_n_workers (MtServerStreams  *streams);
+
+/* mt-server-static.c */
+void              _mt_server_static_register      (MtServer          *self,
+                                                   SoupServer        *soup);
+
+G_END_DECLS

@@ -1,0 +1,472 @@
+#define G_LOG_DOMAIN "mt-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mt-analyzer.h"
+#include "mt-server-private.h"
+
+#define DEFAULT_LIMIT 20
+#define MAX_LIMIT     500
+
+typedef void (*RouteFunc) (MtServer          *self,
+                           SoupServerMessage *msg,
+                           GHashTable        *query);
+
+typedef struct {
+  const char *path;
+  const char *method;   /* GET routes also answer HEAD */
+  RouteFunc   func;
+} Route;
+
+static gboolean
+parse_limit (SoupServerMessage *msg,
+             GHashTable        *query,
+             guint             *limit)
+{
+  const char *text = query != NULL ? g_hash_table_lookup (query, "limit") : NULL;
+  guint64 value;
+
+  *limit = DEFAULT_LIMIT;
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, MAX_LIMIT, &value, NULL))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "limit must be a whole number from 1 to %d", MAX_LIMIT);
+      return FALSE;
+    }
+  *limit = (guint) value;
+  return TRUE;
+}
+
+/* ?mood=: -1 when absent. */
+static gboolean
+parse_mood (SoupServerMessage *msg,
+            GHashTable        *query,
+            int               *mood)
+{
+  const char *text = query != NULL ? g_hash_table_lookup (query, "mood") : NULL;
+  MtMood value;
+
+  *mood = -1;
+  if (text == NULL)
+    return TRUE;
+  if (!mt_mood_from_string (text, &value))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "Unknown mood “%.40s” (one of: %s)", text, mt_mood_list_names ());
+      return FALSE;
+    }
+  *mood = value;
+  return TRUE;
+}
+
+static gboolean
+require_library (MtServer          *self,
+                 SoupServerMessage *msg)
+{
+  if (self->library != NULL)
+    return TRUE;
+  _mt_server_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "No music library is open");
+  return FALSE;
+}
+
+/* The desktop camera's mood while the app publishes one, else the latest
+ * companion stream's. */
+static const MtServerMood *
+current_mood (MtServer    *self,
+              const char **source)
+{
+  if (self->desktop_mood.set)
+    {
+      *source = "desktop";
+      return &self->desktop_mood;
+    }
+  if (self->stream_mood.set)
+    {
+      *source = "companion";
+      return &self->stream_mood;
+    }
+  *source = NULL;
+  return &self->desktop_mood;
+}
+
+static void
+get_status (MtServer          *self,
+            SoupServerMessage *msg,
+            GHashTable        *query)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  const char * const *models = mt_analyzer_list_models ();
+  const char *models_dir = self->options->models_dir != NULL ? self->options->models_dir
+                                                              : mt_analyzer_get_default_models_dir ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "Moodtunes");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  json_builder_set_member_name (builder, "api");
+  json_builder_add_string_value (builder, "v1");
+
+  json_builder_set_member_name (builder, "models");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "dir");
+  json_builder_add_string_value (builder, models_dir);
+  json_builder_set_member_name (builder, "expression");
+  json_builder_add_string_value (builder, self->options->model != NULL ? self->options->model
+                                                                       : MT_ANALYZER_DEFAULT_MODEL);
+  json_builder_set_member_name (builder, "available");
+  json_builder_begin_array (builder);
+  for (guint i = 0; models[i] != NULL; i++)
+    json_builder_add_string_value (builder, models[i]);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "library");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "songs");
+  if (self->library != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 n = mt_library_count_songs (self->library, &error);
+
+      if (n < 0)
+        {
+          _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                  "Cannot read the music library: %s", error->message);
+          return;
+        }
+      json_builder_add_int_value (builder, n);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "streams");
+  json_builder_add_int_value (builder, _mt_server_streams_get_n (self->streams));
+  json_builder_set_member_name (builder, "workers");
+  json_builder_add_int_value (builder, _mt_server_streams_get_n_workers (self->streams));
+  json_builder_set_member_name (builder, "tls");
+  json_builder_add_boolean_value (builder, self->tls);
+  json_builder_set_member_name (builder, "token_required");
+  json_builder_add_boolean_value (builder, self->token != NULL);
+  json_builder_set_member_name (builder, "uptime_s");
+  json_builder_add_double_value (builder, (g_get_monotonic_time () - self->started_at) / 1e6);
+  json_builder_end_object (builder);
+
+  node = json_builder_get_root (builder);
+  _mt_server_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+get_mood (MtServer          *self,
+          SoupServerMessage *msg,
+          GHashTable        *query)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  const char *source;
+  const MtServerMood *mood = current_mood (self, &source);
+
+  _mt_server_add_mood (builder, mood, source);
+  node = json_builder_get_root (builder);
+  _mt_server_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+reply_songs (SoupServerMessage *msg,
+             int                mood,
+             const char        *strategy,
+             GPtrArray         *songs)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "mood");
+  if (mood >= 0)
+    json_builder_add_string_value (builder, mt_mood_to_string (mood));
+  else
+    json_builder_add_null_value (builder);
+  if (strategy != NULL)
+    {
+      json_builder_set_member_name (builder, "strategy");
+      json_builder_add_string_value (builder, strategy);
+    }
+  json_builder_set_member_name (builder, "songs");
+  _mt_server_add_songs (builder, songs);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  _mt_server_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+get_songs (MtServer          *self,
+           SoupServerMessage *msg,
+           GHashTable        *query)
+{
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+  guint limit;
+  int mood;
+
+  if (!parse_mood (msg, query, &mood) || !parse_limit (msg, query, &limit) ||
+      !require_library (self, msg))
+    return;
+
+  if (mood >= 0)
+    songs = mt_library_top_for_mood (self->library, mood, limit, &error);
+  else
+    songs = mt_library_list_songs (self->library, &error);
+  if (songs == NULL)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                              "Cannot read the music library: %s", error->message);
+      return;
+    }
+  if (songs->len > limit)
+    g_ptr_array_set_size (songs, limit);
+  reply_songs (msg, mood, NULL, songs);
+}
+
+GPtrArray *
+_mt_server_recommend (MtServer    *self,
+                      int          mood,
+                      MtStrategy   strategy,
+                      guint        limit,
+                      GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GPtrArray *songs;
+
+  if (self->recommender == NULL)
+    {
+      g_set_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS,
+                   "Recommendations are unavailable: %s",
+                   self->library == NULL ? "no music library is open" : self->strategies_error);
+      return NULL;
+    }
+
+  songs = mt_recommender_recommend (self->recommender, mood, strategy, limit, &local_error);
+  /* No music yet is an empty list, not a failure. */
+  if (songs == NULL && g_error_matches (local_error, MT_RECOMMENDER_ERROR,
+                                        MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
+  if (songs == NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return songs;
+}
+
+static void
+get_recommendations (MtServer          *self,
+                     SoupServerMessage *msg,
+                     GHashTable        *query)
+{
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *strategy_text = query != NULL ? g_hash_table_lookup (query, "strategy") : NULL;
+  MtStrategy strategy = self->options->strategy;
+  guint limit;
+  int mood;
+
+  if (!parse_mood (msg, query, &mood) || !parse_limit (msg, query, &limit))
+    return;
+  if (strategy_text != NULL && !mt_strategy_from_string (strategy_text, &strategy))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "Unknown strategy “%.40s” (match or lift)", strategy_text);
+      return;
+    }
+  if (!require_library (self, msg))
+    return;
+  if (mood < 0)
+    {
+      const char *source;
+      mood = current_mood (self, &source)->mood;
+      if (mood < 0)
+        {
+          _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                  "No mood given (?mood=) and none detected yet");
+          return;
+        }
+    }
+
+  songs = _mt_server_recommend (self, mood, strategy, limit, &error);
+  if (songs == NULL)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", error->message);
+      return;
+    }
+  reply_songs (msg, mood, mt_strategy_to_string (strategy), songs);
+}
+
+static gboolean
+is_json_content_type (SoupServerMessage *msg)
+{
+  const char *type = soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
+
+  return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
+}
+
+static void
+post_feedback (MtServer          *self,
+               SoupServerMessage *msg,
+               GHashTable        *query)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  JsonNode *root;
+  JsonObject *object;
+  JsonNode *member;
+  const char *feedback_text;
+  MtFeedback feedback;
+  MtMood mood = MT_MOOD_NONE;
+  gint64 song_id;
+  gint64 count;
+
+  if (!is_json_content_type (msg))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                              "Send the feedback as application/json");
+      return;
+    }
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "The body is not valid JSON: %s", error->message);
+      return;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "The body must be a JSON object {\"song\": id, \"feedback\": \"liked\", \"mood\": \"happy\"}");
+      return;
+    }
+  object = json_node_get_object (root);
+
+  member = json_object_get_member (object, "song");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) ||
+      json_node_get_value_type (member) != G_TYPE_INT64 || json_node_get_int (member) <= 0)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "\"song\" must be a song id (a positive integer)");
+      return;
+    }
+  song_id = json_node_get_int (member);
+
+  member = json_object_get_member (object, "feedback");
+  feedback_text = member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
+                  json_node_get_value_type (member) == G_TYPE_STRING ? json_node_get_string (member) : NULL;
+  if (feedback_text == NULL || !mt_feedback_from_string (feedback_text, &feedback))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "\"feedback\" must be one of played, skipped, liked, disliked");
+      return;
+    }
+
+  member = json_object_get_member (object, "mood");
+  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING ||
+          !mt_mood_from_string (json_node_get_string (member), &mood))
+        {
+          _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                  "\"mood\" must be null or one of: %s", mt_mood_list_names ());
+          return;
+        }
+    }
+
+  if (!require_library (self, msg))
+    return;
+
+  song = mt_library_get_song (self->library, song_id, &error);
+  if (song == NULL)
+    {
+      if (g_error_matches (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND))
+        _mt_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "No song with id %" G_GINT64_FORMAT, song_id);
+      else
+        _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                "Cannot read the music library: %s", error->message);
+      return;
+    }
+  if (!mt_library_add_feedback (self->library, song_id, feedback, mood,
+                                g_get_real_time () / G_USEC_PER_SEC, &error) ||
+      (count = mt_library_count_feedback (self->library, song_id, feedback, &error)) < 0)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                              "Cannot record the feedback: %s", error->message);
+      return;
+    }
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "song");
+  json_builder_add_int_value (builder, song_id);
+  json_builder_set_member_name (builder, "feedback");
+  json_builder_add_string_value (builder, mt_feedback_to_string (feedback));
+  json_builder_set_member_name (builder, "mood");
+  if (mood != MT_MOOD_NONE)
+    json_builder_add_string_value (builder, mt_mood_to_string (mood));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "count");
+  json_builder_add_int_value (builder, count);
+  json_builder_end_object (builder);
+  reply = json_builder_get_root (builder);
+  _mt_server_reply_json (msg, SOUP_STATUS_OK, reply);
+
+  _mt_server_emit_feedback_added (self, song_id, mt_feedback_to_string (feedback), mood);
+}
+
+static const Route routes[] = {
+  { MT_SERVER_API_PREFIX "/status",          "GET",  get_status },
+  { MT_SERVER_API_PREFIX "/mood",            "GET",  get_mood },
+  { MT_SERVER_API_PREFIX "/songs",           "GET",  get_songs },
+  { MT_SERVER_API_PREFIX "/recommendations", "GET",  get_recommendations },
+  { MT_SERVER_API_PREFIX "/feedback",        "POST", post_feedback },
+};
+
+static void
+on_api_request (SoupServer        *soup,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  MtServer *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      gboolean is_get = g_str_equal (routes[i].method, "GET");
+
+      if (!g_str_equal (path, routes[i].path))
+        continue;
+      if (g_str_equal (method, routes[i].method) || (is_get && method == SOUP_METHOD_HEAD))
+        {
+          routes[i].func (self, msg, query);
+          return;
+        }
+      _mt_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                              "%s is not allowed here (use %s)", method, routes[i].method);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                    is_get ? "GET, HEAD" : routes[i].method);
+      return;
+    }
+  _mt_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "No such endpoint");
+}
+
+void
+_mt_server_rest_register (MtServer   *self,
+                          SoupServer *soup)
+{
+  soup_server_add_handler (soup, "/api", on_api_request, self, NULL);
+}

@@ -1,0 +1,653 @@
+#define G_LOG_DOMAIN "mt-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mt-server-private.h"
+#include "mt-server-frame.h"
+/* mt-mood.h (through the private header) and mt-mood-tracker.h both define
+ * MT_MOOD_NONE as -1, one typed, one not: keep the tracker's here. */
+#undef MT_MOOD_NONE
+#include "mt-analyzer.h"
+#include "mt-mood-tracker.h"
+
+/* What the workers need; lives until the pool has been freed. */
+typedef struct {
+  char         *models_dir;
+  char         *model;
+  GMainContext *context;
+} WorkerConfig;
+
+/* A worker thread's own analyzer (Darknet networks are not thread-safe). */
+typedef struct {
+  WorkerConfig *config;
+  MtAnalyzer   *analyzer;
+  char         *error;   /* loading failed: do not retry every frame */
+} WorkerState;
+
+static void worker_state_free (gpointer data);
+static GPrivate worker_key = G_PRIVATE_INIT (worker_state_free);
+
+struct _MtServerStreams {
+  MtServer     *server;    /* unowned: it frees us */
+  GThreadPool  *pool;
+  WorkerConfig  config;
+  guint         n_workers;
+  GHashTable   *clients;   /* Client* set, main thread only */
+};
+
+/* One WebSocket stream.  Reference counted: a job in a worker holds one. */
+typedef struct {
+  MtServerStreams         *streams;   /* NULL once the server has let go */
+  SoupWebsocketConnection *conn;
+  MtMoodTracker           *tracker;
+  GBytes                  *pending;   /* the latest frame not yet analyzed */
+  gint64                   pending_time;
+  gboolean                 busy;      /* a frame of ours is in a worker */
+  guint64                  analyzed;
+  guint64                  dropped;
+  int                      mood;      /* the last steady mood sent */
+  MtStrategy               strategy;
+  guint                    limit;
+  double                   tokens;    /* flood control: a token bucket */
+  gint64                   tokens_time;
+  gulong                   message_id;
+  gulong                   closed_id;
+} Client;
+
+typedef struct {
+  Client  *client;
+  GBytes  *jpeg;
+  gint64   received;    /* monotonic µs */
+  /* Results, filled by the worker. */
+  GArray  *faces;
+  int      width;
+  int      height;
+  double   ms;          /* decoding and analysis */
+  GError  *error;
+} Job;
+
+static void
+client_clear (Client *client)
+{
+  g_clear_pointer (&client->pending, g_bytes_unref);
+  g_clear_object (&client->tracker);
+  g_clear_object (&client->conn);
+}
+
+static Client *
+client_ref (Client *client)
+{
+  return g_atomic_rc_box_acquire (client);
+}
+
+static void
+client_unref (Client *client)
+{
+  g_atomic_rc_box_release_full (client, (GDestroyNotify) client_clear);
+}
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  g_clear_pointer (&job->jpeg, g_bytes_unref);
+  g_clear_pointer (&job->faces, g_array_unref);
+  g_clear_error (&job->error);
+  client_unref (job->client);
+  g_free (job);
+}
+
+static void
+worker_state_free (gpointer data)
+{
+  WorkerState *state = data;
+
+  g_clear_object (&state->analyzer);
+  g_free (state->error);
+  g_free (state);
+}
+
+static void
+send_json (Client      *client,
+           JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) node = json_builder_get_root (builder);
+  g_autofree char *text = _mt_server_node_to_string (node);
+
+  if (client->conn != NULL &&
+      soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (client->conn, text);
+}
+
+static void
+send_error (Client     *client,
+            const char *code,
+            const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "error");
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  send_json (client, builder);
+}
+
+static const char *
+frame_error_code (const GError *error)
+{
+  if (error->domain == MT_SERVER_FRAME_ERROR)
+    {
+      switch ((MtServerFrameError) error->code)
+        {
+        case MT_SERVER_FRAME_ERROR_NOT_JPEG:
+          return "not-a-jpeg";
+        case MT_SERVER_FRAME_ERROR_TOO_LARGE:
+          return "frame-too-large";
+        case MT_SERVER_FRAME_ERROR_DECODE:
+        default:
+          return "decode-failed";
+        }
+    }
+  if (error->domain == MT_SERVER_ERROR)
+    return "models-unavailable";
+  return "analysis-failed";
+}
+
+static gboolean deliver_result (gpointer data);
+
+/* Runs in a worker thread. */
+static void
+worker_run (gpointer data,
+            gpointer user_data)
+{
+  Job *job = data;
+  WorkerConfig *config = user_data;
+  WorkerState *state = g_private_get (&worker_key);
+  g_autoptr(MtServerFrame) frame = NULL;
+  gint64 start;
+
+  if (state == NULL || state->config != config)
+    {
+      state = g_new0 (WorkerState, 1);
+      state->config = config;
+      g_private_replace (&worker_key, state);
+    }
+  if (state->analyzer == NULL && state->error == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* Loaded lazily: a server nobody streams to costs no model memory. */
+      state->analyzer = mt_analyzer_new (config->models_dir, config->model, &error);
+      if (state->analyzer == NULL)
+        state->error = g_strdup_printf ("Cannot load the face and expression models: %s", error->message);
+    }
+
+  start = g_get_monotonic_time ();
+  if (state->analyzer == NULL)
+    g_set_error_literal (&job->error, MT_SERVER_ERROR, MT_SERVER_ERROR_LISTEN, state->error);
+  else if ((frame = mt_server_frame_decode (job->jpeg, &job->error)) != NULL)
+    {
+      const MtFrame *pixels = mt_server_frame_get_frame (frame);
+
+      job->width = pixels->width;
+      job->height = pixels->height;
+      job->faces = mt_analyzer_analyze (state->analyzer, pixels, MT_ANALYZE_NONE, &job->error);
+    }
+  job->ms = (g_get_monotonic_time () - start) / 1000.0;
+  /* Frames are never kept beyond their analysis. */
+  g_clear_pointer (&job->jpeg, g_bytes_unref);
+  g_clear_pointer (&frame, mt_server_frame_free);
+
+  g_main_context_invoke_full (config->context, G_PRIORITY_DEFAULT,
+                              deliver_result, job, job_free);
+}
+
+static void
+submit (Client *client,
+        GBytes *jpeg,
+        gint64  received)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->client = client_ref (client);
+  job->jpeg = jpeg;
+  job->received = received;
+  client->busy = TRUE;
+  g_thread_pool_push (client->streams->pool, job, NULL);
+}
+
+static void
+send_recommendations (Client *client)
+{
+  MtServer *server = client->streams->server;
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (client->mood < 0)
+    return;
+  songs = _mt_server_recommend (server, client->mood, client->strategy, client->limit, &error);
+  if (songs == NULL)
+    {
+      send_error (client, "recommendations-unavailable", error->message);
+      return;
+    }
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "recommendations");
+  json_builder_set_member_name (builder, "mood");
+  json_builder_add_string_value (builder, mt_emotion_to_string (client->mood));
+  json_builder_set_member_name (builder, "strategy");
+  json_builder_add_string_value (builder, mt_strategy_to_string (client->strategy));
+  json_builder_set_member_name (builder, "songs");
+  _mt_server_add_songs (builder, songs);
+  json_builder_end_object (builder);
+  send_json (client, builder);
+}
+
+static void
+add_faces (JsonBuilder *builder,
+           GArray      *faces)
+{
+  json_builder_begin_array (builder);
+  for (guint i = 0; faces != NULL && i < faces->len; i++)
+    {
+      const MtFace *face = &g_array_index (faces, MtFace, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "box");
+      json_builder_begin_array (builder);
+      json_builder_add_double_value (builder, face->x);
+      json_builder_add_double_value (builder, face->y);
+      json_builder_add_double_value (builder, face->width);
+      json_builder_add_double_value (builder, face->height);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "score");
+      json_builder_add_double_value (builder, face->score);
+      json_builder_set_member_name (builder, "emotion");
+      json_builder_add_string_value (builder, mt_emotion_to_string (face->emotion));
+      json_builder_set_member_name (builder, "emotions");
+      _mt_server_add_probabilities (builder, face->emotions);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/* Back on the server's thread with a worker's result. */
+static gboolean
+deliver_result (gpointer data)
+{
+  Job *job = data;
+  Client *client = job->client;
+  MtServer *server;
+  g_autoptr(JsonBuilder) builder = NULL;
+  MtServerMood mood = { 0 };
+  gint64 now = g_get_monotonic_time ();
+  int steady;
+
+  if (client->streams == NULL)
+    return G_SOURCE_REMOVE;   /* the stream closed meanwhile */
+  server = client->streams->server;
+
+  if (job->error != NULL)
+    send_error (client, frame_error_code (job->error), job->error->message);
+  else
+    {
+      const MtFace *face = job->faces->len > 0 ? &g_array_index (job->faces, MtFace, 0) : NULL;
+
+      /* The largest face is the user's. */
+      mt_mood_tracker_update (client->tracker, face != NULL ? face->emotions : NULL, job->received);
+      client->analyzed++;
+
+      mood.set = TRUE;
+      mood.mood = mt_mood_tracker_get_mood (client->tracker);
+      mood.confidence = mt_mood_tracker_get_confidence (client->tracker);
+      mood.have_probabilities = TRUE;
+      mt_mood_tracker_get_smoothed (client->tracker, mood.probabilities);
+      mood.time = g_get_real_time ();
+      server->stream_mood = mood;
+
+      builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "analysis");
+      json_builder_set_member_name (builder, "frame");
+      json_builder_add_int_value (builder, client->analyzed);
+      json_builder_set_member_name (builder, "width");
+      json_builder_add_int_value (builder, job->width);
+      json_builder_set_member_name (builder, "height");
+      json_builder_add_int_value (builder, job->height);
+      json_builder_set_member_name (builder, "faces");
+      add_faces (builder, job->faces);
+      json_builder_set_member_name (builder, "mood");
+      _mt_server_add_mood (builder, &mood, "companion");
+      json_builder_set_member_name (builder, "ms");
+      json_builder_add_double_value (builder, job->ms);
+      json_builder_set_member_name (builder, "latency_ms");
+      json_builder_add_double_value (builder, (now - job->received) / 1000.0);
+      json_builder_set_member_name (builder, "dropped");
+      json_builder_add_int_value (builder, client->dropped);
+      json_builder_end_object (builder);
+      send_json (client, builder);
+
+      steady = mood.mood;
+      if (steady != client->mood)
+        {
+          client->mood = steady;
+          send_recommendations (client);
+        }
+    }
+
+  /* Latest wins: only the newest frame that came meanwhile is analyzed. */
+  if (client->pending != NULL)
+    {
+      GBytes *next = g_steal_pointer (&client->pending);
+      submit (client, next, client->pending_time);
+    }
+  else
+    client->busy = FALSE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A token bucket: bursts up to one second's worth, then the steady rate. */
+static gboolean
+client_take_token (Client *client,
+                   guint   rate)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  client->tokens = MIN ((double) rate, client->tokens + (now - client->tokens_time) * rate / 1e6);
+  client->tokens_time = now;
+  if (client->tokens < 1.0)
+    return FALSE;
+  client->tokens -= 1.0;
+  return TRUE;
+}
+
+static void
+handle_control (Client *client,
+                GBytes *message)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize length;
+  const char *text = g_bytes_get_data (message, &length);
+  JsonNode *root;
+  JsonObject *object;
+  const char *type;
+
+  if (!json_parser_load_from_data (parser, text, length, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      send_error (client, "bad-message",
+                  "Send frames as binary JPEG messages; text messages must be JSON objects");
+      return;
+    }
+  object = json_node_get_object (root);
+  type = json_object_get_string_member_with_default (object, "type", "");
+  if (!g_str_equal (type, "config"))
+    {
+      send_error (client, "bad-message", "Unknown message type (only \"config\" is understood)");
+      return;
+    }
+
+  if (json_object_has_member (object, "strategy"))
+    {
+      const char *strategy = json_object_get_string_member_with_default (object, "strategy", "");
+      if (!mt_strategy_from_string (strategy, &client->strategy))
+        {
+          send_error (client, "bad-message", "\"strategy\" must be match or lift");
+          return;
+        }
+    }
+  if (json_object_has_member (object, "limit"))
+    {
+      gint64 limit = json_object_get_int_member_with_default (object, "limit", 0);
+      if (limit < 1 || limit > 100)
+        {
+          send_error (client, "bad-message", "\"limit\" must be from 1 to 100");
+          return;
+        }
+      client->limit = (guint) limit;
+    }
+  send_recommendations (client);
+}
+
+static void
+on_message (SoupWebsocketConnection *conn,
+            SoupWebsocketDataType    type,
+            GBytes                  *message,
+            gpointer                 user_data)
+{
+  Client *client = user_data;
+  MtServerOptions *options;
+
+  /* Messages already read still arrive after we started closing. */
+  if (client->streams == NULL || soup_websocket_connection_get_state (conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  options = client->streams->server->options;
+
+  if (!client_take_token (client, options->max_frames_per_second))
+    {
+      g_autofree char *reason = g_strdup_printf ("Too many messages: at most %u per second",
+                                                 options->max_frames_per_second);
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
+      return;
+    }
+
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      handle_control (client, message);
+      return;
+    }
+
+  if (g_bytes_get_size (message) > options->max_frame_bytes)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("The frame is too large (%" G_GSIZE_FORMAT " bytes, at most %" G_GSIZE_FORMAT ")",
+                         g_bytes_get_size (message), options->max_frame_bytes);
+      send_error (client, "frame-too-large", text);
+      return;
+    }
+
+  if (client->busy)
+    {
+      if (client->pending != NULL)
+        client->dropped++;
+      g_clear_pointer (&client->pending, g_bytes_unref);
+      client->pending = g_bytes_ref (message);
+      client->pending_time = g_get_monotonic_time ();
+      return;
+    }
+  submit (client, g_bytes_ref (message), g_get_monotonic_time ());
+}
+
+static void
+client_detach (Client *client)
+{
+  MtServerStreams *streams = client->streams;
+
+  g_clear_signal_handler (&client->message_id, client->conn);
+  g_clear_signal_handler (&client->closed_id, client->conn);
+  g_clear_pointer (&client->pending, g_bytes_unref);
+  client->streams = NULL;
+  g_hash_table_remove (streams->clients, client);
+}
+
+static void
+on_closed (SoupWebsocketConnection *conn,
+           gpointer                 user_data)
+{
+  Client *client = user_data;
+  MtServer *server = client->streams->server;
+
+  client_detach (client);   /* drops the set's reference */
+  _mt_server_notify_n_streams (server);
+}
+
+static void
+send_hello (Client *client)
+{
+  MtServerOptions *options = client->streams->server->options;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "hello");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  json_builder_set_member_name (builder, "max_frame_bytes");
+  json_builder_add_int_value (builder, options->max_frame_bytes);
+  json_builder_set_member_name (builder, "max_frames_per_second");
+  json_builder_add_int_value (builder, options->max_frames_per_second);
+  json_builder_set_member_name (builder, "strategy");
+  json_builder_add_string_value (builder, mt_strategy_to_string (client->strategy));
+  json_builder_end_object (builder);
+  send_json (client, builder);
+}
+
+static void
+on_websocket (SoupServer              *soup,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *conn,
+              gpointer                 user_data)
+{
+  MtServerStreams *streams = user_data;
+  MtServerOptions *options = streams->server->options;
+  Client *client = g_atomic_rc_box_new0 (Client);
+
+  client->streams = streams;
+  client->conn = g_object_ref (conn);
+  client->tracker = mt_mood_tracker_new ();
+  client->mood = -1;
+  client->strategy = options->strategy;
+  client->limit = options->recommendations_limit;
+  client->tokens = options->max_frames_per_second;
+  client->tokens_time = g_get_monotonic_time ();
+
+  /* libsoup's default (128 KiB) is below a camera JPEG: allow up to twice
+   * our limit, so a frame over it gets an error message, not a closed stream. */
+  soup_websocket_connection_set_max_incoming_payload_size (conn, 2 * options->max_frame_bytes);
+  soup_websocket_connection_set_keepalive_interval (conn, 30);
+  client->message_id = g_signal_connect (conn, "message", G_CALLBACK (on_message), client);
+  client->closed_id = g_signal_connect (conn, "closed", G_CALLBACK (on_closed), client);
+  g_hash_table_add (streams->clients, client);
+
+  send_hello (client);
+  _mt_server_notify_n_streams (streams->server);
+}
+
+/* Runs before the handshake: a status set here refuses the upgrade. */
+static void
+on_stream_request (SoupServer        *soup,
+                   SoupServerMessage *msg,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  MtServerStreams *streams = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                              "The stream is a WebSocket: open it with GET and Upgrade: websocket");
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET");
+      return;
+    }
+  if (!soup_message_headers_header_contains (headers, "Upgrade", "websocket"))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                              "The stream is a WebSocket: send Upgrade: websocket");
+      return;
+    }
+  if (g_hash_table_size (streams->clients) >= streams->server->options->max_streams)
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                              "Too many streams (at most %u)", streams->server->options->max_streams);
+      return;
+    }
+}
+
+MtServerStreams *
+_mt_server_streams_new (MtServer *server)
+{
+  MtServerStreams *self = g_new0 (MtServerStreams, 1);
+  MtServerOptions *options = server->options;
+  g_autoptr(GError) error = NULL;
+
+  self->server = server;
+  self->config.models_dir = g_strdup (options->models_dir);
+  self->config.model = g_strdup (options->model);
+  self->config.context = g_main_context_ref (server->context);
+  self->n_workers = options->n_workers > 0 ? options->n_workers : (guint) g_get_num_processors ();
+  self->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_unref, NULL);
+  /* Exclusive threads: each keeps its analyzer for the server's lifetime. */
+  self->pool = g_thread_pool_new_full (worker_run, &self->config, job_free,
+                                       self->n_workers, TRUE, &error);
+  if (self->pool == NULL)
+    g_error ("Cannot start %u analysis threads: %s", self->n_workers, error->message);
+  return self;
+}
+
+void
+_mt_server_streams_register (MtServerStreams *self,
+                             SoupServer      *soup)
+{
+  /* Compressed JPEGs do not deflate, and inflating is a memory risk. */
+  soup_server_remove_websocket_extension (soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_handler (soup, MT_SERVER_STREAM_PATH, on_stream_request, self, NULL);
+  soup_server_add_websocket_handler (soup, MT_SERVER_STREAM_PATH, NULL, NULL, on_websocket, self, NULL);
+}
+
+void
+_mt_server_streams_free (MtServerStreams *self)
+{
+  GHashTableIter iter;
+  Client *client;
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_unref);
+
+  if (self == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &client, NULL))
+    g_ptr_array_add (clients, client_ref (client));
+  for (guint i = 0; i < clients->len; i++)
+    {
+      client = g_ptr_array_index (clients, i);
+      client_detach (client);
+      if (soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "Server stopping");
+    }
+
+  /* Drops queued frames, waits for the ones being analyzed; their results
+   * find their stream detached and are dropped. */
+  g_thread_pool_free (self->pool, TRUE, TRUE);
+  g_hash_table_unref (self->clients);
+  g_free (self->config.models_dir);
+  g_free (self->config.model);
+  g_main_context_unref (self->config.context);
+  g_free (self);
+}
+
+guint
+_mt_server_streams_get_n (MtServerStreams *self)
+{
+  return self != NULL ? g_hash_table_size (self->clients) : 0;
+}
+
+guint
+_mt_server_streams_get_n_workers (MtServerStreams *self)
+{
+  return self != NULL ? self->n_workers : 0;
+}

@@ -1,0 +1,1507 @@
+/* The local server through libsoup's own client: every endpoint and error
+ * code, the Host/Origin/token checks, body limits, connection caps, and the
+ * WebSocket stream with real faces, garbage, oversized frames, floods and
+ * abrupt disconnects. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "mt-server.h"
+#include "mt-server-frame.h"
+#include "mt-library.h"
+#include "mt-song.h"
+
+#define TEST_TOKEN "0123456789abcdef0123456789abcdef"
+
+typedef struct {
+  char        *dir;
+  MtLibrary   *library;
+  MtServer    *server;
+  SoupSession *session;
+  gint64       happy_id;
+  int          feedback_signals;
+} Fixture;
+
+typedef struct {
+  guint   status;
+  GBytes *body;
+  SoupMessageHeaders *headers;
+} Reply;
+
+static void
+reply_free (Reply *reply)
+{
+  g_clear_pointer (&reply->body, g_bytes_unref);
+  g_clear_pointer (&reply->headers, soup_message_headers_unref);
+  g_free (reply);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reply, reply_free)
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void
+wait_until (gboolean *done,
+            guint     seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!*done && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (*done);
+}
+
+static gint64
+add_song (MtLibrary  *library,
+          const char *title,
+          const char *artist,
+          MtMood      mood)
+{
+  g_autoptr(MtSong) song = mt_song_new ();
+  g_autoptr(GError) error = NULL;
+  double weights[MT_N_MOODS];
+
+  for (int i = 0; i < MT_N_MOODS; i++)
+    weights[i] = NAN;
+  weights[mood] = 0.9;
+  song->uri = g_strdup_printf ("file:///music/%s.ogg", title);
+  song->title = g_strdup (title);
+  song->artist = g_strdup (artist);
+  song->id = mt_library_add_song (library, song, &error);
+  g_assert_no_error (error);
+  g_assert_true (mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, &error));
+  g_assert_no_error (error);
+  return song->id;
+}
+
+static void
+on_feedback_added (MtServer   *server,
+                   gint64      song_id,
+                   const char *feedback,
+                   int         mood,
+                   Fixture    *f)
+{
+  g_assert_cmpint (song_id, ==, f->happy_id);
+  g_assert_cmpstr (feedback, ==, "liked");
+  f->feedback_signals++;
+}
+
+static void
+start_server (Fixture         *f,
+              MtServerOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->server = mt_server_new (f->library, options);
+  g_signal_connect (f->server, "feedback-added", G_CALLBACK (on_feedback_added), f);
+  g_assert_true (mt_server_start (f->server, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mt_server_get_port (f->server), >, 0);
+}
+
+static MtServerOptions *
+test_options (void)
+{
+  MtServerOptions *options = mt_server_options_new ();
+
+  options->port = 0;   /* any free port on loopback */
+  options->n_workers = 2;
+  return options;
+}
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autoptr(MtServerOptions) options = test_options ();
+
+  f->dir = g_dir_make_tmp ("mt-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  db = g_build_filename (f->dir, "library.db", NULL);
+  f->library = mt_library_open (db, &error);
+  g_assert_no_error (error);
+  f->happy_id = add_song (f->library, "Sunny Day", "The Brights", MT_MOOD_HAPPY);
+  add_song (f->library, "Grin", "Smiles", MT_MOOD_HAPPY);
+  add_song (f->library, "Rainy Window", "Grey Skies", MT_MOOD_SAD);
+  add_song (f->library, "Calm Lake", "Still", MT_MOOD_NEUTRAL);
+
+  f->session = soup_session_new ();
+  if (data == NULL)
+    start_server (f, options);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *db = g_build_filename (f->dir, "library.db", NULL);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+  g_clear_object (&f->server);
+  g_clear_object (&f->session);
+  g_clear_object (&f->library);
+  /* Let pending closes and idles run before the next test. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_unlink (db);
+  g_unlink (wal);
+  g_unlink (shm);
+  g_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static char *
+url_for (Fixture    *f,
+         const char *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", mt_server_get_port (f->server), path);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GBytes **body = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Sends @msg and runs the loop until the reply is in (the server runs in
+ * this thread too). */
+static Reply *
+send_message (Fixture     *f,
+              SoupMessage *msg)
+{
+  Reply *reply = g_new0 (Reply, 1);
+  GBytes *body = NULL;
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &body);
+  while (body == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (body);
+  reply->status = soup_message_get_status (msg);
+  reply->body = body;
+  reply->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  /* Never a wildcard CORS header, on any answer. */
+  g_assert_null (soup_message_headers_get_one (reply->headers, "Access-Control-Allow-Origin"));
+  return reply;
+}
+
+static Reply *
+request (Fixture    *f,
+         const char *method,
+         const char *path,
+         const char *content_type,
+         const char *body,
+         ...)
+{
+  g_autofree char *url = url_for (f, path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  const char *name;
+  va_list args;
+
+  g_assert_nonnull (msg);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+  va_start (args, body);
+  while ((name = va_arg (args, const char *)) != NULL)
+    {
+      const char *value = va_arg (args, const char *);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), name, value);
+    }
+  va_end (args);
+  return send_message (f, msg);
+}
+
+#define GET(f, path, ...) request ((f), "GET", (path), NULL, NULL, ##__VA_ARGS__, NULL)
+
+static JsonObject *
+reply_json (Reply       *reply,
+            JsonParser **parser)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  g_assert_cmpstr (soup_message_headers_get_content_type (reply->headers, NULL), ==, "application/json");
+  *parser = json_parser_new ();
+  json_parser_load_from_data (*parser, g_bytes_get_data (reply->body, NULL),
+                              g_bytes_get_size (reply->body), &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (*parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_node_get_object (root);
+}
+
+/* An error reply: the status and a JSON body {"error": {status, reason, message}}. */
+static void
+assert_error (Reply      *reply,
+              guint       status,
+              const char *message_part)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *object;
+  JsonObject *error;
+
+  g_assert_cmpuint (reply->status, ==, status);
+  object = reply_json (reply, &parser);
+  error = json_object_get_object_member (object, "error");
+  g_assert_nonnull (error);
+  g_assert_cmpint (json_object_get_int_member (error, "status"), ==, status);
+  g_assert_nonnull (json_object_get_string_member (error, "reason"));
+  if (message_part != NULL)
+    g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), message_part));
+}
+
+/* ---- REST ------------------------------------------------------------ */
+
+static void
+test_status (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Reply) reply = GET (f, "/api/v1/status");
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *object;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  object = reply_json (reply, &parser);
+  g_assert_cmpstr (json_object_get_string_member (object, "version"), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (object, "api"), ==, "v1");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "library"), "songs"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (object, "workers"), ==, 2);
+  g_assert_false (json_object_get_boolean_member (object, "token_required"));
+  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Cache-Control"), ==, "no-store");
+  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "X-Content-Type-Options"), ==, "nosniff");
+}
+
+static void
+test_mood (Fixture *f, gconstpointer data)
+{
+  const float probabilities[7] = { 0.01f, 0.01f, 0.02f, 0.8f, 0.06f, 0.05f, 0.05f };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autoptr(Reply) before = GET (f, "/api/v1/mood");
+  g_autoptr(Reply) after = NULL;
+  g_autoptr(GDateTime) time = NULL;
+  JsonObject *object;
+
+  g_assert_cmpuint (before->status, ==, 200);
+  object = reply_json (before, &parser);
+  g_assert_true (json_object_get_null_member (object, "mood"));
+  g_assert_true (json_object_get_null_member (object, "source"));
+
+  mt_server_set_mood (f->server, 3 /* happy */, 0.8f, probabilities);
+  after = GET (f, "/api/v1/mood");
+  object = reply_json (after, &parser2);
+  g_assert_cmpstr (json_object_get_string_member (object, "mood"), ==, "happy");
+  g_assert_cmpstr (json_object_get_string_member (object, "source"), ==, "desktop");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (object, "confidence"), 0.8, 1e-6);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_object_get_object_member (object, "probabilities"), "sad"),
+                                  0.06, 1e-6);
+  time = g_date_time_new_from_iso8601 (json_object_get_string_member (object, "timestamp"), NULL);
+  g_assert_nonnull (time);
+  g_assert_cmpint (ABS (g_date_time_to_unix (time) - g_get_real_time () / G_USEC_PER_SEC), <=, 5);
+}
+
+static void
+test_songs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autoptr(Reply) happy = GET (f, "/api/v1/songs?mood=happy&limit=2");
+  g_autoptr(Reply) all = GET (f, "/api/v1/songs");
+  JsonArray *songs;
+  JsonObject *first;
+
+  g_assert_cmpuint (happy->status, ==, 200);
+  songs = json_object_get_array_member (reply_json (happy, &parser), "songs");
+  g_assert_cmpuint (json_array_get_length (songs), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      first = json_array_get_object_element (songs, i);
+      g_assert_cmpstr (json_object_get_string_member (first, "mood"), ==, "happy");
+    }
+  songs = json_object_get_array_member (reply_json (all, &parser2), "songs");
+  g_assert_cmpuint (json_array_get_length (songs), ==, 4);
+}
+
+static void
+test_bad_queries (Fixture *f, gconstpointer data)
+{
+  const char *bad[] = {
+    "/api/v1/songs?mood=ecstatic",
+    "/api/v1/songs?limit=0",
+    "/api/v1/songs?limit=501",
+    "/api/v1/songs?limit=ten",
+    "/api/v1/songs?limit=-1",
+    "/api/v1/recommendations?mood=happy&strategy=shuffle",
+    "/api/v1/recommendations?mood=",
+    "/api/v1/recommendations",   /* no mood given, none detected */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(Reply) reply = GET (f, bad[i]);
+      g_test_message ("%s", bad[i]);
+      assert_error (reply, 400, NULL);
+    }
+}
+
+static void
+test_recommendations (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autoptr(Reply) reply = GET (f, "/api/v1/recommendations?mood=happy&strategy=match&limit=2");
+  g_autoptr(Reply) current = NULL;
+  JsonObject *object;
+  JsonArray *songs;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  object = reply_json (reply, &parser);
+  g_assert_cmpstr (json_object_get_string_member (object, "mood"), ==, "happy");
+  g_assert_cmpstr (json_object_get_string_member (object, "strategy"), ==, "match");
+  songs = json_object_get_array_member (object, "songs");
+  g_assert_cmpuint (json_array_get_length (songs), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (songs, 0), "mood"), ==, "happy");
+
+  /* Without ?mood= the desktop's current mood counts. */
+  mt_server_set_mood (f->server, 4 /* sad */, 0.7f, NULL);
+  current = GET (f, "/api/v1/recommendations");
+  g_assert_cmpuint (current->status, ==, 200);
+  object = reply_json (current, &parser2);
+  g_assert_cmpstr (json_object_get_string_member (object, "mood"), ==, "sad");
+}
+
+static void
+test_feedback (Fixture *f, gconstpointer data)
+{
+  g_autofree char *body = g_strdup_printf ("{\"song\": %" G_GINT64_FORMAT ", \"feedback\": \"liked\", \"mood\": \"happy\"}",
+                                           f->happy_id);
+  g_autoptr(Reply) reply = request (f, "POST", "/api/v1/feedback", "application/json", body, NULL);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  object = reply_json (reply, &parser);
+  g_assert_cmpint (json_object_get_int_member (object, "song"), ==, f->happy_id);
+  g_assert_cmpint (json_object_get_int_member (object, "count"), ==, 1);
+  g_assert_cmpint (f->feedback_signals, ==, 1);
+  /* The app's own library sees it. */
+  g_assert_cmpint (mt_library_count_feedback (f->library, f->happy_id, MT_FEEDBACK_LIKED, &error), ==, 1);
+}
+
+static void
+test_feedback_errors (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    const char *content_type;
+    const char *body;
+    guint       status;
+  } cases[] = {
+    { "application/json", "{\"song\": 999999, \"feedback\": \"liked\"}", 404 },
+    { "application/json", "{\"song\": 1, \"feedback\": \"loved\"}", 400 },
+    { "application/json", "{\"song\": \"1\", \"feedback\": \"liked\"}", 400 },
+    { "application/json", "{\"song\": 1.5, \"feedback\": \"liked\"}", 400 },
+    { "application/json", "{\"song\": 1, \"feedback\": \"liked\", \"mood\": \"bored\"}", 400 },
+    { "application/json", "{\"song\": 1, \"feedback\": \"liked\", \"mood\": 3}", 400 },
+    { "application/json", "[1, 2, 3]", 400 },
+    { "application/json", "{\"song\": 1,", 400 },
+    { "application/json", "\xff\xfe\x00garbage", 400 },
+    { "application/json", "", 400 },
+    { "text/plain", "{\"song\": 1, \"feedback\": \"liked\"}", 415 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(Reply) reply = request (f, "POST", "/api/v1/feedback", cases[i].content_type, cases[i].body, NULL);
+      g_test_message ("case %u", i);
+      assert_error (reply, cases[i].status, NULL);
+    }
+  g_assert_cmpint (f->feedback_signals, ==, 0);
+}
+
+static void
+test_large_bodies (Fixture *f, gconstpointer data)
+{
+  gsize size = 200 * 1024;
+  g_autofree char *big = g_malloc (size + 1);
+  g_autofree char *url = url_for (f, "/api/v1/feedback");
+  g_autoptr(SoupMessage) chunked = soup_message_new ("POST", url);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(Reply) reply = NULL;
+  g_autoptr(Reply) chunked_reply = NULL;
+  g_autoptr(Reply) after = NULL;
+
+  memset (big, 'x', size);
+  big[size] = '\0';
+  reply = request (f, "POST", "/api/v1/feedback", "application/json", big, NULL);
+  assert_error (reply, 413, "too large");
+
+  /* No Content-Length: counted as the chunks come. */
+  stream = g_memory_input_stream_new_from_data (big, size, NULL);
+  soup_message_set_request_body (chunked, "application/json", stream, -1);
+  chunked_reply = send_message (f, chunked);
+  assert_error (chunked_reply, 413, "too large");
+
+  after = GET (f, "/api/v1/status");
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+static void
+test_not_found_and_methods (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Reply) missing = GET (f, "/api/v1/nothing");
+  g_autoptr(Reply) missing_page = GET (f, "/secret.txt");
+  g_autoptr(Reply) old_api = GET (f, "/api/v0/status");
+  g_autoptr(Reply) get_feedback = GET (f, "/api/v1/feedback");
+  g_autoptr(Reply) post_status = request (f, "POST", "/api/v1/status", "application/json", "{}", NULL);
+  g_autoptr(Reply) delete_page = request (f, "DELETE", "/", NULL, NULL, NULL);
+  g_autoptr(Reply) plain_stream = GET (f, "/api/v1/stream");
+
+  assert_error (missing, 404, NULL);
+  assert_error (missing_page, 404, NULL);
+  assert_error (old_api, 404, NULL);
+  assert_error (get_feedback, 405, NULL);
+  g_assert_cmpstr (soup_message_headers_get_one (get_feedback->headers, "Allow"), ==, "POST");
+  assert_error (post_status, 405, NULL);
+  g_assert_cmpstr (soup_message_headers_get_one (post_status->headers, "Allow"), ==, "GET, HEAD");
+  assert_error (delete_page, 405, NULL);
+  assert_error (plain_stream, 400, "WebSocket");
+}
+
+static void
+test_static_files (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Reply) page = GET (f, "/");
+  g_autoptr(Reply) script = GET (f, "/app.js");
+  g_autoptr(Reply) style = GET (f, "/style.css");
+  const char *csp;
+
+  g_assert_cmpuint (page->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (page->headers, NULL), ==, "text/html");
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (page->body, NULL), g_bytes_get_size (page->body), "<title>Moodtunes</title>"));
+  csp = soup_message_headers_get_one (page->headers, "Content-Security-Policy");
+  g_assert_nonnull (csp);
+  g_assert_nonnull (strstr (csp, "connect-src 'self'"));
+  g_assert_cmpuint (script->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (script->headers, NULL), ==, "text/javascript");
+  g_assert_cmpuint (style->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (style->headers, NULL), ==, "text/css");
+}
+
+/* Raw HTTP over a socket: for what libsoup's client would not send. */
+static GSocketConnection *
+raw_connect (Fixture *f)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (f->server));
+  GSocketConnection *connection = g_socket_client_connect_to_host (client, address, 0, NULL, &error);
+
+  g_assert_no_error (error);
+  return connection;
+}
+
+typedef struct {
+  GString  *text;
+  gboolean  done;
+  char      buffer[4096];
+} RawRead;
+
+static void
+on_raw_read (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RawRead *read = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      read->done = TRUE;
+      return;
+    }
+  g_string_append_len (read->text, read->buffer, n);
+  if (strstr (read->text->str, "\r\n\r\n") != NULL)
+    {
+      /* Headers are in: enough for a status line and a small JSON body. */
+      read->done = TRUE;
+      return;
+    }
+  g_input_stream_read_async (G_INPUT_STREAM (source), read->buffer, sizeof read->buffer,
+                             G_PRIORITY_DEFAULT, NULL, on_raw_read, read);
+}
+
+/* Writes @text and returns what came back up to the end of the headers
+ * (empty when the server closed first). */
+static char *
+raw_exchange (GSocketConnection *connection,
+              const char        *text)
+{
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  RawRead read = { g_string_new (NULL), FALSE };
+
+  g_output_stream_write_all (out, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_input_stream_read_async (in, read.buffer, sizeof read.buffer, G_PRIORITY_DEFAULT, NULL, on_raw_read, &read);
+  wait_until (&read.done, 30);
+  return g_string_free (read.text, FALSE);
+}
+
+static char *
+raw_get (Fixture           *f,
+         GSocketConnection *connection,
+         const char        *path,
+         const char        *host,
+         const char        *extra)
+{
+  g_autofree char *default_host = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (f->server));
+  g_autofree char *text = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path,
+                                           host != NULL ? host : default_host, extra != NULL ? extra : "");
+
+  return raw_exchange (connection, text);
+}
+
+static void
+test_path_traversal (Fixture *f, gconstpointer data)
+{
+  const char *paths[] = {
+    "/../../../../etc/passwd",
+    "/%2e%2e/%2e%2e/etc/passwd",
+    "/..%2f..%2fetc%2fpasswd",
+    "/static/../app.js/../../etc/passwd",
+    "//etc/passwd",
+    "/app.js%00.html",
+    "/io/github/moodtunes/Moodtunes/companion/index.html",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(GSocketConnection) connection = raw_connect (f);
+      g_autofree char *answer = raw_get (f, connection, paths[i], NULL, "Connection: close\r\n");
+
+      g_test_message ("%s -> %.40s", paths[i], answer);
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400") || g_str_has_prefix (answer, "HTTP/1.1 404"));
+      g_assert_null (strstr (answer, "root:"));
+    }
+}
+
+static void
+test_host_check (Fixture *f, gconstpointer data)
+{
+  g_autofree char *localhost = g_strdup_printf ("localhost:%u", mt_server_get_port (f->server));
+  g_autofree char *v6 = g_strdup_printf ("[::1]:%u", mt_server_get_port (f->server));
+  g_autofree char *evil = g_strdup_printf ("evil.example:%u", mt_server_get_port (f->server));
+  g_autofree char *other_port = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (f->server) == 1 ? 2 : 1);
+  struct {
+    const char *host;
+    gboolean    allowed;
+  } cases[] = {
+    { localhost, TRUE },
+    { v6, TRUE },
+    { "LOCALHOST", TRUE },
+    { evil, FALSE },
+    { "evil.example", FALSE },
+    { other_port, FALSE },
+    { "127.0.0.1:notaport", FALSE },
+    { "[::1", FALSE },
+    { "127.0.0.1.evil.example", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSocketConnection) connection = raw_connect (f);
+      g_autofree char *answer = raw_get (f, connection, "/api/v1/status", cases[i].host, "Connection: close\r\n");
+
+      g_test_message ("Host: %s -> %.20s", cases[i].host, answer);
+      g_assert_true (g_str_has_prefix (answer, cases[i].allowed ? "HTTP/1.1 200" : "HTTP/1.1 400"));
+    }
+}
+
+static void
+test_origin_check (Fixture *f, gconstpointer data)
+{
+  g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u", mt_server_get_port (f->server));
+  g_autofree char *body = g_strdup_printf ("{\"song\": %" G_GINT64_FORMAT ", \"feedback\": \"liked\"}", f->happy_id);
+  g_autoptr(Reply) evil = request (f, "POST", "/api/v1/feedback", "application/json", body,
+                                   "Origin", "http://evil.example", NULL);
+  g_autoptr(Reply) null_origin = request (f, "POST", "/api/v1/feedback", "application/json", body,
+                                          "Origin", "null", NULL);
+  g_autoptr(Reply) other_scheme = NULL;
+  g_autoptr(Reply) same = NULL;
+  g_autofree char *https = g_strdup_printf ("https://127.0.0.1:%u", mt_server_get_port (f->server));
+
+  assert_error (evil, 403, NULL);
+  assert_error (null_origin, 403, NULL);
+  other_scheme = request (f, "POST", "/api/v1/feedback", "application/json", body, "Origin", https, NULL);
+  assert_error (other_scheme, 403, NULL);
+  g_assert_cmpint (f->feedback_signals, ==, 0);
+
+  same = request (f, "POST", "/api/v1/feedback", "application/json", body, "Origin", own, NULL);
+  g_assert_cmpuint (same->status, ==, 200);
+  g_assert_cmpint (f->feedback_signals, ==, 1);
+}
+
+static void
+test_token (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(Reply) none = NULL;
+  g_autoptr(Reply) wrong = NULL;
+  g_autoptr(Reply) bearer = NULL;
+  g_autoptr(Reply) query = NULL;
+  g_autoptr(Reply) page = NULL;
+  g_autoptr(Reply) cookie = NULL;
+  g_autoptr(Reply) short_token = NULL;
+  g_autofree char *url = NULL;
+
+  options->require_token = TRUE;
+  options->token = g_strdup (TEST_TOKEN);
+  start_server (f, options);
+  g_assert_cmpstr (mt_server_get_token (f->server), ==, TEST_TOKEN);
+  url = mt_server_dup_url (f->server);
+  g_assert_true (g_str_has_suffix (url, "/?token=" TEST_TOKEN));
+
+  none = GET (f, "/api/v1/status");
+  assert_error (none, 401, NULL);
+  g_assert_nonnull (soup_message_headers_get_one (none->headers, "WWW-Authenticate"));
+  wrong = GET (f, "/api/v1/status", "Authorization", "Bearer " TEST_TOKEN "x");
+  assert_error (wrong, 401, "Wrong");
+  short_token = GET (f, "/api/v1/status?token=0123");
+  assert_error (short_token, 401, NULL);
+
+  bearer = GET (f, "/api/v1/status", "Authorization", "Bearer " TEST_TOKEN);
+  g_assert_cmpuint (bearer->status, ==, 200);
+  query = GET (f, "/api/v1/mood?token=" TEST_TOKEN);
+  g_assert_cmpuint (query->status, ==, 200);
+
+  /* The printed address sets the cookie and drops the token from the bar. */
+  {
+    g_autofree char *page_url = url_for (f, "/?token=" TEST_TOKEN);
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", page_url);
+    const char *set_cookie;
+
+    soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+    page = send_message (f, msg);
+    g_assert_cmpuint (page->status, ==, 303);
+    g_assert_true (g_str_has_suffix (soup_message_headers_get_one (page->headers, "Location"), "/"));
+    g_assert_null (strstr (soup_message_headers_get_one (page->headers, "Location"), "token"));
+    set_cookie = soup_message_headers_get_one (page->headers, "Set-Cookie");
+    g_assert_nonnull (strstr (set_cookie, "moodtunes_token=" TEST_TOKEN));
+    g_assert_nonnull (strstr (set_cookie, "HttpOnly"));
+    g_assert_nonnull (strstr (set_cookie, "SameSite=Strict"));
+  }
+  cookie = GET (f, "/app.js", "Cookie", "other=1; moodtunes_token=" TEST_TOKEN);
+  g_assert_cmpuint (cookie->status, ==, 200);
+}
+
+static void
+test_token_required_beyond_loopback (void)
+{
+  g_autoptr(MtServerOptions) options = mt_server_options_new ();
+  g_autoptr(MtServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mt_server_address_is_loopback (NULL));
+  g_assert_true (mt_server_address_is_loopback (""));
+  g_assert_true (mt_server_address_is_loopback ("127.0.0.1"));
+  g_assert_true (mt_server_address_is_loopback ("::1"));
+  g_assert_true (mt_server_address_is_loopback ("localhost"));
+  g_assert_false (mt_server_address_is_loopback ("0.0.0.0"));
+  g_assert_false (mt_server_address_is_loopback ("192.168.1.10"));
+  g_assert_false (mt_server_address_is_loopback ("::"));
+
+  /* Not an address: refused before anything listens. */
+  options->port = 0;
+  g_free (options->listen);
+  options->listen = g_strdup ("my-laptop.example");
+  server = mt_server_new (NULL, options);
+  g_assert_false (mt_server_start (server, &error));
+  g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS);
+  g_assert_nonnull (strstr (error->message, "my-laptop.example"));
+}
+
+static void
+test_bad_options (void)
+{
+  g_autoptr(MtServerOptions) options = mt_server_options_new ();
+  g_autoptr(MtServer) server = NULL;
+  g_autoptr(MtServer) tls = NULL;
+  g_autoptr(GError) error = NULL;
+
+  options->port = 0;
+  options->token = g_strdup ("short");
+  options->require_token = TRUE;
+  server = mt_server_new (NULL, options);
+  g_assert_false (mt_server_start (server, &error));
+  g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS);
+  g_clear_error (&error);
+
+  g_clear_pointer (&options->token, g_free);
+  options->tls_cert_file = g_strdup ("/nonexistent/cert.pem");
+  options->tls_key_file = g_strdup ("/nonexistent/key.pem");
+  tls = mt_server_new (NULL, options);
+  g_assert_false (mt_server_start (tls, &error));
+  g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_TLS);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/cert.pem"));
+  g_assert_false (mt_server_is_running (tls));
+}
+
+static void
+test_port_in_use (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(MtServer) second = NULL;
+  g_autoptr(GError) error = NULL;
+
+  options->port = mt_server_get_port (f->server);
+  second = mt_server_new (f->library, options);
+  g_assert_false (mt_server_start (second, &error));
+  g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_ADDRESS_IN_USE);
+  g_assert_nonnull (strstr (error->message, "already in use"));
+  g_assert_false (mt_server_is_running (second));
+}
+
+static void
+test_connection_cap (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  GSocketConnection *connections[3];
+  g_autofree char *third = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr(GSocketConnection) fresh = NULL;
+
+  options->max_connections_per_client = 2;
+  start_server (f, options);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *answer = NULL;
+      connections[i] = raw_connect (f);
+      answer = raw_get (f, connections[i], "/api/v1/status", NULL, NULL);
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+    }
+  connections[2] = raw_connect (f);
+  third = raw_get (f, connections[2], "/api/v1/status", NULL, NULL);
+  g_assert_true (g_str_has_prefix (third, "HTTP/1.1 503"));
+
+  /* Closing connections frees their places. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_io_stream_close (G_IO_STREAM (connections[i]), NULL, NULL);
+      g_object_unref (connections[i]);
+    }
+  {
+    gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  fresh = raw_connect (f);
+  again = raw_get (f, fresh, "/api/v1/status", NULL, NULL);
+  g_test_message ("after closing: %s", again);
+  g_assert_true (g_str_has_prefix (again, "HTTP/1.1 200"));
+}
+
+static void
+test_abrupt_http_disconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Reply) after = NULL;
+
+  /* Half a request, then gone; and a body promised but never sent. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GSocketConnection) connection = raw_connect (f);
+      g_autofree char *text = g_strdup_printf (i == 0 ? "GET /api/v1/sta"
+                                                      : "POST /api/v1/feedback HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"so",
+                                               mt_server_get_port (f->server));
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                 text, strlen (text), NULL, NULL, NULL);
+      for (guint j = 0; j < 20; j++)
+        g_main_context_iteration (NULL, FALSE);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  for (guint j = 0; j < 20; j++)
+    g_main_context_iteration (NULL, FALSE);
+  after = GET (f, "/api/v1/status");
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+/* ---- WebSocket stream ------------------------------------------------- */
+
+typedef struct {
+  SoupWebsocketConnection *conn;
+  GPtrArray               *messages;   /* JsonNode* */
+  gboolean                 closed;
+  gushort                  close_code;
+} Stream;
+
+static void
+stream_free (Stream *stream)
+{
+  if (stream->conn != NULL &&
+      soup_websocket_connection_get_state (stream->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (stream->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (&stream->conn);
+  g_ptr_array_unref (stream->messages);
+  g_free (stream);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stream, stream_free)
+
+static void
+on_stream_message (SoupWebsocketConnection *conn,
+                   SoupWebsocketDataType    type,
+                   GBytes                  *message,
+                   Stream                  *stream)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  json_parser_load_from_data (parser, g_bytes_get_data (message, NULL), g_bytes_get_size (message), &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (stream->messages, json_node_copy (json_parser_get_root (parser)));
+}
+
+static void
+on_stream_closed (SoupWebsocketConnection *conn,
+                  Stream                  *stream)
+{
+  stream->closed = TRUE;
+  stream->close_code = soup_websocket_connection_get_close_code (conn);
+}
+
+typedef struct {
+  SoupWebsocketConnection *conn;
+  GError                  *error;
+  gboolean                 done;
+} Connecting;
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Connecting *connecting = user_data;
+
+  connecting->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &connecting->error);
+  connecting->done = TRUE;
+}
+
+/* Opens the stream; NULL with @error when the server refused it. */
+static Stream *
+stream_open_full (Fixture     *f,
+                  const char  *query,
+                  const char  *origin,
+                  GError     **error)
+{
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/api/v1/stream%s",
+                                          mt_server_get_port (f->server), query != NULL ? query : "");
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  Connecting connecting = { NULL, NULL, FALSE };
+  Stream *stream;
+
+  soup_session_websocket_connect_async (f->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_connected, &connecting);
+  wait_until (&connecting.done, 30);
+  if (connecting.conn == NULL)
+    {
+      g_propagate_error (error, connecting.error);
+      return NULL;
+    }
+  stream = g_new0 (Stream, 1);
+  stream->conn = connecting.conn;
+  stream->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_signal_connect (stream->conn, "message", G_CALLBACK (on_stream_message), stream);
+  g_signal_connect (stream->conn, "closed", G_CALLBACK (on_stream_closed), stream);
+  return stream;
+}
+
+static Stream *
+stream_open (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  Stream *stream = stream_open_full (f, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return stream;
+}
+
+static const char *
+message_type (JsonNode *node)
+{
+  return json_object_get_string_member (json_node_get_object (node), "type");
+}
+
+/* Waits for the next message of @type after index *@from; NULL when the
+ * stream closed first. */
+static JsonObject *
+stream_wait (Stream     *stream,
+             const char *type,
+             guint      *from,
+             guint       seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end)
+    {
+      for (; *from < stream->messages->len; (*from)++)
+        {
+          JsonNode *node = g_ptr_array_index (stream->messages, *from);
+          if (g_str_equal (message_type (node), type))
+            {
+              (*from)++;
+              return json_node_get_object (node);
+            }
+        }
+      if (stream->closed)
+        return NULL;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+stream_send (Stream *stream,
+             GBytes *bytes)
+{
+  soup_websocket_connection_send_binary (stream->conn, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+/* A real face as a JPEG: the astronaut photo, re-encoded. */
+static GBytes *
+face_jpeg (void)
+{
+  const char *shared = g_getenv ("MT_SHARED_DIR");
+  g_autofree char *path = g_build_filename (shared != NULL ? shared : "../shared", "media", "astronaut.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+  char *buffer = NULL;
+  gsize size = 0;
+
+  pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", &error, "quality", "85", NULL);
+  g_assert_no_error (error);
+  return g_bytes_new_take (buffer, size);
+}
+
+static gboolean
+have_face_image (void)
+{
+  const char *shared = g_getenv ("MT_SHARED_DIR");
+  g_autofree char *path = g_build_filename (shared != NULL ? shared : "../shared", "media", "astronaut.png", NULL);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_test_skip ("../shared/media/astronaut.png is missing");
+  return FALSE;
+}
+
+static void
+test_stream_face (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(GBytes) jpeg = NULL;
+  g_autoptr(Reply) mood = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *hello, *analysis = NULL, *recommendations = NULL;
+  JsonObject *face;
+  JsonObject *emotions;
+  double sum = 0;
+  guint at = 0;
+
+  if (!have_face_image ())
+    return;
+  jpeg = face_jpeg ();
+  stream = stream_open (f);
+  hello = stream_wait (stream, "hello", &at, 10);
+  g_assert_nonnull (hello);
+  g_assert_cmpint (json_object_get_int_member (hello, "max_frame_bytes"), ==, 2 * 1024 * 1024);
+  g_assert_cmpuint (mt_server_get_n_streams (f->server), ==, 1);
+
+  /* The mood settles after a few frames; then the songs are pushed. */
+  for (guint i = 0; i < 40 && recommendations == NULL; i++)
+    {
+      guint scan = at;
+      stream_send (stream, jpeg);
+      analysis = stream_wait (stream, "analysis", &at, 120);
+      g_assert_nonnull (analysis);
+      for (; scan < stream->messages->len; scan++)
+        if (g_str_equal (message_type (g_ptr_array_index (stream->messages, scan)), "recommendations"))
+          recommendations = json_node_get_object (g_ptr_array_index (stream->messages, scan));
+      if (recommendations == NULL)
+        for (guint j = 0; j < 5; j++)
+          g_main_context_iteration (NULL, FALSE);
+    }
+
+  g_assert_cmpint (json_object_get_int_member (analysis, "width"), ==, 512);
+  g_assert_cmpint (json_object_get_int_member (analysis, "height"), ==, 512);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (analysis, "faces")), >=, 1);
+  face = json_array_get_object_element (json_object_get_array_member (analysis, "faces"), 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (face, "box")), ==, 4);
+  emotions = json_object_get_object_member (face, "emotions");
+  g_assert_cmpuint (json_object_get_size (emotions), ==, 7);
+  {
+    GList *values = json_object_get_values (emotions);
+    for (GList *it = values; it != NULL; it = it->next)
+      sum += json_node_get_double (it->data);
+    g_list_free (values);
+  }
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-3);
+  /* The astronaut smiles clearly. */
+  g_assert_cmpstr (json_object_get_string_member (face, "emotion"), ==, "happy");
+  g_assert_cmpfloat (json_object_get_double_member (analysis, "ms"), >, 0);
+
+  g_assert_nonnull (recommendations);
+  g_assert_cmpstr (json_object_get_string_member (recommendations, "mood"), ==, "happy");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (recommendations, "songs")), >=, 1);
+  g_assert_cmpstr (json_object_get_string_member (
+                     json_array_get_object_element (json_object_get_array_member (recommendations, "songs"), 0), "mood"),
+                   ==, "happy");
+
+  /* The stream's steady mood shows in GET /mood while no desktop camera publishes. */
+  mood = GET (f, "/api/v1/mood");
+  g_assert_cmpstr (json_object_get_string_member (reply_json (mood, &parser), "source"), ==, "companion");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "mood"),
+                   ==, "happy");
+}
+
+static GBytes *
+jpeg_header_claiming (int width,
+                      int height)
+{
+  /* SOI, then a baseline frame header (SOF0) with the given size, then
+   * nothing: the header check must refuse it before any decoding. */
+  guint8 data[] = {
+    0xFF, 0xD8,
+    0xFF, 0xC0, 0x00, 0x11, 0x08,
+    (guint8) (height >> 8), (guint8) height, (guint8) (width >> 8), (guint8) width,
+    0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
+    0xFF, 0xD9,
+  };
+  return g_bytes_new (data, sizeof data);
+}
+
+static void
+test_stream_garbage (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(GBytes) jpeg = NULL;
+  g_autoptr(GBytes) garbage = g_bytes_new_static ("hello, not a jpeg", 17);
+  g_autoptr(GBytes) huge = jpeg_header_claiming (20000, 20000);
+  g_autoptr(GBytes) truncated = NULL;
+  g_autoptr(GBytes) oversized = NULL;
+  JsonObject *reply;
+  guint at = 0;
+
+  if (!have_face_image ())
+    return;
+  jpeg = face_jpeg ();
+  truncated = g_bytes_new_from_bytes (jpeg, 0, 600);
+  stream = stream_open (f);
+
+  stream_send (stream, garbage);
+  reply = stream_wait (stream, "error", &at, 60);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "not-a-jpeg");
+
+  stream_send (stream, huge);
+  reply = stream_wait (stream, "error", &at, 60);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "frame-too-large");
+
+  /* Cut mid-data: whatever the decoder makes of it, the stream goes on. */
+  stream_send (stream, truncated);
+  while (at < stream->messages->len + 1 && !stream->closed)
+    {
+      if (at < stream->messages->len)
+        {
+          const char *type = message_type (g_ptr_array_index (stream->messages, at));
+          at++;
+          if (g_str_equal (type, "error") || g_str_equal (type, "analysis"))
+            break;
+        }
+      else
+        g_main_context_iteration (NULL, TRUE);
+    }
+
+  soup_websocket_connection_send_text (stream->conn, "not json");
+  reply = stream_wait (stream, "error", &at, 60);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
+  soup_websocket_connection_send_text (stream->conn, "{\"type\": \"config\", \"strategy\": \"shuffle\"}");
+  reply = stream_wait (stream, "error", &at, 60);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
+
+  /* Over the frame limit: an error message, the stream stays usable. */
+  {
+    gsize size = 2 * 1024 * 1024 + 100;
+    guint8 *big = g_malloc0 (size);
+    big[0] = 0xFF;
+    big[1] = 0xD8;
+    oversized = g_bytes_new_take (big, size);
+  }
+  stream_send (stream, oversized);
+  reply = stream_wait (stream, "error", &at, 60);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "frame-too-large");
+
+  stream_send (stream, jpeg);
+  reply = stream_wait (stream, "analysis", &at, 120);
+  g_assert_nonnull (reply);
+  g_assert_false (stream->closed);
+}
+
+static void
+test_stream_too_big_closes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = stream_open (f);
+  gsize size = 5 * 1024 * 1024;   /* over twice the frame limit */
+  g_autofree guint8 *big = g_malloc0 (size);
+  gboolean *closed = &stream->closed;
+
+  soup_websocket_connection_send_binary (stream->conn, big, size);
+  wait_until (closed, 60);
+  /* The server sends 1009 and drops the connection; the client, still
+   * writing its frame, may see the drop before the close frame. */
+  g_test_message ("close code %u", stream->close_code);
+  g_assert_true (stream->close_code == SOUP_WEBSOCKET_CLOSE_TOO_BIG || stream->close_code == 0);
+  while (mt_server_get_n_streams (f->server) > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_stream_flood (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(GBytes) garbage = g_bytes_new_static ("flood", 5);
+  gboolean *closed;
+  guint64 sent = 0;
+
+  options->max_frames_per_second = 5;
+  start_server (f, options);
+  stream = stream_open (f);
+  closed = &stream->closed;
+  for (guint i = 0; i < 200 && !*closed; i++)
+    {
+      if (soup_websocket_connection_get_state (stream->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+        break;
+      stream_send (stream, garbage);
+      sent++;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  wait_until (closed, 30);
+  g_assert_cmpuint (stream->close_code, ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  g_assert_cmpuint (sent, >, 5);
+}
+
+static void
+test_stream_latest_wins (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(GBytes) jpeg = NULL;
+  JsonObject *last = NULL;
+  guint analyses = 0;
+  guint at = 0;
+  const guint n = 12;
+
+  if (!have_face_image ())
+    return;
+  jpeg = face_jpeg ();
+  stream = stream_open (f);
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+  /* A burst much faster than analysis: the frames that wait are replaced. */
+  for (guint i = 0; i < n; i++)
+    stream_send (stream, jpeg);
+
+  /* Replies come for the first frame and the newest one waiting. */
+  for (;;)
+    {
+      JsonObject *analysis = stream_wait (stream, "analysis", &at, 120);
+      g_assert_nonnull (analysis);
+      analyses++;
+      last = analysis;
+      if (analyses + json_object_get_int_member (last, "dropped") == n)
+        break;
+    }
+  g_test_message ("%u frames sent, %u analyzed, %" G_GINT64_FORMAT " replaced",
+                  n, analyses, json_object_get_int_member (last, "dropped"));
+  g_assert_cmpuint (analyses, <, n);
+  g_assert_cmpint (json_object_get_int_member (last, "dropped"), >, 0);
+}
+
+static void
+test_stream_origin (Fixture *f, gconstpointer data)
+{
+  g_autofree char *own = g_strdup_printf ("http://127.0.0.1:%u", mt_server_get_port (f->server));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Stream) refused = stream_open_full (f, NULL, "http://evil.example", &error);
+  g_autoptr(Stream) allowed = NULL;
+
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  allowed = stream_open_full (f, NULL, own, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (allowed);
+}
+
+static void
+test_stream_token (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Stream) refused = NULL;
+  g_autoptr(Stream) allowed = NULL;
+
+  options->require_token = TRUE;
+  options->token = g_strdup (TEST_TOKEN);
+  start_server (f, options);
+  refused = stream_open_full (f, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_clear_error (&error);
+  allowed = stream_open_full (f, "?token=" TEST_TOKEN, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_stream_cap (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Stream) first = NULL;
+  g_autoptr(Stream) second = NULL;
+  g_autoptr(Stream) third = NULL;
+
+  options->max_streams = 2;
+  start_server (f, options);
+  first = stream_open (f);
+  second = stream_open (f);
+  third = stream_open_full (f, NULL, NULL, &error);
+  g_assert_null (third);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (mt_server_get_n_streams (f->server), ==, 2);
+}
+
+static void
+test_stream_abrupt_disconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) jpeg = NULL;
+  g_autoptr(Reply) after = NULL;
+  gint64 end;
+
+  if (!have_face_image ())
+    return;
+  jpeg = face_jpeg ();
+  /* Frames in flight when the client vanishes without a close frame. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(Stream) stream = stream_open (f);
+      stream_send (stream, jpeg);
+      stream_send (stream, jpeg);
+      for (guint j = 0; j < 5; j++)
+        g_main_context_iteration (NULL, FALSE);
+      g_io_stream_close (soup_websocket_connection_get_io_stream (stream->conn), NULL, NULL);
+    }
+  end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (mt_server_get_n_streams (f->server) > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (mt_server_get_n_streams (f->server), ==, 0);
+  after = GET (f, "/api/v1/status");
+  g_assert_cmpuint (after->status, ==, 200);
+}
+
+static void
+test_stop_closes_streams (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = stream_open (f);
+  gboolean *closed = &stream->closed;
+  guint at = 0;
+
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+  mt_server_stop (f->server);
+  g_assert_false (mt_server_is_running (f->server));
+  g_assert_cmpuint (mt_server_get_port (f->server), ==, 0);
+  wait_until (closed, 30);
+  /* Stopping twice is fine, and the server starts again. */
+  mt_server_stop (f->server);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(Reply) reply = NULL;
+    g_assert_true (mt_server_start (f->server, &error));
+    g_assert_no_error (error);
+    reply = GET (f, "/api/v1/status");
+    g_assert_cmpuint (reply->status, ==, 200);
+  }
+}
+
+/* ---- TLS ------------------------------------------------------------- */
+
+static gboolean
+accept_any_certificate (SoupMessage          *msg,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;   /* the test's own self-signed certificate */
+}
+
+static void
+test_tls (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autofree char *cert = g_build_filename (f->dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (f->dir, "key.pem", NULL);
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *url = NULL;
+  g_autofree char *page = NULL;
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(Reply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (openssl == NULL || !g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("openssl or a GIO TLS backend (glib-networking) is missing");
+      return;
+    }
+  {
+    const char *argv[] = { openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                           "-keyout", key, "-out", cert, NULL };
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+
+  options->tls_cert_file = g_strdup (cert);
+  options->tls_key_file = g_strdup (key);
+  start_server (f, options);
+  page = mt_server_dup_url (f->server);
+  g_assert_true (g_str_has_prefix (page, "https://"));
+
+  url = g_strdup_printf ("https://127.0.0.1:%u/api/v1/status", mt_server_get_port (f->server));
+  msg = soup_message_new ("GET", url);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  reply = send_message (f, msg);
+  g_assert_cmpuint (reply->status, ==, 200);
+  {
+    g_autoptr(JsonParser) parser = NULL;
+    g_assert_true (json_object_get_boolean_member (reply_json (reply, &parser), "tls"));
+  }
+
+  g_unlink (cert);
+  g_unlink (key);
+}
+
+/* ---- JPEG header ------------------------------------------------------ */
+
+static void
+test_jpeg_header (void)
+{
+  g_autoptr(GBytes) claim = jpeg_header_claiming (640, 360);
+  g_autoptr(GBytes) huge = jpeg_header_claiming (5000, 100);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtServerFrame) frame = NULL;
+  const guint8 no_sof[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xDA, 0x00, 0x02 };
+  const guint8 bad_length[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0xFF, 0xFF, 0x00 };
+  const guint8 zero_size[] = { 0xFF, 0xD8, 0xFF, 0xC2, 0x00, 0x0B, 0x08, 0x00, 0x00, 0x00, 0x10, 0x01, 0x01, 0x11, 0x00 };
+  int width = 0, height = 0;
+
+  g_assert_true (mt_server_jpeg_read_size (g_bytes_get_data (claim, NULL), g_bytes_get_size (claim),
+                                           &width, &height, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (width, ==, 640);
+  g_assert_cmpint (height, ==, 360);
+
+  g_assert_false (mt_server_jpeg_read_size (no_sof, sizeof no_sof, &width, &height, &error));
+  g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_NOT_JPEG);
+  g_clear_error (&error);
+  g_assert_false (mt_server_jpeg_read_size (bad_length, sizeof bad_length, &width, &height, &error));
+  g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_NOT_JPEG);
+  g_clear_error (&error);
+  g_assert_false (mt_server_jpeg_read_size (zero_size, sizeof zero_size, &width, &height, &error));
+  g_clear_error (&error);
+  g_assert_false (mt_server_jpeg_read_size ((const guint8 *) "\xFF\xD8", 2, &width, &height, &error));
+  g_clear_error (&error);
+  g_assert_false (mt_server_jpeg_read_size (NULL, 0, &width, &height, &error));
+  g_clear_error (&error);
+
+  frame = mt_server_frame_decode (huge, &error);
+  g_assert_null (frame);
+  g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  /* A plausible header over no image data. */
+  frame = mt_server_frame_decode (claim, &error);
+  g_assert_null (frame);
+  g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_DECODE);
+  g_clear_error (&error);
+
+  if (g_getenv ("MT_SHARED_DIR") != NULL)
+    {
+      g_autoptr(GBytes) jpeg = face_jpeg ();
+      g_autoptr(MtServerFrame) good = mt_server_frame_decode (jpeg, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (mt_server_frame_get_frame (good)->width, ==, 512);
+      g_assert_true (mt_frame_validate (mt_server_frame_get_frame (good), NULL));
+    }
+}
+
+#define ADD(name, func, data) \
+  g_test_add (name, Fixture, data, fixture_set_up, func, fixture_tear_down)
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD ("/server/rest/status", test_status, NULL);
+  ADD ("/server/rest/mood", test_mood, NULL);
+  ADD ("/server/rest/songs", test_songs, NULL);
+  ADD ("/server/rest/bad-queries", test_bad_queries, NULL);
+  ADD ("/server/rest/recommendations", test_recommendations, NULL);
+  ADD ("/server/rest/feedback", test_feedback, NULL);
+  ADD ("/server/rest/feedback-errors", test_feedback_errors, NULL);
+  ADD ("/server/rest/large-bodies", test_large_bodies, NULL);
+  ADD ("/server/rest/not-found-and-methods", test_not_found_and_methods, NULL);
+  ADD ("/server/static/files", test_static_files, NULL);
+  ADD ("/server/static/path-traversal", test_path_traversal, NULL);
+  ADD ("/server/security/host", test_host_check, NULL);
+  ADD ("/server/security/origin", test_origin_check, NULL);
+  ADD ("/server/security/token", test_token, "no-start");
+  g_test_add_func ("/server/security/beyond-loopback", test_token_required_beyond_loopback);
+  g_test_add_func ("/server/options/bad", test_bad_options);
+  ADD ("/server/security/connection-cap", test_connection_cap, "no-start");
+  ADD ("/server/security/abrupt-http-disconnect", test_abrupt_http_disconnect, NULL);
+  ADD ("/server/listen/port-in-use", test_port_in_use, NULL);
+  ADD ("/server/listen/tls", test_tls, "no-start");
+  ADD ("/server/stream/face", test_stream_face, NULL);
+  ADD ("/server/stream/garbage", test_stream_garbage, NULL);
+  ADD ("/server/stream/too-big-closes", test_stream_too_big_closes, NULL);
+  ADD ("/server/stream/flood", test_stream_flood, "no-start");
+  ADD ("/server/stream/latest-wins", test_stream_latest_wins, NULL);
+  ADD ("/server/stream/origin", test_stream_origin, NULL);
+  ADD ("/server/stream/token", test_stream_token, "no-start");
+  ADD ("/server/stream/cap", test_stream_cap, "no-start");
+  ADD ("/server/stream/abrupt-disconnect", test_stream_abrupt_disconnect, NULL);
+  ADD ("/server/stop-closes-streams", test_stop_closes_streams, NULL);
+  g_test_add_func ("/server/frame/jpeg-header", test_jpeg_header);
+
+  return g_test_run ();
+}
