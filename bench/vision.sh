@@ -34,13 +34,13 @@ node "$top/bench/vision-faceapi.mjs" "$work/frames" "$runs" | tee "$work/faceapi
 
 # ours.txt: "key stock_ms fast_ms"; faceapi.txt: "faceapi key ms".
 echo
-echo "face-api.js (wasm) against ours (medians, ms):"
+echo "face-api.js (wasm) against ours (wall-clock medians, ms):"
+printf "  %-16s %12s %14s %12s   %s\n" "" "face-api.js" "stock Darknet" "fast layers" "fast layers vs face-api.js"
 awk '
   FNR == NR { stock[$1] = $2; fast[$1] = $3; next }
   $1 == "faceapi" && ($2 in fast) {
-    printf "  %-16s face-api.js %8.2f   Darknet %8.2f (%5.2fx)   fast layers %7.2f (%5.2fx faster than face-api.js)\n",
-           $2, $3, stock[$2], $3 / stock[$2], fast[$2], $3 / fast[$2]
+    printf "  %-16s %12.2f %14.2f %12.2f   %.1fx faster\n", $2, $3, stock[$2], fast[$2], $3 / fast[$2]
   }
 ' "$work/ours.txt" "$work/faceapi.txt"
-echo "  (analyze: face-api.js detects at 416 and runs its expression net; ours runs"
+echo "  (analyze: face-api.js detects at 416 and runs its expression net; ours is"
 echo "   mt_analyzer_analyze with its default expression model, see above)"
