@@ -207,38 +207,6 @@ run_net (gpointer data,
   mt_net_forward (r->net, g_ptr_array_index (r->inputs, i % r->inputs->len));
 }
 
-/* A copy of @cfg_path with width and height set to @size, in @dir. */
-static char *
-resized_cfg (const char *cfg_path,
-             int         size,
-             const char *dir)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_autofree char *name = g_strdup_printf ("face-detector-%d.cfg", size);
-  char *path = g_build_filename (dir, name, NULL);
-
-  if (!g_file_get_contents (cfg_path, &text, NULL, &error))
-    g_error ("%s", error->message);
-  lines = g_strsplit (text, "\n", -1);
-  for (int i = 0; lines[i] != NULL; i++)
-    {
-      if (g_str_has_prefix (lines[i], "width="))
-        g_string_append_printf (out, "width=%d", size);
-      else if (g_str_has_prefix (lines[i], "height="))
-        g_string_append_printf (out, "height=%d", size);
-      else
-        g_string_append (out, lines[i]);
-      if (lines[i + 1] != NULL)
-        g_string_append_c (out, '\n');
-    }
-  if (!g_file_set_contents (path, out->str, (gssize) out->len, &error))
-    g_error ("%s", error->message);
-  return path;
-}
-
 typedef struct {
   char name[64];
   Timing stock, fast;
@@ -456,7 +424,6 @@ main (int   argc,
   g_autoptr(GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) frame_free);
   g_autoptr(GString) summary = g_string_new (NULL);
   g_autoptr(MtAnalyzer) analyzer = NULL;
-  g_autofree char *tmp = NULL;
   const char *shared = g_getenv ("MT_SHARED_DIR");
   const char *models;
   const int sizes[] = { 224, 320, 416 };
@@ -504,10 +471,6 @@ main (int   argc,
   printf ("%-26s %8s %8s %8s   %7s %7s %7s   %6s %6s\n", "network", "median", "p90", "cpu",
           "median", "p90", "cpu", "wall", "cpu");
 
-  tmp = g_dir_make_tmp ("bench-vision-XXXXXX", &error);
-  if (tmp == NULL)
-    g_error ("%s", error->message);
-
   /* The detector at each input size; its cfg gives the default one. */
   {
     g_autofree char *cfg = g_build_filename (models, "face-detector.cfg", NULL);
@@ -517,11 +480,12 @@ main (int   argc,
     default_size = mt_net_get_width (probe);
     for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
       {
-        g_autofree char *sized = resized_cfg (cfg, sizes[s], tmp);
-        g_autoptr(MtNet) net = load_net (sized, weights);
+        g_autoptr(MtNet) net = load_net (cfg, weights);
         g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
         g_autofree char *name = g_strdup_printf ("face-detector %dx%d", sizes[s], sizes[s]);
 
+        if (!mt_net_resize (net, sizes[s], sizes[s], &error))
+          g_error ("%s", error->message);
         for (guint i = 0; i < frames->len; i++)
           g_ptr_array_add (inputs, make_detector_input (((Frame *) g_ptr_array_index (frames, i))->frame,
                                                         sizes[s]));
@@ -535,7 +499,6 @@ main (int   argc,
             frame_stock += detector[s].stock.wall_median;
             frame_fast += detector[s].fast.wall_median;
           }
-        g_unlink (sized);
       }
   }
 
@@ -580,7 +543,6 @@ main (int   argc,
         frame_fast += r.fast.wall_median;
       }
   }
-  g_rmdir (tmp);
 
   printf ("\nnetworks of one frame (detector %d + both classifiers, one pass each): "
           "stock %.2f ms, fast %.2f ms, %.1fx\n", default_size, frame_stock, frame_fast,
