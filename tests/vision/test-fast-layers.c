@@ -691,6 +691,45 @@ test_switching (Fixture       *f,
     }
 }
 
+/* mt_net_resize() reallocates every layer: the fast layers follow it. */
+static void
+test_resize (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(NetBuilder) b = net_builder_new (96, 96, 3);
+  g_autofree char *cfg = NULL;
+  g_autofree char *weights = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtNet) net = NULL;
+  const int sizes[][2] = { { 128, 64 }, { 64, 160 }, { 96, 96 } };
+
+  add_conv (b, 16, 3, 1, 0, 1, "leaky");
+  add_maxpool (b, 2, 2, -1);
+  add_conv (b, 16, 3, 1, -1, 16, "linear");
+  add_conv (b, 32, 1, 1, 0, 1, "leaky");
+  add_maxpool (b, 2, 2, -1);
+  add_conv (b, 32, 3, 1, -1, 32, "linear");
+  add_conv (b, 64, 1, 1, 0, 1, "leaky");
+  add_maxpool (b, 2, 1, -1);
+  add_conv (b, 25, 1, 1, 0, 1, "linear");
+  net_builder_write (b, f->rand, f->dir, "resize", &cfg, &weights);
+  net = mt_net_load (cfg, weights, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *what = g_strdup_printf ("resized to %dx%d", sizes[i][0], sizes[i][1]);
+      g_autofree float *input = NULL;
+
+      mt_net_set_fast (net, i % 2 == 0);
+      g_assert_true (mt_net_resize (net, sizes[i][0], sizes[i][1], &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mt_net_layer_is_fast (net, 0), ==, i % 2 == 0);
+      input = random_input (f->rand, mt_net_get_input_size (net));
+      compare_forwards (net, input, what);
+    }
+}
+
 /* The converted models, when they are there. */
 static void
 test_real_model (Fixture       *f,
@@ -751,6 +790,7 @@ main (int   argc,
   ADD ("classifier-like", test_classifier_like);
   ADD ("xception-like", test_xception_like);
   ADD ("switching", test_switching);
+  ADD ("resize", test_resize);
 #undef ADD
 
   g_test_add ("/fast-layers/model/face-detector", Fixture, "face-detector",
