@@ -1,16 +1,18 @@
 /* mt-fast-kernels.c: fast forward kernels matching Darknet's layer semantics.
  *
  * Written with GCC vector extensions so one source serves several builds of
- * each hot loop: AVX-512 (GEMM only), AVX2 and a portable one (SSE2 on
- * x86-64, NEON elsewhere), chosen at run time from what the CPU has.  The
- * bodies are always_inline functions instantiated in each; see
- * MT_DEFINE_VARIANTS.
+ * each hot loop: AVX-512 (the GEMM and the direct convolution of first
+ * layers), AVX2 and a portable one (SSE2 on x86-64, NEON elsewhere), chosen
+ * at run time from what the CPU has.  The bodies are always_inline functions
+ * instantiated in each; see MT_DEFINE_VARIANTS.
  *
- * Results are bit-identical to Darknet's CPU forward, not just close: every
- * sum runs in Darknet's order with a separate multiply and add (this file is
- * built with -ffp-contract=off, and Debian's Darknet uses no FMA), the bias is
- * added after the sum and the activation after that, in Darknet's precision.
- * On CPUs with separate add and multiply pipes this costs little.
+ * Results are bit-identical to Debian's Darknet CPU forward, not just close:
+ * every sum runs in Darknet's order with a separate multiply and add (this
+ * file is built with -ffp-contract=off, and Debian's Darknet uses no FMA),
+ * the bias is added after the sum and the activation after that, in
+ * Darknet's precision (leaky's 0.1 x is a double product).  On CPUs with
+ * separate add and multiply pipes this costs little; the double leaky costs
+ * about a third of a 16-input pointwise layer.
  *
  * Convolutions with groups == 1 run as a GEMM (weights × im2col columns),
  * with the weights packed once and the columns built in cache-sized chunks;
