@@ -1,0 +1,282 @@
+/* mt-preferences-window.c: every row is bound to its GSettings key. */
+#define G_LOG_DOMAIN "mt-preferences-window"
+
+#include "config.h"
+#include "mt-app-config.h"
+
+#include <glib/gi18n.h>
+
+#include "mt-preferences-window.h"
+
+struct _MtPreferencesWindow
+{
+  AdwPreferencesWindow  parent_instance;
+
+  MtApplication        *app;
+  GSettings            *settings;
+  GtkStringList        *cameras;
+  GPtrArray            *folder_rows;
+
+  AdwComboRow          *camera_row;
+  AdwComboRow          *strategy_row;
+  GtkSpinButton        *detector_size_spin;
+  GtkSpinButton        *threshold_spin;
+  AdwPreferencesGroup  *folders_group;
+  GtkWidget            *import_button;
+  GtkWidget            *server_group;
+  GtkSwitch            *server_switch;
+  GtkSpinButton        *port_spin;
+  AdwActionRow         *server_status_row;
+};
+
+G_DEFINE_FINAL_TYPE (MtPreferencesWindow, mt_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static gboolean
+strategy_get_mapping (GValue   *value,
+                      GVariant *variant,
+                      gpointer  data)
+{
+  g_value_set_uint (value, g_str_equal (g_variant_get_string (variant, NULL), "lift") ? 1 : 0);
+  return TRUE;
+}
+
+static GVariant *
+strategy_set_mapping (const GValue       *value,
+                      const GVariantType *type,
+                      gpointer            data)
+{
+  return g_variant_new_string (g_value_get_uint (value) == 1 ? "lift" : "match");
+}
+
+static void
+remove_folder_cb (GtkButton *button,
+                  gpointer   data)
+{
+  MtPreferencesWindow *self = data;
+  const char *folder = g_object_get_data (G_OBJECT (button), "folder");
+  g_auto(GStrv) folders = g_settings_get_strv (self->settings, "music-folders");
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) updated = NULL;
+
+  for (guint i = 0; folders[i] != NULL; i++)
+    if (g_strcmp0 (folders[i], folder) != 0)
+      g_strv_builder_add (builder, folders[i]);
+  updated = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "music-folders", (const char * const *) updated);
+}
+
+static void
+update_folders (MtPreferencesWindow *self)
+{
+  g_auto(GStrv) folders = g_settings_get_strv (self->settings, "music-folders");
+
+  for (guint i = 0; i < self->folder_rows->len; i++)
+    adw_preferences_group_remove (self->folders_group, g_ptr_array_index (self->folder_rows, i));
+  g_ptr_array_set_size (self->folder_rows, 0);
+
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      g_autofree char *escaped = g_markup_escape_text (folders[i], -1);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped);
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_widget_set_tooltip_text (remove, _("Remove This Folder"));
+      g_object_set_data_full (G_OBJECT (remove), "folder", g_strdup (folders[i]), g_free);
+      g_signal_connect (remove, "clicked", G_CALLBACK (remove_folder_cb), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      adw_preferences_group_add (self->folders_group, row);
+      g_ptr_array_add (self->folder_rows, row);
+    }
+}
+
+static void
+folder_chosen_cb (GtkNativeDialog *dialog,
+                  int              response,
+                  gpointer         data)
+{
+  MtPreferencesWindow *self = data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_auto(GStrv) folders = g_settings_get_strv (self->settings, "music-folders");
+
+      if (path != NULL && !g_strv_contains ((const char * const *) folders, path))
+        {
+          g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+          g_auto(GStrv) updated = NULL;
+
+          g_strv_builder_addv (builder, (const char **) folders);
+          g_strv_builder_add (builder, path);
+          updated = g_strv_builder_end (builder);
+          g_settings_set_strv (self->settings, "music-folders", (const char * const *) updated);
+        }
+    }
+  g_object_unref (dialog);
+  g_object_unref (self);
+}
+
+static void
+add_folder_clicked_cb (MtPreferencesWindow *self)
+{
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (_("Add a Music Folder"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Add"), _("_Cancel"));
+  g_signal_connect (chooser, "response", G_CALLBACK (folder_chosen_cb), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+import_clicked_cb (MtPreferencesWindow *self)
+{
+  GtkWindow *window = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+  if (window != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.import-music", NULL);
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* The camera row lists "Automatic" and the cameras found; the key holds a
+ * camera name or "" for automatic. */
+static void
+camera_selected_cb (MtPreferencesWindow *self)
+{
+  guint selected = adw_combo_row_get_selected (self->camera_row);
+  const char *name = selected == 0 || selected == GTK_INVALID_LIST_POSITION
+                     ? "" : gtk_string_list_get_string (self->cameras, selected);
+
+  if (name != NULL)
+    g_settings_set_string (self->settings, "camera", name);
+}
+
+static void
+fill_cameras (MtPreferencesWindow *self)
+{
+  g_autofree char *current = g_settings_get_string (self->settings, "camera");
+  GtkWindow *window = gtk_window_get_transient_for (GTK_WINDOW (self));
+  GListModel *devices = NULL;
+  guint selected = 0;
+
+  gtk_string_list_append (self->cameras, _("Automatic"));
+  if (window != NULL)
+    g_object_get (window, "camera-devices", &devices, NULL);
+  for (guint i = 0; devices != NULL && i < g_list_model_get_n_items (devices); i++)
+    {
+      const char *name = gtk_string_list_get_string (GTK_STRING_LIST (devices), i);
+
+      gtk_string_list_append (self->cameras, name);
+      if (g_strcmp0 (name, current) == 0)
+        selected = i + 1;
+    }
+  /* A camera chosen earlier but not plugged in now stays listed. */
+  if (current[0] != '\0' && selected == 0)
+    {
+      gtk_string_list_append (self->cameras, current);
+      selected = g_list_model_get_n_items (G_LIST_MODEL (self->cameras)) - 1;
+    }
+  g_clear_object (&devices);
+  adw_combo_row_set_model (self->camera_row, G_LIST_MODEL (self->cameras));
+  adw_combo_row_set_selected (self->camera_row, selected);
+  g_signal_connect_object (self->camera_row, "notify::selected", G_CALLBACK (camera_selected_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+update_server_status (MtPreferencesWindow *self)
+{
+  g_autofree char *status = mt_application_dup_server_status (self->app);
+
+  adw_action_row_set_subtitle (self->server_status_row, status);
+}
+
+static void
+settings_changed_cb (MtPreferencesWindow *self,
+                     const char          *key)
+{
+  if (g_str_equal (key, "music-folders"))
+    update_folders (self);
+  else if (g_str_has_prefix (key, "server-"))
+    update_server_status (self);
+}
+
+static void
+mt_preferences_window_dispose (GObject *object)
+{
+  MtPreferencesWindow *self = MT_PREFERENCES_WINDOW (object);
+
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cameras);
+  g_clear_pointer (&self->folder_rows, g_ptr_array_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MT_TYPE_PREFERENCES_WINDOW);
+  G_OBJECT_CLASS (mt_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = mt_preferences_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/moodtunes/Moodtunes/mt-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, camera_row);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, strategy_row);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, detector_size_spin);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, threshold_spin);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, folders_group);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, import_button);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_group);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_switch);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_status_row);
+  gtk_widget_class_bind_template_callback (widget_class, add_folder_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, import_clicked_cb);
+}
+
+static void
+mt_preferences_window_init (MtPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cameras = gtk_string_list_new (NULL);
+  self->folder_rows = g_ptr_array_new ();
+}
+
+GtkWidget *
+mt_preferences_window_new (MtApplication *application,
+                           GtkWindow     *parent)
+{
+  MtPreferencesWindow *self = g_object_new (MT_TYPE_PREFERENCES_WINDOW,
+                                            "transient-for", parent,
+                                            "application", application,
+                                            NULL);
+
+  self->app = application;
+  self->settings = g_object_ref (mt_application_get_settings (application));
+  g_settings_bind_with_mapping (self->settings, "strategy", self->strategy_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, strategy_get_mapping, strategy_set_mapping, NULL, NULL);
+  g_settings_bind (self->settings, "detector-size", gtk_spin_button_get_adjustment (self->detector_size_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "detector-threshold", gtk_spin_button_get_adjustment (self->threshold_spin),
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  fill_cameras (self);
+  update_folders (self);
+
+  if (mt_application_has_server (application))
+    {
+      g_settings_bind (self->settings, "server-enabled", self->server_switch, "active", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "server-port", gtk_spin_button_get_adjustment (self->port_spin),
+                       "value", G_SETTINGS_BIND_DEFAULT);
+      update_server_status (self);
+    }
+  else
+    /* Built without the server: no switch that would do nothing. */
+    gtk_widget_set_visible (self->server_group, FALSE);
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+  return GTK_WIDGET (self);
+}

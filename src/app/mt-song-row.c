@@ -1,0 +1,89 @@
+/* mt-song-row.c: title, artist and the song's main mood; a speaker icon on
+ * the one playing. */
+#define G_LOG_DOMAIN "mt-song-row"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mt-mood-names.h"
+#include "mt-song-row.h"
+
+struct _MtSongRow
+{
+  AdwActionRow  parent_instance;
+  MtSong       *song;
+  GtkWidget    *playing_icon;
+};
+
+G_DEFINE_FINAL_TYPE (MtSongRow, mt_song_row, ADW_TYPE_ACTION_ROW)
+
+static void
+mt_song_row_finalize (GObject *object)
+{
+  MtSongRow *self = MT_SONG_ROW (object);
+
+  g_clear_pointer (&self->song, mt_song_free);
+  G_OBJECT_CLASS (mt_song_row_parent_class)->finalize (object);
+}
+
+static void
+mt_song_row_class_init (MtSongRowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mt_song_row_finalize;
+}
+
+static void
+mt_song_row_init (MtSongRow *self)
+{
+  self->playing_icon = gtk_image_new_from_icon_name ("audio-volume-high-symbolic");
+  gtk_widget_set_visible (self->playing_icon, FALSE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->playing_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Playing"), -1);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (self), self->playing_icon);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (self), TRUE);
+}
+
+GtkWidget *
+mt_song_row_new (const MtSong *song)
+{
+  MtSongRow *self = g_object_new (MT_TYPE_SONG_ROW, NULL);
+  g_autofree char *title = mt_song_dup_display_title (song);
+  g_autofree char *escaped_title = g_markup_escape_text (title, -1);
+  g_autofree char *escaped_artist = g_markup_escape_text (song->artist ? song->artist : _("Unknown Artist"), -1);
+  MtMood mood = mt_song_get_main_mood (song);
+  GtkWidget *mood_label;
+
+  self->song = mt_song_copy (song);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), escaped_title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), escaped_artist);
+  adw_action_row_set_title_lines (ADW_ACTION_ROW (self), 1);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self), 1);
+
+  mood_label = gtk_label_new (mt_mood_get_emoji (mood));
+  gtk_widget_set_tooltip_text (mood_label, mt_mood_get_label (mood));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (mood_label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  mt_mood_get_label (mood), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self), mood_label);
+  return GTK_WIDGET (self);
+}
+
+const MtSong *
+mt_song_row_get_song (MtSongRow *self)
+{
+  g_return_val_if_fail (MT_IS_SONG_ROW (self), NULL);
+  return self->song;
+}
+
+void
+mt_song_row_set_playing (MtSongRow *self,
+                         gboolean   playing)
+{
+  g_return_if_fail (MT_IS_SONG_ROW (self));
+
+  gtk_widget_set_visible (self->playing_icon, playing);
+  if (playing)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "playing");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "playing");
+}

@@ -1,0 +1,18 @@
+/* mt-song-row.h: one song of the playlist. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "mt-song.h"
+
+G_BEGIN_DECLS
+
+#define MT_TYPE_SONG_ROW (mt_song_row_get_type ())
+G_DECLARE_FINAL_TYPE (MtSongRow, mt_song_row, MT, SONG_ROW, AdwActionRow)
+
+GtkWidget    *mt_song_row_new         (const MtSong *song);
+const MtSong *mt_song_row_get_song    (MtSongRow    *self);
+void          mt_song_row_set_playing (MtSongRow    *self,
+                                       gboolean      playing);
+
+G_END_DECLS

@@ -1,0 +1,1009 @@
+/* mt-window.c: the main window's layout and state: camera and analysis in,
+ * mood, playlist and player out. */
+#define G_LOG_DOMAIN "mt-window"
+
+#include "config.h"
+#include "mt-app-config.h"
+
+#include <glib/gi18n.h>
+
+/* The tracker and mt-mood.h both define MT_MOOD_NONE, with different
+ * spellings (and mt-mood.h's is unsigned): moods here are ints, NO_MOOD. */
+#include "mt-mood-tracker.h"
+#undef MT_MOOD_NONE
+#include "mt-mood.h"
+
+#include "mt-window-private.h"
+#include "mt-mood-names.h"
+#include "mt-song-row.h"
+#include "mt-test-report.h"
+
+#define PLAYLIST_LENGTH 25
+#define NO_MOOD (-1)
+
+G_DEFINE_FINAL_TYPE (MtWindow, mt_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_CAMERA_ENABLED,
+  PROP_LOCKED,
+  PROP_STRATEGY,
+  PROP_CAMERA_DEVICES,
+  N_PROPS
+};
+
+enum {
+  PLAYBACK_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static MtMoodTracker *
+get_tracker (MtWindow *self)
+{
+  return MT_MOOD_TRACKER (self->tracker);
+}
+
+int
+mt_window_get_mood (MtWindow *self)
+{
+  g_return_val_if_fail (MT_IS_WINDOW (self), NO_MOOD);
+  return self->locked ? self->locked_mood : self->face_mood;
+}
+
+void
+_mt_window_toast (MtWindow   *self,
+                  const char *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static const char *
+camera_state_nick (MtCameraState state)
+{
+  GEnumClass *klass = g_type_class_peek (MT_TYPE_CAMERA_STATE);
+  GEnumValue *value = g_enum_get_value (klass, state);
+
+  return value != NULL ? value->value_nick : "unknown";
+}
+
+/* ---- mood ---------------------------------------------------------------- */
+
+static void
+update_mood_ui (MtWindow *self)
+{
+  int mood = mt_window_get_mood (self);
+  g_autofree char *detail = NULL;
+
+  gtk_label_set_text (self->mood_emoji, mt_mood_get_emoji (mood));
+  gtk_label_set_text (self->mood_label, mt_mood_get_label (mood));
+  if (self->locked)
+    detail = g_strdup (_("Locked: the camera does not change it"));
+  else if (!self->camera_enabled)
+    detail = g_strdup (_("The camera is off: pick a mood by hand"));
+  else if (mood == NO_MOOD)
+    detail = g_strdup (_("Looking for your face…"));
+  else
+    /* Translators: how sure the steady mood is, e.g. "From your face, 72% sure" */
+    detail = g_strdup_printf (_("From your face, %.0f%% sure"),
+                              100.0 * mt_mood_tracker_get_confidence (get_tracker (self)));
+  gtk_label_set_text (self->mood_detail, detail);
+  adw_window_title_set_subtitle (self->window_title, mt_mood_get_label (mood));
+}
+
+static void
+report_mood (MtWindow *self)
+{
+  JsonBuilder *report = mt_test_report_begin ("mood");
+  int mood = mt_window_get_mood (self);
+
+  if (report == NULL)
+    return;
+  json_builder_set_member_name (report, "mood");
+  json_builder_add_string_value (report, mood == NO_MOOD ? "none" : mt_mood_to_string (mood));
+  json_builder_set_member_name (report, "source");
+  json_builder_add_string_value (report, self->locked ? "hand" : "face");
+  json_builder_set_member_name (report, "confidence");
+  json_builder_add_double_value (report, mt_mood_tracker_get_confidence (get_tracker (self)));
+  json_builder_set_member_name (report, "position_ms");
+  json_builder_add_int_value (report, self->last_result && self->last_result->position >= 0
+                                      ? self->last_result->position / GST_MSECOND : -1);
+  json_builder_set_member_name (report, "frame_arrival_ms");
+  json_builder_add_double_value (report, self->last_result ? self->last_result->arrival_us / 1000.0 : -1);
+  mt_test_report_end (report);
+}
+
+static void
+mood_changed (MtWindow *self)
+{
+  update_mood_ui (self);
+  report_mood (self);
+  _mt_window_refresh_playlist (self, FALSE);
+}
+
+static void
+tracker_mood_cb (MtWindow *self)
+{
+  self->face_mood = mt_mood_tracker_get_mood (get_tracker (self));
+  if (!self->locked)
+    mood_changed (self);
+}
+
+void
+_mt_window_set_locked (MtWindow *self,
+                       gboolean  locked,
+                       int       mood)
+{
+  int before = mt_window_get_mood (self);
+  gboolean was_locked = self->locked;
+
+  if (locked && !mt_mood_is_valid (mood))
+    mood = mt_mood_is_valid (self->face_mood) ? self->face_mood : MT_MOOD_NEUTRAL;
+  self->locked = locked;
+  self->locked_mood = locked ? mood : NO_MOOD;
+  if (was_locked != self->locked)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCKED]);
+  if (before != mt_window_get_mood (self) || was_locked != self->locked)
+    mood_changed (self);
+}
+
+/* ---- playlist and player --------------------------------------------------- */
+
+static void
+report_playlist (MtWindow  *self,
+                 GPtrArray *songs)
+{
+  JsonBuilder *report = mt_test_report_begin ("playlist");
+
+  if (report == NULL)
+    return;
+  json_builder_set_member_name (report, "mood");
+  json_builder_add_string_value (report, mt_mood_to_string (self->playlist_mood));
+  json_builder_set_member_name (report, "strategy");
+  json_builder_add_string_value (report, mt_strategy_to_string (self->playlist_strategy));
+  json_builder_set_member_name (report, "songs");
+  json_builder_begin_array (report);
+  for (guint i = 0; songs != NULL && i < songs->len; i++)
+    {
+      const MtSong *song = g_ptr_array_index (songs, i);
+      g_autofree char *title = mt_song_dup_display_title (song);
+      MtMood main_mood = mt_song_get_main_mood (song);
+
+      json_builder_begin_object (report);
+      json_builder_set_member_name (report, "id");
+      json_builder_add_int_value (report, song->id);
+      json_builder_set_member_name (report, "title");
+      json_builder_add_string_value (report, title);
+      json_builder_set_member_name (report, "main_mood");
+      json_builder_add_string_value (report, mt_mood_is_valid (main_mood) ? mt_mood_to_string (main_mood) : "none");
+      json_builder_set_member_name (report, "score");
+      json_builder_add_double_value (report, song->score);
+      json_builder_end_object (report);
+    }
+  json_builder_end_array (report);
+  mt_test_report_end (report);
+}
+
+static void
+playlist_row_activated_cb (MtWindow      *self,
+                           GtkListBoxRow *row)
+{
+  MtPlayer *player = mt_application_get_player (self->app);
+  int index = gtk_list_box_row_get_index (row);
+  int current = mt_player_get_current (player);
+
+  /* The player has no "play index": step to the row from where it is. */
+  if (mt_player_get_state (player) == MT_PLAYER_STOPPED || current < 0 || index < current)
+    {
+      mt_player_stop (player);
+      mt_player_play (player);
+      current = mt_player_get_current (player);
+    }
+  while (current >= 0 && current < index)
+    {
+      mt_player_next (player);
+      current = mt_player_get_current (player);
+    }
+  if (mt_player_get_state (player) == MT_PLAYER_PAUSED)
+    mt_player_play (player);
+  _mt_window_update_player (self);
+}
+
+void
+_mt_window_refresh_playlist (MtWindow *self,
+                             gboolean  force)
+{
+  MtRecommender *recommender = mt_application_get_recommender (self->app);
+  MtPlayer *player = mt_application_get_player (self->app);
+  int mood = mt_window_get_mood (self);
+  g_autofree char *strategy_name = g_settings_get_string (self->settings, "strategy");
+  MtStrategy strategy = MT_STRATEGY_MATCH;
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean was_playing;
+  GtkWidget *child;
+  g_autofree char *title = NULL;
+
+  mt_strategy_from_string (strategy_name, &strategy);
+  /* No face for a while: keep the music that plays. */
+  if (mood == NO_MOOD)
+    {
+      if (self->have_playlist)
+        return;
+      mood = MT_MOOD_NEUTRAL;
+    }
+  if (!force && self->have_playlist && mood == self->playlist_mood && strategy == self->playlist_strategy)
+    return;
+  if (recommender == NULL)
+    return;
+
+  songs = mt_recommender_recommend (recommender, mood, strategy, PLAYLIST_LENGTH, &error);
+  if (songs == NULL)
+    {
+      if (!g_error_matches (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
+        _mt_window_toast (self, error->message);
+      _mt_window_update_library (self);
+      return;
+    }
+
+  self->have_playlist = TRUE;
+  self->playlist_mood = mood;
+  self->playlist_strategy = strategy;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->playlist))) != NULL)
+    gtk_list_box_remove (self->playlist, child);
+  for (guint i = 0; i < songs->len; i++)
+    gtk_list_box_append (self->playlist, mt_song_row_new (g_ptr_array_index (songs, i)));
+
+  title = g_strdup_printf (strategy == MT_STRATEGY_LIFT ? _("Lifting You From “%s”") : _("Music for “%s”"),
+                           mt_mood_get_label (mood));
+  gtk_label_set_text (self->playlist_title, title);
+
+  was_playing = mt_player_get_state (player) == MT_PLAYER_PLAYING;
+  mt_player_set_library (player, mt_application_get_library (self->app), mood);
+  mt_player_set_playlist (player, songs);
+  if (was_playing)
+    mt_player_play (player);
+  report_playlist (self, songs);
+  _mt_window_update_player (self);
+}
+
+void
+_mt_window_update_player (MtWindow *self)
+{
+  MtPlayer *player = mt_application_get_player (self->app);
+  const MtSong *song = mt_player_get_current_song (player);
+  gboolean playing = mt_player_get_state (player) == MT_PLAYER_PLAYING;
+  int current = mt_player_get_current (player);
+  JsonBuilder *report;
+  g_autofree char *title = NULL;
+  int index = 0;
+
+  if (song != NULL)
+    {
+      title = mt_song_dup_display_title (song);
+      gtk_label_set_text (self->song_title, title);
+      gtk_label_set_text (self->song_artist, song->artist ? song->artist : _("Unknown Artist"));
+    }
+  else
+    {
+      gtk_label_set_text (self->song_title, _("Nothing Playing"));
+      gtk_label_set_text (self->song_artist, "");
+    }
+  gtk_button_set_icon_name (self->play_button, playing ? "media-playback-pause-symbolic"
+                                                       : "media-playback-start-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->play_button), playing ? _("Pause") : _("Play"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  playing ? _("Pause") : _("Play"), -1);
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->playlist)); row != NULL;
+       row = gtk_widget_get_next_sibling (row), index++)
+    if (MT_IS_SONG_ROW (row))
+      mt_song_row_set_playing (MT_SONG_ROW (row), index == current && song != NULL);
+
+  _mt_window_actions_update (self);
+  g_signal_emit (self, signals[PLAYBACK_CHANGED], 0);
+
+  report = mt_test_report_begin ("player");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "state");
+      json_builder_add_string_value (report, playing ? "playing"
+                                             : mt_player_get_state (player) == MT_PLAYER_PAUSED ? "paused" : "stopped");
+      json_builder_set_member_name (report, "title");
+      json_builder_add_string_value (report, title);
+      mt_test_report_end (report);
+    }
+}
+
+static void
+player_track_changed_cb (MtWindow *self)
+{
+  _mt_window_update_player (self);
+}
+
+/* ---- library ------------------------------------------------------------- */
+
+void
+_mt_window_update_library (MtWindow *self)
+{
+  MtLibrary *library = mt_application_get_library (self->app);
+  gint64 count = 0;
+  JsonBuilder *report;
+
+  if (library == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The music library cannot be opened: %s"),
+                                               mt_application_get_library_error (self->app));
+
+      adw_status_page_set_title (self->library_page, _("Music Library Unavailable"));
+      adw_status_page_set_description (self->library_page, text);
+      gtk_widget_set_visible (self->import_music_button, FALSE);
+      gtk_widget_set_visible (self->import_demo_button, FALSE);
+      gtk_stack_set_visible_child_name (self->main_stack, "library");
+      return;
+    }
+
+  count = mt_library_count_songs (library, NULL);
+  report = mt_test_report_begin ("library");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "songs");
+      json_builder_add_int_value (report, count);
+      mt_test_report_end (report);
+    }
+  gtk_widget_set_visible (self->import_demo_button, g_file_test (MT_DEMO_MUSIC_DIR, G_FILE_TEST_IS_DIR));
+  if (count > 0)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack, "main");
+      if (!self->have_playlist)
+        _mt_window_refresh_playlist (self, TRUE);
+    }
+  else if (self->importer == NULL)
+    gtk_stack_set_visible_child_name (self->main_stack, "library");
+}
+
+static void
+import_progress_cb (MtWindow             *self,
+                    const MtImportReport *progress)
+{
+  g_autofree char *text = NULL;
+  JsonBuilder *report;
+
+  /* The total is not known until the end: count what was read. */
+  text = g_strdup_printf (ngettext ("%u song imported", "%u songs imported",
+                                    progress->imported + progress->updated),
+                          progress->imported + progress->updated);
+  gtk_label_set_text (self->import_label, text);
+  gtk_progress_bar_set_fraction (self->import_progress,
+                                 progress->files_seen > 0
+                                 ? (double) (progress->files_read + progress->unchanged + progress->skipped) /
+                                   progress->files_seen
+                                 : 0);
+  report = mt_test_report_begin ("import-progress");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "imported");
+      json_builder_add_int_value (report, progress->imported);
+      json_builder_set_member_name (report, "seen");
+      json_builder_add_int_value (report, progress->files_seen);
+      mt_test_report_end (report);
+    }
+}
+
+static void
+import_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  g_autoptr(MtWindow) self = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtImportReport) import_report = NULL;
+  JsonBuilder *report;
+
+  import_report = mt_library_importer_import_finish (MT_LIBRARY_IMPORTER (object), result, &error);
+  g_clear_object (&self->importer);
+  g_clear_object (&self->import_cancellable);
+  gtk_widget_set_visible (self->import_box, FALSE);
+  gtk_widget_set_sensitive (self->import_music_button, TRUE);
+  gtk_widget_set_sensitive (self->import_demo_button, TRUE);
+  _mt_window_actions_update (self);
+
+  report = mt_test_report_begin ("import-done");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "ok");
+      json_builder_add_boolean_value (report, import_report != NULL);
+      json_builder_set_member_name (report, "imported");
+      json_builder_add_int_value (report, import_report ? import_report->imported : 0);
+      mt_test_report_end (report);
+    }
+
+  if (import_report == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *text = g_strdup_printf (_("Import failed: %s"), error->message);
+          _mt_window_toast (self, text);
+        }
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("%u song imported", "%u songs imported",
+                                                         import_report->imported),
+                                               import_report->imported);
+      _mt_window_toast (self, text);
+    }
+  _mt_window_update_library (self);
+  _mt_window_refresh_playlist (self, TRUE);
+}
+
+void
+_mt_window_import (MtWindow           *self,
+                   const char * const *folders)
+{
+  MtLibrary *library = mt_application_get_library (self->app);
+
+  if (library == NULL || self->importer != NULL)
+    return;
+  self->importer = mt_library_importer_new (library);
+  self->import_cancellable = g_cancellable_new ();
+  g_signal_connect_object (self->importer, "progress", G_CALLBACK (import_progress_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_progress_bar_set_fraction (self->import_progress, 0);
+  gtk_label_set_text (self->import_label, _("Looking for music…"));
+  gtk_widget_set_visible (self->import_box, TRUE);
+  gtk_widget_set_sensitive (self->import_music_button, FALSE);
+  gtk_widget_set_sensitive (self->import_demo_button, FALSE);
+  gtk_stack_set_visible_child_name (self->main_stack, "library");
+  _mt_window_actions_update (self);
+  mt_library_importer_import_async (self->importer, folders, self->import_cancellable,
+                                    import_done_cb, g_object_ref (self));
+}
+
+/* ---- camera and analysis ------------------------------------------------- */
+
+static void
+camera_frame_cb (GstSample *sample,
+                 gint64     arrival_us,
+                 gpointer   data)
+{
+  mt_analysis_worker_push (data, sample, arrival_us);
+}
+
+static void
+show_camera_problem (MtWindow   *self,
+                     const char *title,
+                     const char *description)
+{
+  adw_status_page_set_title (self->camera_problem_page, title);
+  adw_status_page_set_description (self->camera_problem_page, description);
+  gtk_widget_set_visible (self->demo_clip_button, self->demo_clip != NULL);
+  gtk_stack_set_visible_child_name (self->camera_stack, "problem");
+}
+
+static void
+camera_state_cb (MtWindow *self)
+{
+  MtCameraState state = mt_camera_get_state (self->camera);
+  const char *error = mt_camera_get_error (self->camera);
+  g_autofree char *details = NULL;
+  JsonBuilder *report;
+
+  switch (state)
+    {
+    case MT_CAMERA_STATE_OFF:
+      gtk_stack_set_visible_child_name (self->camera_stack, "off");
+      break;
+    case MT_CAMERA_STATE_STARTING:
+      gtk_stack_set_visible_child_name (self->camera_stack, "starting");
+      break;
+    case MT_CAMERA_STATE_PLAYING:
+      gtk_stack_set_visible_child_name (self->camera_stack, "preview");
+      break;
+    case MT_CAMERA_STATE_NO_CAMERA:
+      show_camera_problem (self, _("No Camera Found"),
+                           _("Plug in a webcam and try again. Meanwhile, pick a mood by hand or use a video "
+                             "file as the camera."));
+      break;
+    case MT_CAMERA_STATE_BUSY:
+      show_camera_problem (self, _("The Camera Is Busy"),
+                           _("Another program is using the camera. Close it and try again, or pick a mood "
+                             "by hand."));
+      break;
+    case MT_CAMERA_STATE_UNPLUGGED:
+      show_camera_problem (self, _("The Camera Was Unplugged"),
+                           _("Plug it back in and try again, or pick a mood by hand."));
+      break;
+    case MT_CAMERA_STATE_ENDED:
+      if (mt_application_get_quit_at_end (self->app))
+        mt_application_finish (self->app);
+      break;
+    case MT_CAMERA_STATE_ERROR:
+    default:
+      details = g_strdup_printf (_("The camera could not be used: %s"), error ? error : _("unknown error"));
+      show_camera_problem (self, _("Camera Problem"), details);
+      break;
+    }
+
+  if (state != MT_CAMERA_STATE_PLAYING && state != MT_CAMERA_STATE_ENDED)
+    {
+      mt_mood_tracker_reset (get_tracker (self));
+      mt_camera_view_set_faces (self->camera_view, NULL, 0, 0);
+      mt_emotion_bars_set_values (self->emotion_bars, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->hint_label), FALSE);
+    }
+
+  report = mt_test_report_begin ("camera");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "state");
+      json_builder_add_string_value (report, camera_state_nick (state));
+      json_builder_set_member_name (report, "error");
+      json_builder_add_string_value (report, error);
+      mt_test_report_end (report);
+    }
+}
+
+static void
+camera_paintable_cb (MtWindow *self)
+{
+  mt_camera_view_set_paintable (self->camera_view, mt_camera_get_paintable (self->camera));
+}
+
+static const char *
+hint_text (MtFrameHint hint)
+{
+  switch (hint)
+    {
+    case MT_FRAME_HINT_NO_FACE: return _("No face in view: look at the camera");
+    case MT_FRAME_HINT_TOO_DARK: return _("Too dark to see a face: turn on a light");
+    case MT_FRAME_HINT_TOO_SMALL: return _("Your face is too small: come closer to the camera");
+    case MT_FRAME_HINT_NONE:
+    default: return NULL;
+    }
+}
+
+static void
+report_analysis (MtAnalysisResult *result)
+{
+  static const char *hints[] = { "none", "no-face", "too-dark", "too-small" };
+  JsonBuilder *report = mt_test_report_begin ("analysis");
+
+  if (report == NULL)
+    return;
+  json_builder_set_member_name (report, "position_ms");
+  json_builder_add_int_value (report, result->position >= 0 ? result->position / GST_MSECOND : -1);
+  json_builder_set_member_name (report, "arrival_ms");
+  json_builder_add_double_value (report, result->arrival_us / 1000.0);
+  json_builder_set_member_name (report, "ms");
+  json_builder_add_double_value (report, result->analyze_ms);
+  json_builder_set_member_name (report, "hint");
+  json_builder_add_string_value (report, hints[result->hint]);
+  json_builder_set_member_name (report, "faces");
+  json_builder_begin_array (report);
+  for (guint i = 0; i < result->faces->len; i++)
+    {
+      const MtFace *face = &g_array_index (result->faces, MtFace, i);
+
+      json_builder_begin_object (report);
+      json_builder_set_member_name (report, "box");
+      json_builder_begin_array (report);
+      json_builder_add_double_value (report, face->x);
+      json_builder_add_double_value (report, face->y);
+      json_builder_add_double_value (report, face->width);
+      json_builder_add_double_value (report, face->height);
+      json_builder_end_array (report);
+      json_builder_set_member_name (report, "score");
+      json_builder_add_double_value (report, face->score);
+      json_builder_set_member_name (report, "emotion");
+      json_builder_add_string_value (report, mt_emotion_to_string (face->emotion));
+      json_builder_end_object (report);
+    }
+  json_builder_end_array (report);
+  mt_test_report_end (report);
+}
+
+static void
+worker_result_cb (MtWindow         *self,
+                  MtAnalysisResult *result)
+{
+  const MtFace *main_face = result->faces->len > 0 ? &g_array_index (result->faces, MtFace, 0) : NULL;
+  const char *hint;
+
+  /* A frame analyzed just before the camera went off is not used. */
+  if (!self->camera_enabled || mt_camera_get_state (self->camera) != MT_CAMERA_STATE_PLAYING)
+    return;
+
+  g_clear_pointer (&self->last_result, mt_analysis_result_free);
+  self->last_result = mt_analysis_result_copy (result);
+  report_analysis (result);
+
+  mt_camera_view_set_faces (self->camera_view, result->faces, result->frame_width, result->frame_height);
+  mt_emotion_bars_set_values (self->emotion_bars, main_face ? main_face->emotions : NULL);
+  hint = hint_text (result->hint);
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), hint != NULL);
+  if (hint != NULL)
+    gtk_label_set_text (self->hint_label, hint);
+
+  mt_mood_tracker_update (get_tracker (self), main_face ? main_face->emotions : NULL, result->arrival_us);
+  {
+    float smoothed[MT_N_EMOTIONS];
+
+    mt_mood_tracker_get_smoothed (get_tracker (self), smoothed);
+    mt_application_publish_mood (self->app, self->face_mood,
+                                 mt_mood_tracker_get_confidence (get_tracker (self)), smoothed);
+  }
+  if (!self->locked && self->face_mood != NO_MOOD)
+    update_mood_ui (self);
+}
+
+static void
+worker_failed_cb (MtWindow   *self,
+                  const char *message)
+{
+  g_autofree char *text = g_strdup_printf (_("Faces cannot be read: %s"), message);
+
+  gtk_label_set_text (self->hint_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), TRUE);
+}
+
+static gboolean
+stats_cb (gpointer data)
+{
+  MtWindow *self = data;
+  double preview_fps = mt_camera_get_preview_fps (self->camera);
+  double analysis_rate = mt_analysis_worker_get_rate (self->worker);
+  guint64 dropped = mt_analysis_worker_get_dropped (self->worker);
+  g_autofree char *fps_text = g_strdup_printf (_("%.1f frames/s"), preview_fps);
+  g_autofree char *rate_text = g_strdup_printf (_("%.1f frames/s"), analysis_rate);
+  g_autofree char *ms_text = NULL;
+  g_autofree char *dropped_text = g_strdup_printf ("%" G_GUINT64_FORMAT, dropped);
+  g_autofree char *brightness_text = NULL;
+  const char *source = mt_camera_get_source (self->camera);
+  JsonBuilder *report;
+
+  if (self->last_result != NULL)
+    {
+      ms_text = g_strdup_printf (_("%.0f ms"), self->last_result->analyze_ms);
+      brightness_text = g_strdup_printf ("%.0f / 255", self->last_result->brightness);
+    }
+  gtk_label_set_text (self->info_camera, source[0] ? source : _("Automatic"));
+  gtk_label_set_text (self->info_preview_fps, fps_text);
+  gtk_label_set_text (self->info_analysis_rate, rate_text);
+  gtk_label_set_text (self->info_analysis_ms, ms_text ? ms_text : "–");
+  gtk_label_set_text (self->info_dropped, dropped_text);
+  gtk_label_set_text (self->info_brightness, brightness_text ? brightness_text : "–");
+
+  report = mt_test_report_begin ("stats");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "preview_fps");
+      json_builder_add_double_value (report, preview_fps);
+      json_builder_set_member_name (report, "analysis_fps");
+      json_builder_add_double_value (report, analysis_rate);
+      json_builder_set_member_name (report, "dropped");
+      json_builder_add_int_value (report, dropped);
+      mt_test_report_end (report);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+_mt_window_set_camera_enabled (MtWindow *self,
+                               gboolean  enabled)
+{
+  enabled = !!enabled;
+  if (self->camera_enabled == enabled)
+    return;
+  self->camera_enabled = enabled;
+  /* Privacy first: stop taking frames before closing the camera. */
+  mt_analysis_worker_set_enabled (self->worker, enabled);
+  if (enabled)
+    mt_camera_start (self->camera);
+  else
+    {
+      mt_camera_stop (self->camera);
+      g_clear_pointer (&self->last_result, mt_analysis_result_free);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAMERA_ENABLED]);
+  update_mood_ui (self);
+}
+
+void
+_mt_window_use_camera_source (MtWindow   *self,
+                              const char *source)
+{
+  mt_camera_set_source (self->camera, source);
+  if (self->camera_enabled)
+    mt_camera_start (self->camera);
+  else
+    _mt_window_set_camera_enabled (self, TRUE);
+}
+
+static void
+settings_changed_cb (MtWindow   *self,
+                     const char *key)
+{
+  if (g_str_equal (key, "strategy"))
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STRATEGY]);
+      _mt_window_refresh_playlist (self, FALSE);
+    }
+  else if (g_str_equal (key, "detector-threshold"))
+    mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, key));
+  else if (g_str_equal (key, "camera") && mt_application_get_camera_source (self->app) == NULL)
+    {
+      g_autofree char *camera = g_settings_get_string (self->settings, key);
+      _mt_window_use_camera_source (self, camera);
+    }
+}
+
+/* ---- screenshot ------------------------------------------------------------ */
+
+gboolean
+mt_window_save_screenshot (MtWindow    *self,
+                           const char  *path,
+                           GError     **error)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer;
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+
+  g_return_val_if_fail (MT_IS_WINDOW (self), FALSE);
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+  if (renderer == NULL || width <= 0 || height <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window is not shown");
+      return FALSE;
+    }
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (self));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window drew nothing");
+      return FALSE;
+    }
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "could not write %s", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- object -------------------------------------------------------------- */
+
+static char *
+find_demo_clip (void)
+{
+  const char *env = g_getenv ("MT_DEMO_CLIP");
+
+  if (env != NULL && g_file_test (env, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (env);
+  if (g_file_test (MT_SOURCE_DEMO_CLIP, G_FILE_TEST_IS_REGULAR))
+    return g_strdup (MT_SOURCE_DEMO_CLIP);
+  return NULL;
+}
+
+/* After construction: "application" is not a construct property. */
+static void
+mt_window_setup (MtWindow      *self,
+                 MtApplication *app)
+{
+  MtPlayer *player;
+  const char *source;
+  g_autofree char *camera = NULL;
+
+  self->app = app;
+  self->settings = g_object_ref (mt_application_get_settings (self->app));
+  g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+
+  player = mt_application_get_player (self->app);
+  g_signal_connect_object (player, "track-changed", G_CALLBACK (player_track_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  self->worker = mt_analysis_worker_new (NULL, NULL);
+  mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
+  g_signal_connect_object (self->worker, "result", G_CALLBACK (worker_result_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->worker, "failed", G_CALLBACK (worker_failed_cb), self, G_CONNECT_SWAPPED);
+
+  self->camera = mt_camera_new ();
+  mt_camera_set_loop (self->camera, !mt_application_get_quit_at_end (self->app));
+  mt_camera_set_frame_func (self->camera, camera_frame_cb, self->worker);
+  g_signal_connect_object (self->camera, "notify::state", G_CALLBACK (camera_state_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->camera, "notify::paintable", G_CALLBACK (camera_paintable_cb), self,
+                           G_CONNECT_SWAPPED);
+  source = mt_application_get_camera_source (self->app);
+  if (source == NULL)
+    source = camera = g_settings_get_string (self->settings, "camera");
+  mt_camera_set_source (self->camera, source);
+
+  self->stats_timeout = g_timeout_add_seconds (1, stats_cb, self);
+
+  _mt_window_actions_init (self);
+  _mt_window_update_library (self);
+  update_mood_ui (self);
+  _mt_window_update_player (self);
+  _mt_window_set_camera_enabled (self, TRUE);
+}
+
+static void
+mt_window_dispose (GObject *object)
+{
+  MtWindow *self = MT_WINDOW (object);
+
+  g_clear_handle_id (&self->stats_timeout, g_source_remove);
+  if (self->import_cancellable != NULL)
+    g_cancellable_cancel (self->import_cancellable);
+  /* The camera first: its streaming threads feed the worker. */
+  if (self->camera != NULL)
+    mt_camera_stop (self->camera);
+  g_clear_object (&self->camera);
+  g_clear_object (&self->worker);
+  g_clear_object (&self->tracker);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->last_result, mt_analysis_result_free);
+  g_clear_pointer (&self->demo_clip, g_free);
+  gtk_widget_dispose_template (GTK_WIDGET (self), MT_TYPE_WINDOW);
+  G_OBJECT_CLASS (mt_window_parent_class)->dispose (object);
+}
+
+static void
+mt_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  MtWindow *self = MT_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CAMERA_ENABLED:
+      g_value_set_boolean (value, self->camera_enabled);
+      break;
+    case PROP_LOCKED:
+      g_value_set_boolean (value, self->locked);
+      break;
+    case PROP_CAMERA_DEVICES:
+      g_value_set_object (value, self->camera ? mt_camera_get_devices (self->camera) : NULL);
+      break;
+    case PROP_STRATEGY:
+      g_value_take_string (value, self->settings ? g_settings_get_string (self->settings, "strategy")
+                                                 : g_strdup ("match"));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mt_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  MtWindow *self = MT_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CAMERA_ENABLED:
+      if (self->camera != NULL)
+        _mt_window_set_camera_enabled (self, g_value_get_boolean (value));
+      break;
+    case PROP_LOCKED:
+      _mt_window_set_locked (self, g_value_get_boolean (value), NO_MOOD);
+      break;
+    case PROP_STRATEGY:
+      if (self->settings != NULL && g_value_get_string (value) != NULL)
+        g_settings_set_string (self->settings, "strategy", g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mt_window_class_init (MtWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = mt_window_dispose;
+  object_class->get_property = mt_window_get_property;
+  object_class->set_property = mt_window_set_property;
+
+  /** MtWindow:camera-enabled: FALSE when the user switched the camera off */
+  properties[PROP_CAMERA_ENABLED] = g_param_spec_boolean ("camera-enabled", NULL, NULL, TRUE,
+                                                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                          G_PARAM_STATIC_STRINGS);
+  /** MtWindow:locked: the mood stays as it is (or as picked by hand) */
+  properties[PROP_LOCKED] = g_param_spec_boolean ("locked", NULL, NULL, FALSE,
+                                                  G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                  G_PARAM_STATIC_STRINGS);
+  /** MtWindow:strategy: "match" or "lift" (the GSettings key) */
+  properties[PROP_STRATEGY] = g_param_spec_string ("strategy", NULL, NULL, "match",
+                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                   G_PARAM_STATIC_STRINGS);
+  /** MtWindow:camera-devices: the cameras found (GtkStringList of names) */
+  properties[PROP_CAMERA_DEVICES] = g_param_spec_object ("camera-devices", NULL, NULL, G_TYPE_LIST_MODEL,
+                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /** MtWindow::playback-changed: the song or play state changed */
+  signals[PLAYBACK_CHANGED] = g_signal_new ("playback-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  g_type_ensure (MT_TYPE_CAMERA_VIEW);
+  g_type_ensure (MT_TYPE_EMOTION_BARS);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/moodtunes/Moodtunes/mt-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, library_page);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, import_music_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, import_demo_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, import_box);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, import_progress);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, import_label);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, camera_stack);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, camera_view);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, camera_problem_page);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, demo_clip_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, emotion_bars);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_emoji);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_label);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_detail);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, playlist_title);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, playlist);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, song_title);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, song_artist);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, play_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_button);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_camera);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_preview_fps);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_analysis_rate);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_analysis_ms);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_dropped);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, info_brightness);
+
+  _mt_window_class_actions_init (widget_class);
+}
+
+static void
+mt_window_init (MtWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->tracker = G_OBJECT (mt_mood_tracker_new ());
+  self->face_mood = NO_MOOD;
+  self->locked_mood = NO_MOOD;
+  self->playlist_mood = NO_MOOD;
+  self->demo_clip = find_demo_clip ();
+  g_signal_connect_object (self->tracker, "notify::mood", G_CALLBACK (tracker_mood_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->playlist, "row-activated", G_CALLBACK (playlist_row_activated_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
+MtWindow *
+mt_window_new (MtApplication *application)
+{
+  MtWindow *self = g_object_new (MT_TYPE_WINDOW, "application", application, NULL);
+
+  mt_window_setup (self, application);
+  return self;
+}
