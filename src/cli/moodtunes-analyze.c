@@ -10,6 +10,7 @@
 
 #include "mt-analyzer.h"
 #include "mt-darknet.h"
+#include "mt-face-detector.h"
 #include "mt-image.h"
 
 static gboolean opt_whole_face;
@@ -18,6 +19,7 @@ static gboolean opt_verbose;
 static char *opt_model;
 static char *opt_models_dir;
 static double opt_threshold = -1;
+static int opt_detector_size;
 static char **opt_paths;
 
 static const GOptionEntry option_entries[] = {
@@ -28,7 +30,10 @@ static const GOptionEntry option_entries[] = {
   { "models-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_models_dir,
     "Folder holding the Darknet models", "DIR" },
   { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &opt_threshold,
-    "Face detection threshold, 0-1 (default 0.5)", "SCORE" },
+    "Face detection threshold, above 0 and at most 1 (default: see below)", "SCORE" },
+  { "detector-size", 0, 0, G_OPTION_ARG_INT, &opt_detector_size,
+    "Face detector input size in pixels, a multiple of 32 from 64 to 1024: "
+    "smaller is faster, larger finds smaller faces (default: see below)", "N" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Let Darknet print its loading messages", NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
@@ -206,6 +211,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(MtAnalyzer) analyzer = NULL;
+  g_autofree char *description = NULL;
   gboolean all_ok = TRUE;
 
   setlocale (LC_ALL, "");
@@ -216,6 +222,10 @@ main (int   argc,
     "detection score and the probabilities of seven expressions.\n"
     "PATH is an image file (JPEG, PNG, …) or a folder, walked recursively.");
   g_option_context_add_main_entries (context, option_entries, NULL);
+  description = g_strdup_printf ("Face detection defaults: --threshold %.2f --detector-size %d",
+                                 MT_FACE_DETECTOR_DEFAULT_THRESHOLD,
+                                 MT_FACE_DETECTOR_DEFAULT_SIZE);
+  g_option_context_set_description (context, description);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("moodtunes-analyze: %s\n", error->message);
@@ -246,6 +256,12 @@ main (int   argc,
     }
   if (opt_threshold != -1)
     mt_analyzer_set_threshold (analyzer, (float) opt_threshold);
+  if (opt_detector_size != 0 &&
+      !mt_analyzer_set_detector_size (analyzer, opt_detector_size, &error))
+    {
+      g_printerr ("moodtunes-analyze: --detector-size: %s\n", error->message);
+      return 2;
+    }
 
   for (guint i = 0; opt_paths[i] != NULL; i++)
     {

@@ -144,6 +144,22 @@ mt_analyzer_set_threshold (MtAnalyzer *self,
   mt_face_detector_set_threshold (self->detector, threshold);
 }
 
+gboolean
+mt_analyzer_set_detector_size (MtAnalyzer  *self,
+                               int          size,
+                               GError     **error)
+{
+  g_return_val_if_fail (MT_IS_ANALYZER (self), FALSE);
+  return mt_face_detector_set_input_size (self->detector, size, error);
+}
+
+int
+mt_analyzer_get_detector_size (MtAnalyzer *self)
+{
+  g_return_val_if_fail (MT_IS_ANALYZER (self), 0);
+  return mt_face_detector_get_input_size (self->detector);
+}
+
 static gboolean
 read_expression (MtAnalyzer     *self,
                  const MtFrame  *frame,

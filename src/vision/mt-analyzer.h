@@ -34,6 +34,11 @@ MtAnalyzer *mt_analyzer_new                (const char      *models_dir,
 const char *mt_analyzer_get_model          (MtAnalyzer      *self);
 void        mt_analyzer_set_threshold      (MtAnalyzer      *self,
                                             float            threshold);
+/* The face detector's input size (see mt_face_detector_set_input_size()). */
+gboolean    mt_analyzer_set_detector_size  (MtAnalyzer      *self,
+                                            int              size,
+                                            GError         **error);
+int         mt_analyzer_get_detector_size  (MtAnalyzer      *self);
 
 /* The faces in @frame (an array of MtFace, largest first), or NULL with
  * @error set when the frame is unusable. */

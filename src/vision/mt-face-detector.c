@@ -82,6 +82,8 @@ mt_face_detector_new (const char  *cfg_path,
   self = g_object_new (MT_TYPE_FACE_DETECTOR, NULL);
   self->net = g_steal_pointer (&net);
   self->input = g_new (float, mt_net_get_input_size (self->net));
+  if (!mt_face_detector_set_input_size (self, MT_FACE_DETECTOR_DEFAULT_SIZE, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -90,6 +92,41 @@ mt_face_detector_get_input_size (MtFaceDetector *self)
 {
   g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), 0);
   return mt_net_get_width (self->net);
+}
+
+gboolean
+mt_face_detector_set_input_size (MtFaceDetector  *self,
+                                 int              size,
+                                 GError         **error)
+{
+  int cells = size / 32;
+  int old_size;
+
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  old_size = mt_net_get_width (self->net);
+  if (size == old_size)
+    return TRUE;
+  if (!mt_net_resize (self->net, size, size, error))
+    return FALSE;
+
+  /* The decoder reads one cell per 32 input pixels: true of this model's
+   * five 2×2 poolings at every size mt_net_resize() takes, checked anyway. */
+  if (mt_net_get_output_size (self->net) != (gsize) N_ANCHORS * BOX_VALUES * cells * cells)
+    {
+      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
+                   "The face detector gives %" G_GSIZE_FORMAT " outputs at %d×%d, "
+                   "not %d×%d cells of %d anchors", mt_net_get_output_size (self->net),
+                   size, size, cells, cells, N_ANCHORS);
+      /* Back to the size the input buffer was made for (known to work). */
+      mt_net_resize (self->net, old_size, old_size, NULL);
+      return FALSE;
+    }
+
+  g_free (self->input);
+  self->input = g_new (float, mt_net_get_input_size (self->net));
+  return TRUE;
 }
 
 void
@@ -150,29 +187,27 @@ suppress_overlaps (GArray *faces)
     }
 }
 
-GArray *
-mt_face_detector_detect (MtFaceDetector  *self,
-                         const MtFrame   *frame,
-                         GError         **error)
+/* Detects in the square @side × @side region at (@x, @y) of @frame (it may
+ * reach outside the frame), boxes in frame pixels clipped to the frame. */
+static GArray *
+detect_square (MtFaceDetector *self,
+               const MtFrame  *frame,
+               float           x,
+               float           y,
+               float           side)
 {
-  int size, cells;
-  float side;
+  int size = mt_net_get_width (self->net);
+  int cells = size / 32;
   const float *out;
   GArray *faces;
   MtResampleSpec spec = { 0 };
 
-  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), NULL);
-
-  if (!mt_frame_validate (frame, error))
-    return NULL;
-
-  size = mt_net_get_width (self->net);
-  cells = size / 32;
-
   /* The model saw frames padded with black at the bottom or right to a
    * square, then scaled to its input; its training mean is folded into the
-   * converted first layer, so it takes plain [0, 1] values. */
-  side = MAX (frame->width, frame->height);
+   * converted first layer, so it takes plain [0, 1] values.  A region
+   * reaching outside the frame is padded with black the same way. */
+  spec.x = x;
+  spec.y = y;
   spec.width = spec.height = side;
   spec.out_width = spec.out_height = size;
   spec.fill = 0;
@@ -194,8 +229,8 @@ mt_face_detector_detect (MtFaceDetector  *self,
           if (score < self->threshold)
             continue;
 
-          cx = (col + sigmoid (AT (0))) / cells * side;
-          cy = (row + sigmoid (AT (1))) / cells * side;
+          cx = x + (col + sigmoid (AT (0))) / cells * side;
+          cy = y + (row + sigmoid (AT (1))) / cells * side;
           w = expf (MIN (AT (2), 10.0f)) * anchors[a][0] / cells * side;
           h = expf (MIN (AT (3), 10.0f)) * anchors[a][1] / cells * side;
 #undef AT
@@ -216,4 +251,45 @@ mt_face_detector_detect (MtFaceDetector  *self,
 
   suppress_overlaps (faces);
   return faces;
+}
+
+GArray *
+mt_face_detector_detect (MtFaceDetector  *self,
+                         const MtFrame   *frame,
+                         GError         **error)
+{
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), NULL);
+
+  if (!mt_frame_validate (frame, error))
+    return NULL;
+
+  return detect_square (self, frame, 0, 0, MAX (frame->width, frame->height));
+}
+
+GArray *
+mt_face_detector_detect_region (MtFaceDetector  *self,
+                                const MtFrame   *frame,
+                                float            x,
+                                float            y,
+                                float            side,
+                                GError         **error)
+{
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (self), NULL);
+
+  if (!mt_frame_validate (frame, error))
+    return NULL;
+
+  /* The region must overlap the frame and stay a sensible size (NaN fails
+   * every comparison below). */
+  if (!(side >= 1 && side <= 4 * MT_FRAME_MAX_SIDE &&
+        x < frame->width && y < frame->height &&
+        x + side > 0 && y + side > 0))
+    {
+      g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,
+                   "Detection region %g,%g (side %g) lies outside the %d×%d frame",
+                   x, y, side, frame->width, frame->height);
+      return NULL;
+    }
+
+  return detect_square (self, frame, x, y, side);
 }

@@ -14,11 +14,18 @@ G_DECLARE_FINAL_TYPE (MtFaceDetector, mt_face_detector, MT, FACE_DETECTOR, GObje
 #define MT_FACE_DETECTOR_DEFAULT_SIZE      320
 #define MT_FACE_DETECTOR_DEFAULT_THRESHOLD 0.5f
 
-/* Loads @cfg_path/@weights_path; the network's input size comes from the cfg. */
+/* Loads @cfg_path/@weights_path and sets the input size to
+ * MT_FACE_DETECTOR_DEFAULT_SIZE (the cfg's own size does not matter: the
+ * network is fully convolutional). */
 MtFaceDetector *mt_face_detector_new           (const char      *cfg_path,
                                                 const char      *weights_path,
                                                 GError         **error);
+/* The square input the frame is scaled to: a multiple of 32 from 64 to 1024.
+ * Smaller is faster; larger finds smaller faces (see bench/detector.c). */
 int             mt_face_detector_get_input_size (MtFaceDetector *self);
+gboolean        mt_face_detector_set_input_size (MtFaceDetector *self,
+                                                 int             size,
+                                                 GError        **error);
 void            mt_face_detector_set_threshold  (MtFaceDetector *self,
                                                  float           threshold);
 float           mt_face_detector_get_threshold  (MtFaceDetector *self);
@@ -27,6 +34,16 @@ float           mt_face_detector_get_threshold  (MtFaceDetector *self);
  * non-maximum suppression, clipped to the frame. */
 GArray         *mt_face_detector_detect         (MtFaceDetector *self,
                                                  const MtFrame  *frame,
+                                                 GError        **error);
+/* The same in the square region (@x, @y, @side × @side) of @frame, scaled to
+ * the input size (for following a face between full-frame passes); the
+ * region may reach outside the frame, which reads as black, but must overlap
+ * it.  Boxes are in frame pixels. */
+GArray         *mt_face_detector_detect_region  (MtFaceDetector *self,
+                                                 const MtFrame  *frame,
+                                                 float           x,
+                                                 float           y,
+                                                 float           side,
                                                  GError        **error);
 
 G_END_DECLS
