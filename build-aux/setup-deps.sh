@@ -49,3 +49,13 @@ if [ "${1:-}" = "--tests" ] && [ -f "$top/tests/reference/package.json" ]; then
     (cd "$top/tests/reference" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
   fi
 fi
+
+# The server's browser and API checks: playwright-core (driving Debian's
+# chromium, never a downloaded browser) and ajv.
+if [ "${1:-}" = "--tests" ] && [ -f "$top/tests/server/package.json" ]; then
+  if [ ! -d "$top/tests/server/node_modules" ] || \
+     [ "$top/tests/server/package-lock.json" -nt "$top/tests/server/node_modules" ]; then
+    echo "Installing the server tests' npm packages"
+    (cd "$top/tests/server" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+fi

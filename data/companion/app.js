@@ -283,19 +283,18 @@ function showSongs(message) {
     const artist = document.createElement('span');
     artist.className = 'artist';
     artist.textContent = song.artist || '';
-    const like = feedbackButton(song, 'liked', '👍', 'Like');
-    const dislike = feedbackButton(song, 'disliked', '👎', 'Dislike');
+    const like = feedbackButton(song, 'liked', 'Like');
+    const dislike = feedbackButton(song, 'disliked', 'Dislike');
     item.append(title, artist, like, dislike);
     list.appendChild(item);
   }
 }
 
-function feedbackButton(song, feedback, symbol, label) {
+function feedbackButton(song, feedback, label) {
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'feedback ' + feedback;
-  button.textContent = symbol;
-  button.title = label;
+  button.textContent = label;
   button.setAttribute('aria-label', label + ' ' + song.title);
   button.onclick = async () => {
     button.disabled = true;

@@ -855,6 +855,9 @@ typedef struct {
 static void
 stream_free (Stream *stream)
 {
+  /* The connection may outlive us while its close completes. */
+  if (stream->conn != NULL)
+    g_signal_handlers_disconnect_by_data (stream->conn, stream);
   if (stream->conn != NULL &&
       soup_websocket_connection_get_state (stream->conn) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (stream->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);

@@ -1,0 +1,139 @@
+// Every documented endpoint and error of data/moodtunes-api.json, called on a
+// real moodtunes-server, each reply checked against the OpenAPI schema (ajv);
+// and the command line's exit codes.
+//   node api.mjs API-JSON MOODTUNES-SERVER MAKE-TEST-LIBRARY
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { makeLibrary, startServer } from './server-process.mjs';
+
+const [apiPath, serverPath, makeTestLibrary] = process.argv.slice(2);
+const api = JSON.parse(readFileSync(apiPath, 'utf8'));
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+ajv.addSchema(api, 'api');
+
+const TOKEN = 'feedfacefeedfacefeedfacefeedface';
+const covered = new Set();
+let checks = 0;
+
+function schemaFor(path, method, status) {
+  assert.ok(api.paths[path], `${path} is not documented`);
+  const operation = api.paths[path][method.toLowerCase()];
+  // An undocumented method on a documented path: 405 with the error shape.
+  if (!operation) {
+    assert.equal(status, 405, `${method} ${path} is not documented`);
+    return { $ref: '#/components/schemas/Error' };
+  }
+  const response = operation.responses[String(status)];
+  assert.ok(response, `${method} ${path} answered ${status}, which is not documented`);
+  return response.content?.['application/json']?.schema;
+}
+
+async function call(base, method, path, { query = '', body, headers = {}, expect }) {
+  const response = await fetch(base + path + query, { method, body, headers, redirect: 'manual' });
+  const text = await response.text();
+  assert.equal(response.status, expect, `${method} ${path}${query}: ${response.status} ${text}`);
+  assert.equal(response.headers.get('access-control-allow-origin'), null);
+  const schema = schemaFor(path, method, response.status);
+  if (schema) {
+    assert.match(response.headers.get('content-type'), /^application\/json/);
+    const validate = ajv.compile({ $ref: 'api' + schema.$ref });
+    const json = JSON.parse(text);
+    assert.ok(validate(json), `${method} ${path}${query} (${expect}): ${ajv.errorsText(validate.errors)}\n${text}`);
+    checks++;
+    covered.add(`${method} ${path} ${response.status}`);
+    return json;
+  }
+  covered.add(`${method} ${path} ${response.status}`);
+  return null;
+}
+
+const library = makeLibrary(makeTestLibrary, 4);
+const server = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1']);
+const base = server.origin;
+const json = { 'Content-Type': 'application/json' };
+try {
+  const status = await call(base, 'GET', '/api/v1/status', { expect: 200 });
+  assert.equal(status.library.songs, 28);
+  await call(base, 'POST', '/api/v1/status', { body: '{}', headers: json, expect: 405 });
+  await call(base, 'GET', '/api/v1/status', { headers: { Origin: 'http://evil.example' }, expect: 403 });
+
+  const mood = await call(base, 'GET', '/api/v1/mood', { expect: 200 });
+  assert.equal(mood.mood, null);
+  await call(base, 'DELETE', '/api/v1/mood', { expect: 405 });
+
+  const songs = await call(base, 'GET', '/api/v1/songs', { query: '?mood=sad&limit=3', expect: 200 });
+  assert.equal(songs.songs.length, 3);
+  assert.ok(songs.songs.every((s) => s.mood === 'sad'));
+  const all = await call(base, 'GET', '/api/v1/songs', { expect: 200 });
+  assert.equal(all.songs.length, 20);
+  await call(base, 'GET', '/api/v1/songs', { query: '?mood=bored', expect: 400 });
+  await call(base, 'GET', '/api/v1/songs', { query: '?limit=100000', expect: 400 });
+  await call(base, 'PUT', '/api/v1/songs', { body: 'x', expect: 405 });
+
+  const lift = await call(base, 'GET', '/api/v1/recommendations', { query: '?mood=sad&strategy=lift&limit=5', expect: 200 });
+  assert.equal(lift.strategy, 'lift');
+  assert.equal(lift.songs.length, 5);
+  await call(base, 'GET', '/api/v1/recommendations', { query: '?mood=sad&strategy=random', expect: 400 });
+  await call(base, 'GET', '/api/v1/recommendations', { expect: 400 });
+  await call(base, 'POST', '/api/v1/recommendations', { body: '{}', headers: json, expect: 405 });
+
+  const id = songs.songs[0].id;
+  const feedback = await call(base, 'POST', '/api/v1/feedback',
+    { body: JSON.stringify({ song: id, feedback: 'disliked', mood: 'sad' }), headers: json, expect: 200 });
+  assert.equal(feedback.count, 1);
+  await call(base, 'POST', '/api/v1/feedback',
+    { body: JSON.stringify({ song: 424242, feedback: 'liked' }), headers: json, expect: 404 });
+  await call(base, 'POST', '/api/v1/feedback', { body: '{"song":', headers: json, expect: 400 });
+  await call(base, 'POST', '/api/v1/feedback', { body: 'song=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, expect: 415 });
+  await call(base, 'POST', '/api/v1/feedback', { body: 'x'.repeat(100000), headers: json, expect: 413 });
+  await call(base, 'GET', '/api/v1/feedback', { expect: 405 });
+
+  await call(base, 'GET', '/api/v1/stream', { expect: 400 });
+  await call(base, 'POST', '/api/v1/stream', { body: '{}', headers: json, expect: 405 });
+
+  // Not documented paths are 404 with the same error shape.
+  const missing = await fetch(base + '/api/v1/nope');
+  assert.equal(missing.status, 404);
+  assert.ok(ajv.compile({ $ref: 'api#/components/schemas/Error' })(await missing.json()));
+} finally {
+  assert.equal(await server.stop(), 0, 'the server exits 0 on SIGTERM');
+}
+
+// The token, beyond loopback or asked for: every request needs it.
+const guarded = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1',
+                                               '--require-token', '--token', TOKEN]);
+try {
+  assert.ok(guarded.url.endsWith('/?token=' + TOKEN));
+  for (const path of ['/api/v1/status', '/api/v1/mood', '/api/v1/songs', '/api/v1/recommendations'])
+    await call(guarded.origin, 'GET', path, { expect: 401 });
+  await call(guarded.origin, 'POST', '/api/v1/feedback', { body: '{}', headers: json, expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/stream', { expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/status', { headers: { Authorization: 'Bearer ' + TOKEN }, expect: 200 });
+  const page = await fetch(guarded.url, { redirect: 'manual' });
+  assert.equal(page.status, 303);
+  const cookie = page.headers.get('set-cookie').split(';')[0];
+  await call(guarded.origin, 'GET', '/api/v1/mood', { headers: { Cookie: cookie }, expect: 200 });
+} finally {
+  await guarded.stop();
+}
+
+// The command line: a taken port is a clear error (exit 1), bad usage exit 2.
+const first = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1']);
+try {
+  await assert.rejects(startServer(serverPath, ['--port', String(first.port), '--db', library.db]),
+    (error) => error.code === 1 && /already in use/.test(error.stderr));
+} finally {
+  await first.stop();
+}
+await assert.rejects(startServer(serverPath, ['--port', '70000']), (error) => error.code === 2);
+await assert.rejects(startServer(serverPath, ['--strategy', 'shuffle']), (error) => error.code === 2);
+await assert.rejects(startServer(serverPath, ['--port', '0', '--db', library.db, '--listen', 'not-an-address']),
+  (error) => error.code === 1 && /not an IP address/.test(error.stderr));
+library.remove();
+
+// Every documented path and method was called at least once.
+for (const [path, methods] of Object.entries(api.paths))
+  for (const method of Object.keys(methods))
+    assert.ok([...covered].some((c) => c.startsWith(`${method.toUpperCase()} ${path} `)), `${method} ${path} not exercised`);
+console.log(`${checks} replies valid against ${apiPath}; ${covered.size} method/path/status combinations`);

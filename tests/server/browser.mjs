@@ -1,0 +1,150 @@
+// The companion page in a real browser: Debian's chromium, headless, driven
+// by playwright-core, with a fake camera playing a real face video.  Checks
+// that a mood and songs appear, that like works, that every stream message
+// matches the OpenAPI schemas, that the page says so when the server goes and
+// comes back, and that a denied camera gets a clear message.  Saves
+// screenshots in the build directory.
+//   node browser.mjs API-JSON MOODTUNES-SERVER MAKE-TEST-LIBRARY OUT-DIR
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { chromium } from 'playwright-core';
+import { makeLibrary, startServer } from './server-process.mjs';
+
+const [apiPath, serverPath, makeTestLibrary, outDir] = process.argv.slice(2);
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = 77;   // meson's "skipped"
+const clip = join(process.env.MT_SHARED_DIR ?? '../shared', 'media', 'short_hamilton_clip.mp4');
+
+if (!existsSync(CHROMIUM)) {
+  console.log('SKIP: Debian\'s chromium is not installed');
+  process.exit(SKIP);
+}
+if (!existsSync(clip)) {
+  console.log('SKIP: ' + clip + ' is missing');
+  process.exit(SKIP);
+}
+mkdirSync(outDir, { recursive: true });
+
+const api = JSON.parse(readFileSync(apiPath, 'utf8'));
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+ajv.addSchema(api, 'api');
+const validateMessage = ajv.compile({ $ref: 'api#/components/schemas/StreamServerMessage' });
+
+// The fake camera: the face clip as y4m, made at test time.  GStreamer
+// writes the raw I420 frames; the y4m framing is added here, because
+// y4menc (1.22) copies the decoder's padded rows into each frame.
+const WIDTH = 640, HEIGHT = 360, FRAME_BYTES = WIDTH * HEIGHT * 3 / 2;
+const work = mkdtempSync(join(tmpdir(), 'mt-browser-'));
+const raw = join(work, 'face.i420');
+const y4m = join(work, 'face.y4m');
+const gst = spawnSync('gst-launch-1.0', ['-q', 'filesrc', 'location=' + clip, '!', 'decodebin', '!', 'videoconvert', '!',
+  'videoscale', '!', `video/x-raw,format=I420,width=${WIDTH},height=${HEIGHT}`, '!', 'filesink', 'location=' + raw],
+{ encoding: 'utf8' });
+assert.equal(gst.status, 0, 'gst-launch-1.0 failed: ' + gst.stderr);
+{
+  const frames = readFileSync(raw);
+  assert.ok(frames.length >= FRAME_BYTES && frames.length % FRAME_BYTES === 0, 'unexpected raw video size');
+  const out = openSync(y4m, 'w');
+  writeSync(out, `YUV4MPEG2 W${WIDTH} H${HEIGHT} F30000:1001 Ip A1:1 C420jpeg\n`);
+  for (let at = 0; at < frames.length; at += FRAME_BYTES) {
+    writeSync(out, 'FRAME\n');
+    writeSync(out, frames, at, FRAME_BYTES);
+  }
+  closeSync(out);
+  rmSync(raw);
+}
+
+const baseArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const cameraArgs = ['--use-fake-device-for-media-stream', '--use-file-for-fake-video-capture=' + y4m];
+
+const library = makeLibrary(makeTestLibrary, 5);
+let server = await startServer(serverPath, ['--port', '0', '--db', library.db]);
+const port = server.port;
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...baseArgs, ...cameraArgs, '--use-fake-ui-for-media-stream'] });
+let failed = true;
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+
+  // Every message the server sends on the stream must match the API.
+  const received = [];
+  page.on('websocket', (socket) => socket.on('framereceived', (frame) => {
+    if (typeof frame.payload === 'string')
+      received.push(JSON.parse(frame.payload));
+  }));
+
+  await page.goto(server.url);
+  await page.waitForSelector('#mood:not([data-mood=""])', { timeout: 180000 });
+  await page.waitForSelector('#songs li', { timeout: 60000 });
+  const mood = await page.locator('#mood').getAttribute('data-mood');
+  const songs = await page.locator('#songs li .title').allTextContents();
+  console.log(`mood ${mood}; ${songs.length} songs: ${songs.slice(0, 3).join(', ')}`);
+  assert.ok(['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'].includes(mood));
+  assert.ok(songs.length > 0);
+  const boxes = received.filter((m) => m.type === 'analysis' && m.faces.length > 0).length;
+  assert.ok(boxes > 0, 'no analyzed frame had a face');
+
+  // Like the first song: the server records it in the library.
+  await page.locator('#songs li button.liked').first().click();
+  await page.waitForSelector('#songs li button.liked.done', { timeout: 30000 });
+
+  await page.screenshot({ path: join(outDir, 'companion.png') });
+
+  const analyses = received.filter((m) => m.type === 'analysis');
+  assert.ok(received.some((m) => m.type === 'hello'));
+  assert.ok(received.some((m) => m.type === 'recommendations'));
+  for (const message of received)
+    assert.ok(validateMessage(message), `${message.type}: ${ajv.errorsText(validateMessage.errors)}`);
+  console.log(`${received.length} stream messages valid; ${analyses.length} analyses, ` +
+              `median reply ${median(analyses.map((m) => m.latency_ms)).toFixed(0)} ms`);
+
+  // The server goes away: the page says so, then reconnects by itself.
+  assert.equal(await server.stop(), 0);
+  await page.waitForSelector('body[data-state="disconnected"]', { timeout: 30000 });
+  const notice = await page.locator('#notice-text').textContent();
+  assert.match(notice, /lost/);
+  await page.screenshot({ path: join(outDir, 'companion-disconnected.png') });
+  server = await startServer(serverPath, ['--port', String(port), '--db', library.db]);
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 60000 });
+  assert.equal(await page.locator('#notice').isHidden(), true);
+
+  assert.deepEqual(consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
+  failed = false;
+} finally {
+  await browser.close();
+  await server.stop();
+  if (failed)
+    console.log('server stderr:\n' + server.stderr());
+}
+
+// A denied camera: a clear message and a way to try again.
+server = await startServer(serverPath, ['--port', '0', '--db', library.db]);
+const denying = await chromium.launch({ executablePath: CHROMIUM, args: [...baseArgs, ...cameraArgs, '--deny-permission-prompts'] });
+try {
+  const page = await (await denying.newContext()).newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-state="no-camera"]', { timeout: 30000 });
+  const notice = await page.locator('#notice-text').textContent();
+  assert.match(notice, /denied|camera/i);
+  assert.equal(await page.locator('#notice-retry').isVisible(), true);
+  await page.screenshot({ path: join(outDir, 'companion-denied.png') });
+} finally {
+  await denying.close();
+  await server.stop();
+  library.remove();
+  rmSync(work, { recursive: true, force: true });
+}
+console.log('screenshots in ' + outDir);
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+}
