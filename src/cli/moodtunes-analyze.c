@@ -26,7 +26,7 @@ static const GOptionEntry option_entries[] = {
   { "whole-face", 'w', 0, G_OPTION_ARG_NONE, &opt_whole_face,
     "Skip detection: each image is one face (FER-style crops)", NULL },
   { "model", 'm', 0, G_OPTION_ARG_STRING, &opt_model,
-    "Expression model: ensemble (default), emotion-xception or face-expression", "NAME" },
+    "Expression model: fitted-head (default), ensemble, emotion-xception or face-expression", "NAME" },
   { "models-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_models_dir,
     "Folder holding the Darknet models", "DIR" },
   { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &opt_threshold,

@@ -9,6 +9,7 @@
 
 #include "mt-analyzer.h"
 #include "mt-expression-classifier.h"
+#include "mt-expression-head.h"
 #include "mt-face-detector.h"
 
 /* The detector's boxes run from the brows to the chin; the classifiers were
@@ -18,26 +19,31 @@
 
 typedef struct {
   const char  *name;
+  gboolean     fitted_head;
   const char  *classifiers[2];
   float        weights[2];
 } ModelRecipe;
 
-/* An "ensemble" averages both networks' mirrored readings; its weights were
- * chosen on FER2013 PublicTest (bench/accuracy.sh), never on a test answer. */
+/* "fitted-head" reads both networks' features through the head fitted on
+ * FER2013 Training (models/README.md); "ensemble" averages both networks'
+ * mirrored readings, with weights chosen on FER2013 PublicTest
+ * (bench/accuracy-combos.c), never on a test answer. */
 static const ModelRecipe recipes[] = {
-  { "ensemble", { "emotion-xception", "face-expression" }, { 0.7f, 0.3f } },
-  { "emotion-xception", { "emotion-xception", NULL }, { 1.0f, 0.0f } },
-  { "face-expression", { "face-expression", NULL }, { 1.0f, 0.0f } },
+  { "fitted-head", TRUE, { NULL, NULL }, { 0, 0 } },
+  { "ensemble", FALSE, { "emotion-xception", "face-expression" }, { 0.7f, 0.3f } },
+  { "emotion-xception", FALSE, { "emotion-xception", NULL }, { 1.0f, 0.0f } },
+  { "face-expression", FALSE, { "face-expression", NULL }, { 1.0f, 0.0f } },
 };
 
 static const char * const model_names[] = {
-  "ensemble", "emotion-xception", "face-expression", NULL,
+  "fitted-head", "ensemble", "emotion-xception", "face-expression", NULL,
 };
 
 struct _MtAnalyzer {
   GObject                 parent_instance;
   const ModelRecipe      *recipe;
   MtFaceDetector         *detector;
+  MtExpressionHead       *head;
   MtExpressionClassifier *classifiers[2];
 };
 
@@ -49,6 +55,7 @@ mt_analyzer_finalize (GObject *object)
   MtAnalyzer *self = MT_ANALYZER (object);
 
   g_clear_object (&self->detector);
+  g_clear_object (&self->head);
   g_clear_object (&self->classifiers[0]);
   g_clear_object (&self->classifiers[1]);
 
@@ -119,6 +126,13 @@ mt_analyzer_new (const char  *models_dir,
   if (self->detector == NULL)
     return NULL;
 
+  if (recipe->fitted_head)
+    {
+      self->head = mt_expression_head_new (models_dir, TRUE, error);
+      if (self->head == NULL)
+        return NULL;
+    }
+
   for (guint i = 0; i < G_N_ELEMENTS (recipe->classifiers) && recipe->classifiers[i]; i++)
     {
       self->classifiers[i] = mt_expression_classifier_new (models_dir, recipe->classifiers[i], error);
@@ -170,6 +184,10 @@ read_expression (MtAnalyzer     *self,
                  GError        **error)
 {
   memset (face->emotions, 0, sizeof face->emotions);
+
+  if (self->head != NULL &&
+      !mt_expression_head_classify (self->head, frame, x, y, side, face->emotions, error))
+    return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
     {

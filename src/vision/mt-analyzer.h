@@ -18,7 +18,7 @@ typedef enum {
 } MtAnalyzeFlags;
 
 /* The expression model used when none is named. */
-#define MT_ANALYZER_DEFAULT_MODEL "ensemble"
+#define MT_ANALYZER_DEFAULT_MODEL "fitted-head"
 
 /* Where the models are: $MT_MODELS_DIR, else the installed folder, else the
  * source tree's models/ (for running from a build directory). */

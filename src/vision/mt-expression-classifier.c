@@ -18,15 +18,19 @@ typedef struct {
   int         channels;  /* 1: luma, 3: RGB */
   float       mean[3];
   float       scale;
+  /* The features a new head may be fitted on: the output of this layer
+   * (counted from the end), averaged over its width and height. */
+  int         feature_layer_from_end;
+  int         feature_channels;
 } ClassifierInput;
 
 /* What each source model expects (see models/README.md for provenance). */
 static const ClassifierInput known_inputs[] = {
   /* human-models' mini-Xception: luma in [0, 1] (its mapping to [-1, 1] is
    * folded into the converted first layer). */
-  { "emotion-xception", 1, { 0, 0, 0 }, 1.0f / 255.0f },
+  { "emotion-xception", 1, { 0, 0, 0 }, 1.0f / 255.0f, 4, 256 },
   /* face-api.js's expression net: RGB minus its training mean, /255. */
-  { "face-expression", 3, { 122.782f, 117.001f, 104.298f }, 1.0f / 255.0f },
+  { "face-expression", 3, { 122.782f, 117.001f, 104.298f }, 1.0f / 255.0f, 3, 256 },
 };
 
 struct _MtExpressionClassifier {
@@ -99,6 +103,20 @@ mt_expression_classifier_new (const char  *models_dir,
       return NULL;
     }
 
+  {
+    int index = mt_net_get_n_layers (net) - spec->feature_layer_from_end;
+    gsize n_values = 0;
+
+    if (index >= 0)
+      mt_net_get_layer_output (net, index, &n_values);
+    if (index < 0 || n_values == 0 || n_values % spec->feature_channels != 0)
+      {
+        g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
+                     "“%s” does not have the layers of the %s classifier", cfg, name);
+        return NULL;
+      }
+  }
+
   self = g_object_new (MT_TYPE_EXPRESSION_CLASSIFIER, NULL);
   self->net = g_steal_pointer (&net);
   self->input_spec = spec;
@@ -113,6 +131,33 @@ mt_expression_classifier_get_name (MtExpressionClassifier *self)
   return self->input_spec->name;
 }
 
+gsize
+mt_expression_classifier_get_n_features (MtExpressionClassifier *self)
+{
+  g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), 0);
+  return (gsize) self->input_spec->feature_channels;
+}
+
+/* Averages the feature layer over its width and height. */
+static void
+pool_features (MtExpressionClassifier *self,
+               float                  *features)
+{
+  int channels = self->input_spec->feature_channels;
+  int index = mt_net_get_n_layers (self->net) - self->input_spec->feature_layer_from_end;
+  gsize n_values;
+  const float *map = mt_net_get_layer_output (self->net, index, &n_values);
+  gsize area = n_values / channels;
+
+  for (int c = 0; c < channels; c++)
+    {
+      double sum = 0;
+      for (gsize i = 0; i < area; i++)
+        sum += map[c * area + i];
+      features[c] = (float) (sum / area);
+    }
+}
+
 static gboolean
 run_once (MtExpressionClassifier *self,
           const MtFrame          *frame,
@@ -120,7 +165,8 @@ run_once (MtExpressionClassifier *self,
           float                   y,
           float                   side,
           gboolean                flip,
-          float                  *probabilities)
+          float                  *probabilities,
+          float                  *features)
 {
   int size = mt_net_get_width (self->net);
   MtResampleSpec spec = {
@@ -143,6 +189,56 @@ run_once (MtExpressionClassifier *self,
         return FALSE;
       probabilities[i] = out[i];
     }
+  if (features != NULL)
+    pool_features (self, features);
+  return TRUE;
+}
+
+gboolean
+mt_expression_classifier_read (MtExpressionClassifier  *self,
+                               const MtFrame           *frame,
+                               float                    x,
+                               float                    y,
+                               float                    side,
+                               gboolean                 flip,
+                               float                   *probabilities,
+                               float                   *features,
+                               GError                 **error)
+{
+  float mirrored[MT_N_EMOTIONS];
+  g_autofree float *mirrored_features = NULL;
+  int n_features;
+
+  g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), FALSE);
+
+  if (!mt_frame_validate (frame, error))
+    return FALSE;
+  if (!(side >= 1.0f) || !isfinite (x) || !isfinite (y))
+    {
+      g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,
+                   "The face region is empty");
+      return FALSE;
+    }
+
+  n_features = self->input_spec->feature_channels;
+  if (flip && features != NULL)
+    mirrored_features = g_new (float, n_features);
+
+  if (!run_once (self, frame, x, y, side, FALSE, probabilities, features) ||
+      (flip && !run_once (self, frame, x, y, side, TRUE, mirrored, mirrored_features)))
+    {
+      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
+                   "The %s classifier produced no number", self->input_spec->name);
+      return FALSE;
+    }
+
+  if (flip)
+    {
+      for (int i = 0; i < MT_N_EMOTIONS; i++)
+        probabilities[i] = 0.5f * (probabilities[i] + mirrored[i]);
+      for (int i = 0; features != NULL && i < n_features; i++)
+        features[i] = 0.5f * (features[i] + mirrored_features[i]);
+    }
   return TRUE;
 }
 
@@ -156,29 +252,5 @@ mt_expression_classifier_classify (MtExpressionClassifier  *self,
                                    float                   *probabilities,
                                    GError                 **error)
 {
-  float mirrored[MT_N_EMOTIONS];
-
-  g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), FALSE);
-
-  if (!mt_frame_validate (frame, error))
-    return FALSE;
-  if (!(side >= 1.0f) || !isfinite (x) || !isfinite (y))
-    {
-      g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,
-                   "The face region is empty");
-      return FALSE;
-    }
-
-  if (!run_once (self, frame, x, y, side, FALSE, probabilities) ||
-      (flip && !run_once (self, frame, x, y, side, TRUE, mirrored)))
-    {
-      g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
-                   "The %s classifier produced no number", self->input_spec->name);
-      return FALSE;
-    }
-
-  if (flip)
-    for (int i = 0; i < MT_N_EMOTIONS; i++)
-      probabilities[i] = 0.5f * (probabilities[i] + mirrored[i]);
-  return TRUE;
+  return mt_expression_classifier_read (self, frame, x, y, side, flip, probabilities, NULL, error);
 }

@@ -30,4 +30,19 @@ gboolean mt_expression_classifier_classify (MtExpressionClassifier *self,
                                             float                  *probabilities,
                                             GError                **error);
 
+/* Number of feature values mt_expression_classifier_read() writes. */
+gsize    mt_expression_classifier_get_n_features (MtExpressionClassifier *self);
+
+/* Like classify(), and when @features is not NULL also the network's pooled
+ * features (for a fitted head), mirrored-averaged like the probabilities. */
+gboolean mt_expression_classifier_read     (MtExpressionClassifier *self,
+                                            const MtFrame          *frame,
+                                            float                   x,
+                                            float                   y,
+                                            float                   side,
+                                            gboolean                flip,
+                                            float                  *probabilities,
+                                            float                  *features,
+                                            GError                **error);
+
 G_END_DECLS

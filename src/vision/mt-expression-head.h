@@ -1,0 +1,51 @@
+/* mt-expression-head.h: the fitted expression head over both classifiers. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "mt-face.h"
+#include "mt-frame.h"
+
+G_BEGIN_DECLS
+
+/* models/expression-head.{cfg,weights,names} */
+#define MT_EXPRESSION_HEAD_NAME "expression-head"
+
+#define MT_TYPE_EXPRESSION_HEAD (mt_expression_head_get_type ())
+G_DECLARE_FINAL_TYPE (MtExpressionHead, mt_expression_head, MT, EXPRESSION_HEAD, GObject)
+
+/* How much the mini-Xception's own reading counts against the fitted head's
+ * (chosen on FER2013 PublicTest with moodtunes-train-head --choose). */
+#define MT_EXPRESSION_HEAD_XCEPTION_WEIGHT 0.5f
+
+/* Loads emotion-xception and face-expression from @models_dir and, with
+ * @load_head, the head fitted on face-expression's features (without it,
+ * only read_features() works: that is how the head is trained). */
+MtExpressionHead *mt_expression_head_new            (const char        *models_dir,
+                                                     gboolean           load_head,
+                                                     GError           **error);
+guint             mt_expression_head_get_n_features (MtExpressionHead  *self);
+
+/* For the face in the square region (x, y, side): face-expression's pooled
+ * features (what the head reads) and emotion-xception's probabilities, both
+ * averaged with the mirrored face. */
+gboolean          mt_expression_head_read_features  (MtExpressionHead  *self,
+                                                     const MtFrame     *frame,
+                                                     float              x,
+                                                     float              y,
+                                                     float              side,
+                                                     float             *features,
+                                                     float             *xception,
+                                                     GError           **error);
+
+/* MT_N_EMOTIONS probabilities: the fitted head's reading blended with the
+ * mini-Xception's by MT_EXPRESSION_HEAD_XCEPTION_WEIGHT. */
+gboolean          mt_expression_head_classify       (MtExpressionHead  *self,
+                                                     const MtFrame     *frame,
+                                                     float              x,
+                                                     float              y,
+                                                     float              side,
+                                                     float             *probabilities,
+                                                     GError           **error);
+
+G_END_DECLS
