@@ -111,16 +111,16 @@ mt_face_tracker_last_was_full (MtFaceTracker *self)
   return self->last_was_full;
 }
 
-/* The best face in the region around the last one, or NULL when it is gone. */
+/* The best face in the region around the last one, or NULL when it is gone
+ * (or the region misses this frame, as when the video changes size). */
 static GArray *
-detect_near_last (MtFaceTracker  *self,
-                  const MtFrame  *frame,
-                  GError        **error)
+detect_near_last (MtFaceTracker *self,
+                  const MtFrame *frame)
 {
   float side = REGION_SCALE * MAX (self->last.width, self->last.height);
   float x = self->last.x + self->last.width / 2 - side / 2;
   float y = self->last.y + self->last.height / 2 - side / 2;
-  GArray *faces = mt_face_detector_detect_region (self->region, frame, x, y, side, error);
+  GArray *faces = mt_face_detector_detect_region (self->region, frame, x, y, side, NULL);
 
   if (faces == NULL)
     return NULL;
@@ -147,18 +147,8 @@ mt_face_tracker_detect (MtFaceTracker  *self,
   if (!mt_frame_validate (frame, error))
     return NULL;
 
-  if (self->following && self->since_full < self->full_every &&
-      self->last.x < frame->width && self->last.y < frame->height)
-    {
-      g_autoptr(GError) region_error = NULL;
-
-      faces = detect_near_last (self, frame, &region_error);
-      if (region_error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&region_error));
-          return NULL;
-        }
-    }
+  if (self->following && self->since_full < self->full_every)
+    faces = detect_near_last (self, frame);
 
   if (faces != NULL)
     {

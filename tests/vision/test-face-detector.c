@@ -486,6 +486,47 @@ test_tracker_on_clip (void)
   g_assert_cmpuint (n_followed, >=, clip->len / 3);
 }
 
+/* Following a face, then a smaller frame where the region would fall
+ * outside: a full pass, no error; a bad frame is an error. */
+static void
+test_tracker_frame_changes (void)
+{
+  g_autofree char *path = shared_path ("media", "astronaut.png", NULL);
+  g_autofree char *cfg = model_path ("face-detector.cfg");
+  g_autofree char *weights = model_path ("face-detector.weights");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtImage) image = mt_image_load (path, &error);
+  g_autoptr(MtFaceTracker) tracker = mt_face_tracker_new (cfg, weights, &error);
+  g_autofree guint8 *grey = g_malloc (100 * 80 * 3);
+  MtFrame small = { .data = grey, .width = 100, .height = 80, .stride = 300, .format = MT_PIXEL_FORMAT_RGB };
+  MtFrame broken = small;
+
+  g_assert_no_error (error);
+  memset (grey, 128, 100 * 80 * 3);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GArray) faces = mt_face_tracker_detect (tracker, mt_image_get_frame (image), &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (faces->len, ==, 1);
+      g_assert_cmpfloat (iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
+      /* A full pass first, then the region. */
+      g_assert_cmpint (mt_face_tracker_last_was_full (tracker), ==, i == 0);
+    }
+
+  {
+    g_autoptr(GArray) faces = mt_face_tracker_detect (tracker, &small, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (faces->len, ==, 0);
+    g_assert_true (mt_face_tracker_last_was_full (tracker));
+  }
+
+  broken.stride = 10;
+  g_assert_null (mt_face_tracker_detect (tracker, &broken, &error));
+  g_assert_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -499,6 +540,7 @@ main (int   argc,
   g_test_add_func ("/face-detector/recall-dlib/default-size", test_recall_default_size);
   g_test_add_func ("/face-detector/recall-dlib/416", test_recall_416);
   g_test_add_func ("/face-detector/region", test_region);
+  g_test_add_func ("/face-tracker/frame-changes", test_tracker_frame_changes);
   g_test_add_func ("/face-tracker/hamilton-clip", test_tracker_on_clip);
 
   return g_test_run ();
