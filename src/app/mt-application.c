@@ -519,17 +519,11 @@ mt_application_publish_mood (MtApplication *self,
 #endif
 }
 
-void
-mt_application_finish (MtApplication *self)
+static void
+save_screenshot_and_quit (MtApplication *self)
 {
-  GtkWindow *window;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
-  g_return_if_fail (MT_IS_APPLICATION (self));
-
-  if (self->finishing)
-    return;
-  self->finishing = TRUE;
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (self->screenshot != NULL && MT_IS_WINDOW (window))
     {
       g_autoptr(GError) error = NULL;
@@ -547,4 +541,37 @@ mt_application_finish (MtApplication *self)
         }
     }
   g_action_group_activate_action (G_ACTION_GROUP (self), "quit", NULL);
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gpointer       data)
+{
+  MtApplication *self = data;
+
+  g_signal_handlers_disconnect_by_func (clock, after_paint_cb, self);
+  save_screenshot_and_quit (self);
+}
+
+void
+mt_application_finish (MtApplication *self)
+{
+  GtkWindow *window;
+  GdkFrameClock *clock;
+
+  g_return_if_fail (MT_IS_APPLICATION (self));
+
+  if (self->finishing)
+    return;
+  self->finishing = TRUE;
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  clock = window != NULL ? gtk_widget_get_frame_clock (GTK_WIDGET (window)) : NULL;
+  if (self->screenshot == NULL || clock == NULL)
+    {
+      save_screenshot_and_quit (self);
+      return;
+    }
+  /* Right after a frame is painted the window's render nodes are whole. */
+  g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), self);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
 }

@@ -429,8 +429,9 @@ make_source (MtCamera  *self,
   GstElement *bin;
 
   if (g_strcmp0 (self->source, MT_CAMERA_SOURCE_TEST) == 0)
-    return gst_parse_bin_from_description ("videotestsrc is-live=true pattern=ball "
-                                           "! video/x-raw,width=640,height=480,framerate=30/1",
+    /* A trailing caps filter needs its element spelled out in a bin. */
+    return gst_parse_bin_from_description ("videotestsrc is-live=true pattern=ball ! capsfilter "
+                                           "caps=video/x-raw,width=640,height=480,framerate=30/1",
                                            TRUE, error);
   if (uri != NULL)
     {
