@@ -154,6 +154,11 @@ mt_net_free (MtNet *self)
     return;
   /* Darknet frees what it allocated: give its pointers back first. */
   mt_net_set_fast (self, FALSE);
+  /* free_network() forgets these (tens of MiB of workspace per network). */
+  free (self->net->workspace);
+  free (self->net->seen);
+  free (self->net->t);
+  free (self->net->cost);
   free_network (self->net);
   g_free (self);
 }
