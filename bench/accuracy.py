@@ -4,7 +4,7 @@
 Runs `moodtunes-analyze --whole-face --model NAME` over the class folders of
 ../shared/data/fer2013/publictest and prints overall and per-class accuracy
 and the confusion matrix for every model.  Usage:
-    bench/accuracy.py [BUILD_DIR] [--split publictest|train] [--models a,b]
+    bench/accuracy.py [BUILD_DIR] [--split publictest|train] [--models a,b] [--single-pass]
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def evaluate(analyze, model, root):
+def evaluate(analyze, model, root, extra):
     truth = []
     files = []
     for label in EMOTIONS:
@@ -24,7 +24,7 @@ def evaluate(analyze, model, root):
         for name in sorted(os.listdir(folder)):
             files.append(os.path.join(folder, name))
             truth.append(label)
-    proc = subprocess.run([analyze, "--whole-face", "--model", model, *files],
+    proc = subprocess.run([analyze, "--whole-face", "--model", model, *extra, *files],
                           capture_output=True, text=True, check=False)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     if len(lines) != len(files):
@@ -57,15 +57,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("build", nargs="?", default=os.path.join(TOP, "build-bench"))
     parser.add_argument("--split", default="publictest")
-    parser.add_argument("--models", default="emotion-xception,face-expression,ensemble")
+    parser.add_argument("--models", default="emotion-xception,face-expression,ensemble,fitted-head")
+    parser.add_argument("--single-pass", action="store_true",
+                        help="read each face once, not also mirrored (as live video does)")
     args = parser.parse_args()
     analyze = os.path.join(args.build, "src", "cli", "moodtunes-analyze")
     root = os.path.join(TOP, "..", "shared", "data", "fer2013", args.split)
     if not os.path.isdir(root):
         sys.exit(f"{root} is not there")
     for model in args.models.split(","):
-        confusion, median_ms = evaluate(analyze, model, root)
-        report(model, confusion, median_ms)
+        extra = ["--single-pass"] if args.single_pass else []
+        confusion, median_ms = evaluate(analyze, model, root, extra)
+        report(model + (" (single pass)" if extra else ""), confusion, median_ms)
 
 
 if __name__ == "__main__":

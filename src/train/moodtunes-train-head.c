@@ -120,7 +120,7 @@ extract (MtExpressionHead *head, const char *root, Dataset *d, GError **error)
           frame = mt_image_get_frame (image);
           side = MAX (frame->width, frame->height);
           if (!mt_expression_head_read_features (head, frame, (frame->width - side) / 2,
-                                                 (frame->height - side) / 2, side, row,
+                                                 (frame->height - side) / 2, side, TRUE, row,
                                                  xception, error))
             return FALSE;
           g_array_append_vals (x, row, dim);

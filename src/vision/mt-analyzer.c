@@ -180,13 +180,16 @@ read_expression (MtAnalyzer     *self,
                  float           x,
                  float           y,
                  float           side,
+                 MtAnalyzeFlags  flags,
                  MtFace         *face,
                  GError        **error)
 {
+  gboolean mirror = !(flags & MT_ANALYZE_SINGLE_PASS);
+
   memset (face->emotions, 0, sizeof face->emotions);
 
   if (self->head != NULL &&
-      !mt_expression_head_classify (self->head, frame, x, y, side, face->emotions, error))
+      !mt_expression_head_classify (self->head, frame, x, y, side, mirror, face->emotions, error))
     return FALSE;
 
   for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
@@ -194,7 +197,7 @@ read_expression (MtAnalyzer     *self,
       float probabilities[MT_N_EMOTIONS];
 
       if (!mt_expression_classifier_classify (self->classifiers[i], frame, x, y, side,
-                                              TRUE, probabilities, error))
+                                              mirror, probabilities, error))
         return FALSE;
       for (int e = 0; e < MT_N_EMOTIONS; e++)
         face->emotions[e] += self->recipe->weights[i] * probabilities[e];
@@ -236,7 +239,7 @@ mt_analyzer_analyze (MtAnalyzer      *self,
       face.height = frame->height;
       face.score = 1.0f;
       if (!read_expression (self, frame, (frame->width - side) / 2,
-                            (frame->height - side) / 2, side, &face, error))
+                            (frame->height - side) / 2, side, flags, &face, error))
         return NULL;
       faces = g_array_new (FALSE, TRUE, sizeof (MtFace));
       g_array_append_val (faces, face);
@@ -255,7 +258,7 @@ mt_analyzer_analyze (MtAnalyzer      *self,
       float cx = face->x + face->width / 2;
       float cy = face->y + face->height / 2 - FACE_CROP_SHIFT_UP * side;
 
-      if (!read_expression (self, frame, cx - side / 2, cy - side / 2, side, face, error))
+      if (!read_expression (self, frame, cx - side / 2, cy - side / 2, side, flags, face, error))
         return NULL;
     }
   return g_steal_pointer (&faces);

@@ -15,6 +15,9 @@ typedef enum {
   MT_ANALYZE_NONE       = 0,
   /* Skip detection: the whole frame is one face (FER-style crops). */
   MT_ANALYZE_WHOLE_FACE = 1 << 0,
+  /* Read each face once instead of also mirrored: half the classifier work,
+   * for live video where the mood tracker smooths over frames anyway. */
+  MT_ANALYZE_SINGLE_PASS = 1 << 1,
 } MtAnalyzeFlags;
 
 /* The expression model used when none is named. */

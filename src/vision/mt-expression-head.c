@@ -104,6 +104,7 @@ mt_expression_head_read_features (MtExpressionHead  *self,
                                   float              x,
                                   float              y,
                                   float              side,
+                                  gboolean           mirror,
                                   float             *features,
                                   float             *xception,
                                   GError           **error)
@@ -112,9 +113,9 @@ mt_expression_head_read_features (MtExpressionHead  *self,
 
   g_return_val_if_fail (MT_IS_EXPRESSION_HEAD (self), FALSE);
 
-  return mt_expression_classifier_read (self->parts[XCEPTION], frame, x, y, side, TRUE,
+  return mt_expression_classifier_read (self->parts[XCEPTION], frame, x, y, side, mirror,
                                         xception, NULL, error) &&
-         mt_expression_classifier_read (self->parts[EXPRESSION], frame, x, y, side, TRUE,
+         mt_expression_classifier_read (self->parts[EXPRESSION], frame, x, y, side, mirror,
                                         unused, features, error);
 }
 
@@ -124,6 +125,7 @@ mt_expression_head_classify (MtExpressionHead  *self,
                              float              x,
                              float              y,
                              float              side,
+                             gboolean           mirror,
                              float             *probabilities,
                              GError           **error)
 {
@@ -133,7 +135,7 @@ mt_expression_head_classify (MtExpressionHead  *self,
   g_return_val_if_fail (MT_IS_EXPRESSION_HEAD (self), FALSE);
   g_return_val_if_fail (self->head != NULL, FALSE);
 
-  if (!mt_expression_head_read_features (self, frame, x, y, side, self->features, xception, error))
+  if (!mt_expression_head_read_features (self, frame, x, y, side, mirror, self->features, xception, error))
     return FALSE;
   out = mt_net_forward (self->head, self->features);
   for (int i = 0; i < MT_N_EMOTIONS; i++)

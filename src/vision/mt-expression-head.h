@@ -27,13 +27,14 @@ MtExpressionHead *mt_expression_head_new            (const char        *models_d
 guint             mt_expression_head_get_n_features (MtExpressionHead  *self);
 
 /* For the face in the square region (x, y, side): face-expression's pooled
- * features (what the head reads) and emotion-xception's probabilities, both
- * averaged with the mirrored face. */
+ * features (what the head reads) and emotion-xception's probabilities, with
+ * @mirror both averaged with the mirrored face (twice the work). */
 gboolean          mt_expression_head_read_features  (MtExpressionHead  *self,
                                                      const MtFrame     *frame,
                                                      float              x,
                                                      float              y,
                                                      float              side,
+                                                     gboolean           mirror,
                                                      float             *features,
                                                      float             *xception,
                                                      GError           **error);
@@ -45,6 +46,7 @@ gboolean          mt_expression_head_classify       (MtExpressionHead  *self,
                                                      float              x,
                                                      float              y,
                                                      float              side,
+                                                     gboolean           mirror,
                                                      float             *probabilities,
                                                      GError           **error);
 
