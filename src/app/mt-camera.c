@@ -498,12 +498,14 @@ build_pipeline (MtCamera  *self,
 
   /* The preview queue is not leaky so that a clip plays at its own pace; the
    * analysis branch keeps only the newest frame: frames that come while the
-   * worker is busy are dropped, never queued. */
+   * worker is busy are dropped, never queued.  The analysis sink does not wait
+   * for the clock (sync=false): a waiting sink would make its one-buffer
+   * queue drop every other frame of a clip before the worker sees it. */
   description = g_strdup_printf (
       "videoconvert ! video/x-raw,format=BGRA ! tee name=t "
       "t. ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! %s "
       "t. ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
-      "! appsink name=analysis sync=true drop=true max-buffers=1 enable-last-sample=false",
+      "! appsink name=analysis sync=false drop=true max-buffers=1 enable-last-sample=false",
       use_paintable_sink ? "gtk4paintablesink name=preview sync=true"
                          : "appsink name=preview sync=true drop=true max-buffers=1 enable-last-sample=false");
   tail = gst_parse_bin_from_description (description, TRUE, error);

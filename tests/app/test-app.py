@@ -17,6 +17,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fer_clip import make_fer_clip, pick_fer_faces  # noqa: E402
+
 MOODTUNES, ANALYZE, SCHEMA_DIR, ARTIFACTS = sys.argv[1:5]
 ONLY = sys.argv[5:]
 SHARED = os.environ.get("MT_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
@@ -197,49 +200,11 @@ def case_hamilton(session):
     check(size is not None and size[0] >= 600 and size[1] >= 400, "the screenshot is a window-sized PNG (%s)" % (size,))
 
 
-def pick_fer_faces(label, count):
-    """FER2013 faces of one class that the classifier reads as that class."""
-    folder = os.path.join(FER, label)
-    names = sorted(os.listdir(folder))[:80]
-    out = subprocess.run([ANALYZE, "--whole-face"] + [os.path.join(folder, n) for n in names],
-                         capture_output=True, text=True)
-    chosen = []
-    for line in out.stdout.splitlines():
-        result = json.loads(line)
-        faces = result.get("faces") or []
-        if faces and faces[0]["emotion"] == label and faces[0]["emotions"][label] >= 0.7:
-            chosen.append(result["file"])
-        if len(chosen) == count:
-            break
-    return chosen
-
-
-def make_fer_clip(directory, segments):
-    """A 640x480 MJPEG clip: each face upscaled on a grey background for one
-    second, in the given order (made with GStreamer, never committed)."""
-    frames = os.path.join(directory, "frames")
-    os.makedirs(frames)
-    index = 0
-    for files in segments:
-        for path in files:
-            shutil.copy(path, os.path.join(frames, "img%03d.jpg" % index))
-            index += 1
-    clip = os.path.join(directory, "fer-clip.avi")
-    subprocess.run(["gst-launch-1.0", "-q",
-                    "multifilesrc", "location=" + os.path.join(frames, "img%03d.jpg"), "index=0",
-                    "stop-index=%d" % (index - 1), "caps=image/jpeg,framerate=1/1", "!",
-                    "jpegdec", "!", "videoconvert", "!", "videoscale", "!", "video/x-raw,width=240,height=240", "!",
-                    "videobox", "left=-200", "right=-200", "top=-120", "bottom=-120", "fill=white", "!",
-                    "videorate", "!", "video/x-raw,framerate=15/1", "!", "videoconvert", "!",
-                    "jpegenc", "!", "avimux", "!", "filesink", "location=" + clip], check=True)
-    return clip
-
-
 def case_fer_clip(session):
     """Happy faces for 6 s, then sad faces for 8 s: the mood and the playlist
     must move from happy to sad, after the change in the clip."""
-    happy = pick_fer_faces("happy", 6)
-    sad = pick_fer_faces("sad", 8)
+    happy = pick_fer_faces(ANALYZE, FER, "happy", 6)
+    sad = pick_fer_faces(ANALYZE, FER, "sad", 8)
     if len(happy) < 6 or len(sad) < 8:
         skipped.append("not enough clearly read FER2013 faces")
         return
