@@ -11,6 +11,7 @@
 #include "mt-expression-classifier.h"
 #include "mt-expression-head.h"
 #include "mt-face-detector.h"
+#include "mt-face-tracker.h"
 
 /* The detector's boxes run from the brows to the chin; the classifiers were
  * trained on crops that also hold the forehead and cheeks. */
@@ -43,6 +44,8 @@ struct _MtAnalyzer {
   GObject                 parent_instance;
   const ModelRecipe      *recipe;
   MtFaceDetector         *detector;
+  MtFaceTracker          *tracker;    /* created on the first video frame */
+  char                   *models_dir;
   MtExpressionHead       *head;
   MtExpressionClassifier *classifiers[2];
 };
@@ -55,6 +58,8 @@ mt_analyzer_finalize (GObject *object)
   MtAnalyzer *self = MT_ANALYZER (object);
 
   g_clear_object (&self->detector);
+  g_clear_object (&self->tracker);
+  g_clear_pointer (&self->models_dir, g_free);
   g_clear_object (&self->head);
   g_clear_object (&self->classifiers[0]);
   g_clear_object (&self->classifiers[1]);
@@ -119,6 +124,7 @@ mt_analyzer_new (const char  *models_dir,
 
   self = g_object_new (MT_TYPE_ANALYZER, NULL);
   self->recipe = recipe;
+  self->models_dir = g_strdup (models_dir);
 
   cfg = g_build_filename (models_dir, "face-detector.cfg", NULL);
   weights = g_build_filename (models_dir, "face-detector.weights", NULL);
@@ -156,6 +162,8 @@ mt_analyzer_set_threshold (MtAnalyzer *self,
 {
   g_return_if_fail (MT_IS_ANALYZER (self));
   mt_face_detector_set_threshold (self->detector, threshold);
+  if (self->tracker != NULL)
+    mt_face_tracker_set_threshold (self->tracker, threshold);
 }
 
 gboolean
@@ -164,7 +172,46 @@ mt_analyzer_set_detector_size (MtAnalyzer  *self,
                                GError     **error)
 {
   g_return_val_if_fail (MT_IS_ANALYZER (self), FALSE);
-  return mt_face_detector_set_input_size (self->detector, size, error);
+  if (!mt_face_detector_set_input_size (self->detector, size, error))
+    return FALSE;
+  return self->tracker == NULL ||
+         mt_face_tracker_set_input_sizes (self->tracker, size,
+                                          MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error);
+}
+
+void
+mt_analyzer_reset_video (MtAnalyzer *self)
+{
+  g_return_if_fail (MT_IS_ANALYZER (self));
+  if (self->tracker != NULL)
+    mt_face_tracker_reset (self->tracker);
+}
+
+static MtFaceTracker *
+ensure_tracker (MtAnalyzer  *self,
+                GError     **error)
+{
+  g_autofree char *cfg = NULL;
+  g_autofree char *weights = NULL;
+  int size;
+
+  if (self->tracker != NULL)
+    return self->tracker;
+
+  cfg = g_build_filename (self->models_dir, "face-detector.cfg", NULL);
+  weights = g_build_filename (self->models_dir, "face-detector.weights", NULL);
+  self->tracker = mt_face_tracker_new (cfg, weights, error);
+  if (self->tracker == NULL)
+    return NULL;
+  size = mt_face_detector_get_input_size (self->detector);
+  mt_face_tracker_set_threshold (self->tracker, mt_face_detector_get_threshold (self->detector));
+  if (!mt_face_tracker_set_input_sizes (self->tracker, size,
+                                        MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error))
+    {
+      g_clear_object (&self->tracker);
+      return NULL;
+    }
+  return self->tracker;
 }
 
 int
@@ -246,7 +293,16 @@ mt_analyzer_analyze (MtAnalyzer      *self,
       return g_steal_pointer (&faces);
     }
 
-  faces = mt_face_detector_detect (self->detector, frame, error);
+  if (flags & MT_ANALYZE_VIDEO)
+    {
+      MtFaceTracker *tracker = ensure_tracker (self, error);
+
+      if (tracker == NULL)
+        return NULL;
+      faces = mt_face_tracker_detect (tracker, frame, error);
+    }
+  else
+    faces = mt_face_detector_detect (self->detector, frame, error);
   if (faces == NULL)
     return NULL;
   g_array_sort (faces, compare_areas);

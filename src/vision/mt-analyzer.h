@@ -18,6 +18,10 @@ typedef enum {
   /* Read each face once instead of also mirrored: half the classifier work,
    * for live video where the mood tracker smooths over frames anyway. */
   MT_ANALYZE_SINGLE_PASS = 1 << 1,
+  /* The frame follows the previous one of the same video: one face is
+   * followed with cheap region passes between full-frame ones
+   * (MtFaceTracker).  Call mt_analyzer_reset_video() when the video changes. */
+  MT_ANALYZE_VIDEO       = 1 << 2,
 } MtAnalyzeFlags;
 
 /* The expression model used when none is named. */
@@ -42,6 +46,8 @@ gboolean    mt_analyzer_set_detector_size  (MtAnalyzer      *self,
                                             int              size,
                                             GError         **error);
 int         mt_analyzer_get_detector_size  (MtAnalyzer      *self);
+/* Forgets the face followed in MT_ANALYZE_VIDEO mode (new camera, pause). */
+void        mt_analyzer_reset_video        (MtAnalyzer      *self);
 
 /* The faces in @frame (an array of MtFace, largest first), or NULL with
  * @error set when the frame is unusable. */

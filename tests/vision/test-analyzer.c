@@ -268,6 +268,67 @@ test_tiny_frames (void)
   assert_probabilities (&g_array_index (whole, MtFace, 0));
 }
 
+static float
+box_iou (const MtFace *a, const MtFace *b)
+{
+  float x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
+  float x1 = MIN (a->x + a->width, b->x + b->width);
+  float y1 = MIN (a->y + a->height, b->y + b->height);
+  float inter = MAX (x1 - x0, 0) * MAX (y1 - y0, 0);
+
+  return inter / (a->width * a->height + b->width * b->height - inter);
+}
+
+/* Live video: the face followed from frame to frame is the one a full
+ * analysis of each frame finds, with the same reading. */
+static void
+test_video_follows_the_face (void)
+{
+  g_autoptr(MtImage) image = load_shared_image ("media/astronaut.png");
+  const int w = 640, h = 480;
+  g_autofree guint8 *pixels = NULL;
+  MtFrame frame = { NULL, w, h, w * 3, MT_PIXEL_FORMAT_RGB };
+  guint happy = 0;
+
+  if (image == NULL)
+    {
+      g_test_skip ("../shared/media/astronaut.png is not there");
+      return;
+    }
+  pixels = g_malloc (w * h * 3);
+  frame.data = pixels;
+  mt_analyzer_reset_video (analyzer);
+  for (int i = 0; i < 30; i++)
+    {
+      g_autoptr(GArray) full = NULL;
+      g_autoptr(GArray) video = NULL;
+
+      memset (pixels, 90, w * h * 3);
+      blit (mt_image_get_frame (image), pixels, w, h, -40 + 4 * i, -20);
+      video = analyze (&frame, MT_ANALYZE_VIDEO | MT_ANALYZE_SINGLE_PASS);
+      full = analyze (&frame, MT_ANALYZE_SINGLE_PASS);
+      g_assert_cmpuint (full->len, ==, 1);
+      g_assert_cmpuint (video->len, ==, 1);
+      g_assert_cmpfloat (box_iou (&g_array_index (full, MtFace, 0),
+                                  &g_array_index (video, MtFace, 0)), >, 0.5f);
+      assert_probabilities (&g_array_index (video, MtFace, 0));
+      happy += g_array_index (video, MtFace, 0).emotion == MT_EMOTION_HAPPY;
+    }
+  g_assert_cmpuint (happy, >=, 27);
+
+  /* A bad frame in the middle of a video is refused and the video goes on. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) after = NULL;
+    MtFrame empty = { pixels, 0, 0, 0, MT_PIXEL_FORMAT_RGB };
+
+    g_assert_null (mt_analyzer_analyze (analyzer, &empty, MT_ANALYZE_VIDEO, &error));
+    g_assert_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID);
+    after = analyze (&frame, MT_ANALYZE_VIDEO);
+    g_assert_cmpuint (after->len, ==, 1);
+  }
+}
+
 static void
 test_unknown_model_is_an_error (void)
 {
@@ -297,6 +358,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/analyzer/pixel-formats", test_pixel_formats_agree);
   g_test_add_func ("/analyzer/bad-frames", test_bad_frames_are_refused);
   g_test_add_func ("/analyzer/tiny-frames", test_tiny_frames);
+  g_test_add_func ("/analyzer/video", test_video_follows_the_face);
   g_test_add_func ("/analyzer/unknown-model", test_unknown_model_is_an_error);
   status = g_test_run ();
   g_clear_object (&analyzer);
