@@ -377,7 +377,7 @@ direct_run (gpointer data)
       g_autoptr(GArray) faces = NULL;
 
       g_assert_no_error (error);
-      faces = mt_analyzer_analyze (analyzer, mt_server_frame_get_frame (frame), MT_ANALYZE_NONE, &error);
+      faces = mt_analyzer_analyze (analyzer, mt_server_frame_get_frame (frame), MT_ANALYZE_SINGLE_PASS, &error);
       g_assert_no_error (error);
       worker->count++;
     }

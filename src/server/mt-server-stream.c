@@ -199,7 +199,7 @@ worker_run (gpointer data,
 
       job->width = pixels->width;
       job->height = pixels->height;
-      job->faces = mt_analyzer_analyze (state->analyzer, pixels, MT_ANALYZE_NONE, &job->error);
+      job->faces = mt_analyzer_analyze (state->analyzer, pixels, MT_ANALYZE_SINGLE_PASS, &job->error);
     }
   job->ms = (g_get_monotonic_time () - start) / 1000.0;
   /* Frames are never kept beyond their analysis. */
