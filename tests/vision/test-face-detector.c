@@ -293,7 +293,7 @@ test_astronaut_at_every_size (void)
  * /work/notes/detector.md and bench/detector.c). */
 static void
 check_dlib_recall (int    size,
-                   double floor,
+                   double min_recall,
                    double max_false_per_photo)
 {
   g_autoptr(MtFaceDetector) detector = load_detector ();
@@ -373,7 +373,7 @@ check_dlib_recall (int    size,
   g_test_message ("dlib_voc2011 at %d: recall %.3f (%u/%u), %u false positives in %u photos",
                   size, recall, hits, n_faces, false_pos, n_photos);
   g_assert_cmpuint (n_faces, ==, 43);
-  g_assert_cmpfloat (recall, >=, floor);
+  g_assert_cmpfloat (recall, >=, min_recall);
   g_assert_cmpfloat ((double) false_pos / n_photos, <=, max_false_per_photo);
 }
 
