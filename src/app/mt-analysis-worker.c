@@ -22,6 +22,7 @@ typedef struct {
   gboolean           quit;
   gboolean           enabled;
   double             threshold;   /* < 0: unchanged */
+  int                detector_size;  /* <= 0: unchanged */
   guint64            dropped;
   char              *models_dir;
   char              *model;
@@ -214,7 +215,8 @@ analyze_sample (MtAnalyzer  *analyzer,
       return NULL;
     }
 
-  result->faces = mt_analyzer_analyze (analyzer, &frame, MT_ANALYZE_NONE, error);
+  /* One pass per face: the mood tracker smooths over frames anyway. */
+  result->faces = mt_analyzer_analyze (analyzer, &frame, MT_ANALYZE_SINGLE_PASS, error);
   result->brightness = mean_brightness (&frame);
   gst_buffer_unmap (buffer, &map);
   if (result->faces == NULL)
@@ -260,6 +262,7 @@ worker_thread (gpointer data)
       MtAnalysisResult *result;
       gint64 arrival;
       double threshold;
+      int detector_size;
 
       g_mutex_lock (&shared->lock);
       while (!shared->quit && shared->pending == NULL)
@@ -273,10 +276,19 @@ worker_thread (gpointer data)
       arrival = shared->pending_arrival;
       threshold = shared->threshold;
       shared->threshold = -1;
+      detector_size = shared->detector_size;
+      shared->detector_size = 0;
       g_mutex_unlock (&shared->lock);
 
       if (threshold > 0)
         mt_analyzer_set_threshold (analyzer, threshold);
+      if (detector_size > 0)
+        {
+          g_autoptr(GError) size_error = NULL;
+
+          if (!mt_analyzer_set_detector_size (analyzer, detector_size, &size_error))
+            g_warning ("Detector size %d not used: %s", detector_size, size_error->message);
+        }
 
       result = analyze_sample (analyzer, sample, arrival, &frame_error);
       if (result != NULL)
@@ -401,6 +413,17 @@ mt_analysis_worker_set_threshold (MtAnalysisWorker *self,
 
   g_mutex_lock (&self->shared->lock);
   self->shared->threshold = threshold;
+  g_mutex_unlock (&self->shared->lock);
+}
+
+void
+mt_analysis_worker_set_detector_size (MtAnalysisWorker *self,
+                                      int               size)
+{
+  g_return_if_fail (MT_IS_ANALYSIS_WORKER (self));
+
+  g_mutex_lock (&self->shared->lock);
+  self->shared->detector_size = size;
   g_mutex_unlock (&self->shared->lock);
 }
 

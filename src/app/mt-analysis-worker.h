@@ -54,6 +54,9 @@ void              mt_analysis_worker_set_enabled   (MtAnalysisWorker *self,
                                                     gboolean          enabled);
 void              mt_analysis_worker_set_threshold (MtAnalysisWorker *self,
                                                     double            threshold);
+/* Side of the face detector's input square (a multiple of 32). */
+void              mt_analysis_worker_set_detector_size (MtAnalysisWorker *self,
+                                                        int               size);
 gboolean          mt_analysis_worker_is_ready      (MtAnalysisWorker *self);
 /* Analyses finished per second, over the last two seconds. */
 double            mt_analysis_worker_get_rate      (MtAnalysisWorker *self);

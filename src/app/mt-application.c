@@ -90,6 +90,16 @@ mt_application_handle_local_options (GApplication *app,
   return -1;
 }
 
+/* The main window, also when a dialog is the active one. */
+static GtkWindow *
+get_main_window (MtApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (MT_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
 static gboolean
 quit_timeout_cb (gpointer data)
 {
@@ -115,7 +125,7 @@ static gboolean
 test_action_cb (gpointer data)
 {
   TestAction *test_action = data;
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (test_action->app));
+  GtkWindow *window = get_main_window (test_action->app);
   g_autofree char *name = NULL;
   g_autoptr(GVariant) target = NULL;
   g_autoptr(GError) error = NULL;
@@ -267,7 +277,7 @@ static void
 mt_application_activate (GApplication *app)
 {
   MtApplication *self = MT_APPLICATION (app);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  GtkWindow *window = get_main_window (self);
 
   if (window == NULL)
     {
@@ -350,7 +360,7 @@ preferences_activated (GSimpleAction *action,
                        gpointer       data)
 {
   MtApplication *self = data;
-  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow *parent = get_main_window (self);
   GtkWindow *preferences = GTK_WINDOW (mt_preferences_window_new (self, parent));
 
   gtk_window_present (preferences);
@@ -522,7 +532,7 @@ mt_application_publish_mood (MtApplication *self,
 static void
 save_screenshot_and_quit (MtApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow *window = get_main_window (self);
 
   if (self->screenshot != NULL && MT_IS_WINDOW (window))
     {
@@ -564,7 +574,7 @@ mt_application_finish (MtApplication *self)
   if (self->finishing)
     return;
   self->finishing = TRUE;
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  window = get_main_window (self);
   clock = window != NULL ? gtk_widget_get_frame_clock (GTK_WIDGET (window)) : NULL;
   if (self->screenshot == NULL || clock == NULL)
     {

@@ -227,13 +227,10 @@ _mt_window_refresh_playlist (MtWindow *self,
   g_autofree char *title = NULL;
 
   mt_strategy_from_string (strategy_name, &strategy);
-  /* No face for a while: keep the music that plays. */
+  /* No face for a while: keep the mood the music was chosen for (calm
+   * before any face). */
   if (mood == NO_MOOD)
-    {
-      if (self->have_playlist)
-        return;
-      mood = MT_MOOD_NEUTRAL;
-    }
+    mood = self->have_playlist ? self->playlist_mood : MT_MOOD_NEUTRAL;
   if (!force && self->have_playlist && mood == self->playlist_mood && strategy == self->playlist_strategy)
     return;
   if (recommender == NULL)
@@ -734,6 +731,8 @@ settings_changed_cb (MtWindow   *self,
     }
   else if (g_str_equal (key, "detector-threshold"))
     mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, key));
+  else if (g_str_equal (key, "detector-size"))
+    mt_analysis_worker_set_detector_size (self->worker, g_settings_get_int (self->settings, key));
   else if (g_str_equal (key, "camera") && mt_application_get_camera_source (self->app) == NULL)
     {
       g_autofree char *camera = g_settings_get_string (self->settings, key);
@@ -818,6 +817,7 @@ mt_window_setup (MtWindow      *self,
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
+  mt_analysis_worker_set_detector_size (self->worker, g_settings_get_int (self->settings, "detector-size"));
   g_signal_connect_object (self->worker, "result", G_CALLBACK (worker_result_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->worker, "failed", G_CALLBACK (worker_failed_cb), self, G_CONNECT_SWAPPED);
 

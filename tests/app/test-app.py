@@ -138,7 +138,15 @@ def png_size(path):
 
 
 def import_demo(session):
-    """An app run whose only job is importing the demo library through the UI."""
+    """First the empty-library page (screenshot), then an app run whose only
+    job is importing the demo library through the UI."""
+    shot = os.path.join(ARTIFACTS, "app-empty-library.png")
+    app = App(session, "--camera=test", "--quit-after=4", "--screenshot=" + shot)
+    app.finish(30)
+    check(any(e["songs"] == 0 for e in app.of("library")), "the empty library is reported")
+    check(not app.of("playlist"), "no playlist without music")
+    check(os.path.exists(shot) and png_size(shot) is not None, "the empty-library page is captured")
+
     app = App(session, "--camera=test", "--test-actions=0.5=win.import-demo", "--quit-after=120")
     first = app.wait_for(lambda e: e["event"] == "library", 30)
     check(first is not None and first["songs"] == 0, "a fresh library is empty and reported")
@@ -261,7 +269,9 @@ def case_no_camera(session):
 def case_test_source(session):
     """--camera=test (videotestsrc): the preview runs at camera rate while the
     worker analyzes, and the player starts and moves on."""
-    app = App(session, "--camera=test", "--test-actions=2=win.play-pause;4=win.next;5=win.like", "--quit-after=7")
+    app = App(session, "--camera=test",
+              "--test-actions=1=app.preferences;2=win.play-pause;4=win.next;5=win.like;5.5=win.strategy::lift",
+              "--quit-after=7")
     app.finish(40)
     fps = [s["preview_fps"] for s in app.of("stats")[2:]]
     check(bool(fps) and min(fps) >= 15, "the preview runs at camera rate (%s frames/s)" % fps)
@@ -272,6 +282,7 @@ def case_test_source(session):
     check(bool(playing), "play starts a song")
     titles = {p["title"] for p in playing}
     check(len(titles) >= 2, "next plays another song (%s)" % titles)
+    check(any(p["strategy"] == "lift" for p in app.of("playlist")), "switching to lift makes a lift playlist")
 
 
 def case_mpris(session):
