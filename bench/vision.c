@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "mt-analyzer.h"
+#include "mt-face-detector.h"
 #include "mt-darknet.h"
 #include "mt-fast-kernels.h"
 
@@ -476,9 +477,9 @@ main (int   argc,
   {
     g_autofree char *cfg = g_build_filename (models, "face-detector.cfg", NULL);
     g_autofree char *weights = g_build_filename (models, "face-detector.weights", NULL);
-    g_autoptr(MtNet) probe = load_net (cfg, weights);
 
-    default_size = mt_net_get_width (probe);
+    /* The analyzer runs the detector at its own default, not the cfg's. */
+    default_size = MT_FACE_DETECTOR_DEFAULT_SIZE;
     for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
       {
         g_autoptr(MtNet) net = load_net (cfg, weights);
@@ -556,14 +557,18 @@ main (int   argc,
     AnalyzeRun stock_run = { .analyzer = stock, .frames = frames };
     /* Live video as the app runs it: one reading per face, the face
      * followed with region passes between full-frame ones. */
+    g_autoptr(GPtrArray) one_frame = g_ptr_array_new ();
     AnalyzeRun live_run = { .flags = MT_ANALYZE_VIDEO | MT_ANALYZE_SINGLE_PASS,
-                            .analyzer = analyzer, .frames = frames };
+                            .analyzer = analyzer, .frames = one_frame };
     AnalyzeRun single_run = { .flags = MT_ANALYZE_SINGLE_PASS, .analyzer = analyzer, .frames = frames };
     Timing ts = time_runs (run_analyze, &stock_run, MAX (5, n_runs / 3));
     Timing tf = time_runs (run_analyze, &fast_run, n_runs);
     Timing t1 = time_runs (run_analyze, &single_run, n_runs);
     Timing tl;
 
+    /* A steady face, as in front of a webcam (the other frames alternate
+     * between two places, which would defeat the region passes). */
+    g_ptr_array_add (one_frame, g_ptr_array_index (frames, 0));
     mt_analyzer_reset_video (analyzer);
     tl = time_runs (run_analyze, &live_run, n_runs);
 
