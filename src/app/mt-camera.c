@@ -9,7 +9,10 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
+#include <unistd.h>
+
 #include "mt-camera.h"
+#include "mt-camera-portal.h"
 
 /* Webcams offer big modes too; the preview and the detector need no more. */
 #define MAX_CAMERA_WIDTH 1280
@@ -34,6 +37,10 @@ struct _MtCamera
   guint              bus_watch;
   GstElement        *paintable_sink; /* gtk4paintablesink, when used */
   GdkPaintable      *paintable;
+
+  /* In a Flatpak sandbox: the PipeWire remote from the Camera portal. */
+  int                portal_fd;
+  GCancellable      *portal_cancellable;
 
   MtCameraFrameFunc  frame_func;
   gpointer           frame_data;
@@ -446,13 +453,21 @@ make_source (MtCamera  *self,
       return make_clip_source (uri, error);
     }
 
+  if (self->portal_fd >= 0)
+    {
+      g_autofree char *description = g_strdup_printf ("pipewiresrc fd=%d ! capsfilter caps=video/x-raw,width=[1,%d] "
+                                                      "! videoconvert", self->portal_fd, MAX_CAMERA_WIDTH);
+      return gst_parse_bin_from_description (description, TRUE, error);
+    }
+
   self->device = find_device (self);
   if (self->device == NULL)
     return NULL;
   bin = gst_bin_new ("camera-source");
   {
     GstElement *src = gst_device_create_element (self->device, NULL);
-    g_autoptr(GstCaps) caps = gst_caps_from_string ("video/x-raw,width=[1,1280]");
+    g_autofree char *caps_text = g_strdup_printf ("video/x-raw,width=[1,%d]", MAX_CAMERA_WIDTH);
+    g_autoptr(GstCaps) caps = gst_caps_from_string (caps_text);
     GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
     GstElement *convert = gst_element_factory_make ("videoconvert", NULL);
     GstPad *pad;
@@ -540,6 +555,36 @@ build_pipeline (MtCamera  *self,
   return TRUE;
 }
 
+static gboolean
+is_camera_source (const char *source)
+{
+  g_autofree char *uri = source_to_uri (source);
+
+  return uri == NULL && g_strcmp0 (source, MT_CAMERA_SOURCE_TEST) != 0;
+}
+
+static void
+portal_open_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  g_autoptr(MtCamera) self = data;
+  g_autoptr(GError) error = NULL;
+  int fd = mt_camera_portal_open_finish (result, &error);
+
+  if (fd < 0)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      set_state (self, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
+                       ? MT_CAMERA_STATE_ERROR : MT_CAMERA_STATE_NO_CAMERA, error->message);
+      return;
+    }
+  self->portal_fd = fd;
+  if (self->state == MT_CAMERA_STATE_STARTING)
+    mt_camera_start (self);
+}
+
 void
 mt_camera_start (MtCamera *self)
 {
@@ -548,6 +593,17 @@ mt_camera_start (MtCamera *self)
   g_return_if_fail (MT_IS_CAMERA (self));
 
   teardown_pipeline (self);
+  /* Sandboxed: ask the Camera portal once; it answers asynchronously. */
+  if (self->portal_fd < 0 && is_camera_source (self->source) && mt_camera_portal_is_needed ())
+    {
+      g_cancellable_cancel (self->portal_cancellable);
+      g_clear_object (&self->portal_cancellable);
+      self->portal_cancellable = g_cancellable_new ();
+      set_state (self, MT_CAMERA_STATE_STARTING, NULL);
+      mt_camera_portal_open_async (self->portal_cancellable, portal_open_cb, g_object_ref (self));
+      return;
+    }
+
   g_clear_object (&self->paintable);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAINTABLE]);
 
@@ -582,6 +638,7 @@ mt_camera_stop (MtCamera *self)
 {
   g_return_if_fail (MT_IS_CAMERA (self));
 
+  g_cancellable_cancel (self->portal_cancellable);
   teardown_pipeline (self);
   g_clear_object (&self->paintable);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAINTABLE]);
@@ -644,6 +701,9 @@ mt_camera_dispose (GObject *object)
       gst_device_monitor_stop (self->monitor);
       gst_clear_object (&self->monitor);
     }
+  if (self->portal_cancellable != NULL)
+    g_cancellable_cancel (self->portal_cancellable);
+  g_clear_object (&self->portal_cancellable);
   g_clear_object (&self->paintable);
   g_clear_object (&self->device_names);
   g_clear_pointer (&self->devices, g_ptr_array_unref);
@@ -656,6 +716,8 @@ mt_camera_finalize (GObject *object)
   MtCamera *self = (MtCamera *) object;
 
   g_queue_clear_full (&self->frame_times, g_free);
+  if (self->portal_fd >= 0)
+    close (self->portal_fd);
   g_free (self->source);
   g_free (self->error);
   g_mutex_clear (&self->lock);
@@ -723,6 +785,7 @@ mt_camera_init (MtCamera *self)
   g_queue_init (&self->frame_times);
   self->loop = TRUE;
   self->position = -1;
+  self->portal_fd = -1;
   self->source = g_strdup ("");
   self->device_names = gtk_string_list_new (NULL);
   self->devices = g_ptr_array_new_with_free_func (gst_object_unref);
