@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Quick start: installs what is needed, builds Moodtunes and runs it.
-# For now the program is the face and mood analyzer: given no arguments it
-# analyzes a sample photo.
+# Quick start: installs what is needed, builds Moodtunes and starts the app.
+#   bash build-aux/run.sh [APP OPTIONS…]        e.g. --camera=test, --camera=FILE
+#   bash build-aux/run.sh --analyze PATH…       the command-line analyzer instead
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$top/build-aux/setup-deps.sh"
 cd "$top"
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-if [ "$#" -eq 0 ]; then
-  sample="$top/../shared/media/astronaut.png"
-  [ -f "$sample" ] || sample=/usr/share/darknet/data/person.jpg
-  [ -f "$sample" ] || sample=$(ls /usr/share/darknet/data/*.jpg | head -n 1)
-  set -- "$sample"
+
+if [ "${1:-}" = "--analyze" ]; then
+  shift
+  if [ "$#" -eq 0 ]; then
+    sample="$top/../shared/media/astronaut.png"
+    [ -f "$sample" ] || sample=/usr/share/darknet/data/person.jpg
+    set -- "$sample"
+  fi
+  exec "$top/build/src/cli/moodtunes-analyze" "$@"
 fi
-exec "$top/build/src/cli/moodtunes-analyze" "$@"
+
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: start this from a desktop session (or try: bash build-aux/run.sh --analyze PHOTO)" >&2
+  exit 1
+fi
+# Run from the build tree: the settings schema is compiled into build/data.
+export GSETTINGS_SCHEMA_DIR="$top/build/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
+exec "$top/build/src/app/moodtunes" "$@"

@@ -21,11 +21,15 @@ if [ "${1:-}" = "--tests" ]; then
   command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 fi
-# Extra packages added by components live in build-aux/apt-*.txt, one per line.
+# Extra packages added by components live in build-aux/apt-*.txt, one per
+# line; a line marked "[tests]" is needed only by the tests and benchmarks.
 for list in "$here"/apt-*.txt; do
   [ -e "$list" ] || continue
-  while read -r pkg; do
+  while read -r pkg marker _; do
     case "$pkg" in ''|'#'*) continue ;; esac
+    if [ "$marker" = "[tests]" ] && [ "${1:-}" != "--tests" ]; then
+      continue
+    fi
     apt_packages+=("$pkg")
   done <"$list"
 done
