@@ -176,6 +176,9 @@ def case_hamilton(session):
     # The clip opens dark and the singer turns away at times.
     check(len(with_face) >= 0.4 * len(analyses), "faces found in many analyses (%d of %d)"
           % (len(with_face), len(analyses)))
+    check(all(a["hint"] in ("none", "too-small") for a in with_face), "frames with a face carry no missing-face hint")
+    check(all(a["hint"] in ("no-face", "too-dark") for a in analyses if not a["faces"]),
+          "frames without a face say why (no face or too dark)")
     big = [a for a in with_face if a["faces"][0]["box"][2] >= 60]
     check(len(big) >= 0.5 * len(with_face), "the main face is a large box, as in the clip")
 
@@ -279,6 +282,8 @@ def case_test_source(session):
     check(bool(fps) and max(fps) >= 5, "the preview runs (%s frames/s)" % fps)
     check(len(app.of("analysis")) >= 5, "frames are analyzed (%d)" % len(app.of("analysis")))
     check(all(not a["faces"] for a in app.of("analysis")), "no face is found in a test pattern")
+    # videotestsrc's ball moves on black: the hint says why no face is seen.
+    check(all(a["hint"] == "too-dark" for a in app.of("analysis")), "a black picture is reported as too dark")
     players = app.of("player")
     playing = [p for p in players if p["state"] == "playing"]
     check(bool(playing), "play starts a song")
