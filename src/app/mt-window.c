@@ -321,6 +321,17 @@ player_track_changed_cb (MtWindow *self)
   _mt_window_update_player (self);
 }
 
+static void
+player_unplayable_cb (MtWindow     *self,
+                      const MtSong *song,
+                      const char   *message)
+{
+  g_autofree char *title = mt_song_dup_display_title (song);
+  g_autofree char *text = g_strdup_printf (_("“%s” cannot be played: %s"), title, message);
+
+  _mt_window_toast (self, text);
+}
+
 /* ---- library ------------------------------------------------------------- */
 
 void
@@ -814,6 +825,8 @@ mt_window_setup (MtWindow      *self,
   player = mt_application_get_player (self->app);
   g_signal_connect_object (player, "track-changed", G_CALLBACK (player_track_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (player, "unplayable", G_CALLBACK (player_unplayable_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (player, "finished", G_CALLBACK (player_track_changed_cb), self, G_CONNECT_SWAPPED);
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
