@@ -94,20 +94,6 @@ parse_list (const char *text,
   return values;
 }
 
-static float
-iou (const MtFace *a,
-     const MtFace *b)
-{
-  float x0 = MAX (a->x, b->x);
-  float y0 = MAX (a->y, b->y);
-  float x1 = MIN (a->x + a->width, b->x + b->width);
-  float y1 = MIN (a->y + a->height, b->y + b->height);
-  float inter = MAX (x1 - x0, 0.0f) * MAX (y1 - y0, 0.0f);
-  float uni = a->width * a->height + b->width * b->height - inter;
-
-  return uni > 0 ? inter / uni : 0;
-}
-
 static int
 compare_doubles (gconstpointer a,
                  gconstpointer b)
@@ -269,7 +255,7 @@ score_photo (const Photo *photo,
         continue;
       for (guint g = 0; g < photo->large->len; g++)
         {
-          float o = iou (det, &g_array_index (photo->large, MtFace, g));
+          float o = mt_face_iou (det, &g_array_index (photo->large, MtFace, g));
 
           if (!taken[g] && o > best)
             {
@@ -286,7 +272,7 @@ score_photo (const Photo *photo,
       /* Small faces: a detector box on a 10-pixel face is rarely tight, so
        * the lenient IoU marks what is ignored. */
       for (guint g = 0; g < photo->small->len && !ignored; g++)
-        ignored = iou (det, &g_array_index (photo->small, MtFace, g)) >= 0.3f;
+        ignored = mt_face_iou (det, &g_array_index (photo->small, MtFace, g)) >= 0.3f;
       if (!ignored)
         score->false_pos++;
     }
@@ -350,7 +336,7 @@ same_faces (GArray *a,
       gboolean found = FALSE;
 
       for (guint j = 0; j < b->len && !found; j++)
-        found = iou (&g_array_index (a, MtFace, i), &g_array_index (b, MtFace, j)) > 0.5f;
+        found = mt_face_iou (&g_array_index (a, MtFace, i), &g_array_index (b, MtFace, j)) > 0.5f;
       if (!found)
         return FALSE;
     }
@@ -656,7 +642,7 @@ main (int   argc,
 
                   if (face->score < threshold)
                     continue;
-                  if (!found && iou (face, &webcam->truth) >= 0.4f)
+                  if (!found && mt_face_iou (face, &webcam->truth) >= 0.4f)
                     found = TRUE;
                   else
                     webcam_false++;
@@ -670,7 +656,7 @@ main (int   argc,
             {
               const MtFace *face = &g_array_index (reference_webcam->found, MtFace, f);
 
-              reference_false += face->score >= threshold && iou (face, &reference_webcam->truth) < 0.4f;
+              reference_false += face->score >= threshold && mt_face_iou (face, &reference_webcam->truth) < 0.4f;
             }
           for (guint i = 0; i < clip_faces->len; i++)
             {

@@ -150,20 +150,6 @@ sigmoid (float x)
   return 1.0f / (1.0f + expf (-x));
 }
 
-static float
-box_iou (const MtFace *a,
-         const MtFace *b)
-{
-  float x0 = MAX (a->x, b->x);
-  float y0 = MAX (a->y, b->y);
-  float x1 = MIN (a->x + a->width, b->x + b->width);
-  float y1 = MIN (a->y + a->height, b->y + b->height);
-  float inter = MAX (x1 - x0, 0.0f) * MAX (y1 - y0, 0.0f);
-  float uni = a->width * a->height + b->width * b->height - inter;
-
-  return uni > 0 ? inter / uni : 0;
-}
-
 static int
 compare_scores (gconstpointer a,
                 gconstpointer b)
@@ -182,7 +168,7 @@ suppress_overlaps (GArray *faces)
       const MtFace *kept = &g_array_index (faces, MtFace, i);
 
       for (guint j = faces->len; j-- > i + 1;)
-        if (box_iou (kept, &g_array_index (faces, MtFace, j)) > NMS_IOU)
+        if (mt_face_iou (kept, &g_array_index (faces, MtFace, j)) > NMS_IOU)
           g_array_remove_index (faces, j);
     }
 }

@@ -13,4 +13,8 @@ typedef struct {
   MtEmotion emotion;                      /* the most probable one */
 } MtFace;
 
+/* Intersection over union of two faces' boxes (0 when they do not meet). */
+float mt_face_iou (const MtFace *a,
+                   const MtFace *b);
+
 G_END_DECLS

@@ -268,17 +268,6 @@ test_tiny_frames (void)
   assert_probabilities (&g_array_index (whole, MtFace, 0));
 }
 
-static float
-box_iou (const MtFace *a, const MtFace *b)
-{
-  float x0 = MAX (a->x, b->x), y0 = MAX (a->y, b->y);
-  float x1 = MIN (a->x + a->width, b->x + b->width);
-  float y1 = MIN (a->y + a->height, b->y + b->height);
-  float inter = MAX (x1 - x0, 0) * MAX (y1 - y0, 0);
-
-  return inter / (a->width * a->height + b->width * b->height - inter);
-}
-
 /* Live video: the face followed from frame to frame is the one a full
  * analysis of each frame finds, with the same reading. */
 static void
@@ -309,7 +298,7 @@ test_video_follows_the_face (void)
       full = analyze (&frame, MT_ANALYZE_SINGLE_PASS);
       g_assert_cmpuint (full->len, ==, 1);
       g_assert_cmpuint (video->len, ==, 1);
-      g_assert_cmpfloat (box_iou (&g_array_index (full, MtFace, 0),
+      g_assert_cmpfloat (mt_face_iou (&g_array_index (full, MtFace, 0),
                                   &g_array_index (video, MtFace, 0)), >, 0.5f);
       assert_probabilities (&g_array_index (video, MtFace, 0));
       happy += g_array_index (video, MtFace, 0).emotion == MT_EMOTION_HAPPY;

@@ -70,20 +70,6 @@ load_net (void)
   return net;
 }
 
-static float
-iou (const MtFace *a,
-     const MtFace *b)
-{
-  float x0 = MAX (a->x, b->x);
-  float y0 = MAX (a->y, b->y);
-  float x1 = MIN (a->x + a->width, b->x + b->width);
-  float y1 = MIN (a->y + a->height, b->y + b->height);
-  float inter = MAX (x1 - x0, 0.0f) * MAX (y1 - y0, 0.0f);
-  float uni = a->width * a->height + b->width * b->height - inter;
-
-  return uni > 0 ? inter / uni : 0;
-}
-
 static float *
 image_like_input (MtNet *net)
 {
@@ -267,8 +253,8 @@ test_astronaut_at_every_size (void)
       g_assert_cmpuint (low->len, >=, 1);
       best = &g_array_index (low, MtFace, 0);
       g_test_message ("size %d: %.0f,%.0f %.0fx%.0f score %.3f, IoU %.2f", size, best->x, best->y,
-                      best->width, best->height, best->score, iou (best, &astronaut_face));
-      g_assert_cmpfloat (iou (best, &astronaut_face), >, 0.5);
+                      best->width, best->height, best->score, mt_face_iou (best, &astronaut_face));
+      g_assert_cmpfloat (mt_face_iou (best, &astronaut_face), >, 0.5);
 
       /* …and at the default threshold it is the only face. */
       mt_face_detector_set_threshold (detector, MT_FACE_DETECTOR_DEFAULT_THRESHOLD);
@@ -282,7 +268,7 @@ test_astronaut_at_every_size (void)
           misses++;
           continue;
         }
-      g_assert_cmpfloat (iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
+      g_assert_cmpfloat (mt_face_iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
     }
   g_assert_cmpuint (misses, <=, 1);
 }
@@ -360,10 +346,10 @@ check_dlib_recall (int    size,
           gboolean hit = FALSE, ignored = FALSE;
 
           for (guint g = 0; g < truth->len && !hit; g++)
-            if (!taken[g] && iou (det, &g_array_index (truth, MtFace, g)) >= 0.4f)
+            if (!taken[g] && mt_face_iou (det, &g_array_index (truth, MtFace, g)) >= 0.4f)
               hit = taken[g] = TRUE;
           for (guint g = 0; small && g < small->len && !hit && !ignored; g++)
-            ignored = iou (det, &g_array_index (small, MtFace, g)) >= 0.3f;
+            ignored = mt_face_iou (det, &g_array_index (small, MtFace, g)) >= 0.3f;
           hits += hit;
           false_pos += !hit && !ignored;
         }
@@ -416,7 +402,7 @@ test_region (void)
   faces = mt_face_detector_detect_region (detector, frame, 226 - 120, 130 - 120, 240, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (faces->len, ==, 1);
-  g_assert_cmpfloat (iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
+  g_assert_cmpfloat (mt_face_iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -470,7 +456,7 @@ test_tracker_on_clip (void)
           gboolean found = FALSE;
 
           for (guint g = 0; g < full->len && !found; g++)
-            found = iou (&g_array_index (tracked, MtFace, f), &g_array_index (full, MtFace, g)) > 0.5f;
+            found = mt_face_iou (&g_array_index (tracked, MtFace, f), &g_array_index (full, MtFace, g)) > 0.5f;
           agree = found;
         }
       same += agree;
@@ -509,7 +495,7 @@ test_tracker_frame_changes (void)
 
       g_assert_no_error (error);
       g_assert_cmpuint (faces->len, ==, 1);
-      g_assert_cmpfloat (iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
+      g_assert_cmpfloat (mt_face_iou (&g_array_index (faces, MtFace, 0), &astronaut_face), >, 0.5);
       /* A full pass first, then the region. */
       g_assert_cmpint (mt_face_tracker_last_was_full (tracker), ==, i == 0);
     }
