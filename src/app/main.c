@@ -16,8 +16,11 @@ main (int   argc,
 {
   g_autoptr(MtApplication) app = NULL;
 
+  const char *localedir = g_getenv ("MT_LOCALEDIR");
+
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, MT_LOCALEDIR);
+  /* MT_LOCALEDIR: the catalogues of a build tree (<build>/po), for tests. */
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : MT_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

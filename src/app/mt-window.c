@@ -103,6 +103,8 @@ report_mood (MtWindow *self)
     return;
   json_builder_set_member_name (report, "mood");
   json_builder_add_string_value (report, mood == NO_MOOD ? "none" : mt_mood_to_string (mood));
+  json_builder_set_member_name (report, "label");
+  json_builder_add_string_value (report, mt_mood_get_label (mood));
   json_builder_set_member_name (report, "source");
   json_builder_add_string_value (report, self->locked ? "hand" : "face");
   json_builder_set_member_name (report, "confidence");

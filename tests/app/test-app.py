@@ -292,6 +292,23 @@ def case_test_source(session):
     check(any(p["strategy"] == "lift" for p in app.of("playlist")), "switching to lift makes a lift playlist")
 
 
+def case_german(session):
+    """The German catalogue built in the build tree reaches the window."""
+    localedir = os.path.join(os.path.dirname(SCHEMA_DIR), "po")
+    if not os.path.exists(os.path.join(localedir, "de", "LC_MESSAGES", "moodtunes.mo")):
+        skipped.append("german: the catalogue is not built")
+        return
+    shot = os.path.join(ARTIFACTS, "app-german.png")
+    env = dict(session.env, LANGUAGE="de", LC_ALL="C.UTF-8", MT_LOCALEDIR=localedir)
+    german = Session.__new__(Session)
+    german.env = env
+    app = App(german, "--camera=test", "--test-actions=1=win.pick-mood::happy", "--quit-after=3",
+              "--screenshot=" + shot)
+    app.finish(30)
+    labels = [m["label"] for m in app.of("mood") if m["source"] == "hand"]
+    check(labels == ["Fröhlich"], "the window speaks German (%s)" % labels)
+
+
 def case_mpris(session):
     """MPRIS2 on the session bus drives playback."""
     if "DBUS_SESSION_BUS_ADDRESS" not in session.env or not shutil.which("gdbus"):
@@ -334,6 +351,7 @@ def main():
                  ("fer", case_fer_clip, os.path.isdir(FER)),
                  ("no-camera", case_no_camera, True),
                  ("test-source", case_test_source, True),
+                 ("german", case_german, True),
                  ("mpris", case_mpris, True)]
         for name, case, possible in cases:
             if ONLY and name not in ONLY:
