@@ -4,7 +4,6 @@
 
 #include "config.h"
 
-#include "mt-mood-names.h"
 #include "mt-mpris.h"
 
 #define MPRIS_PATH "/org/mpris/MediaPlayer2"
