@@ -23,8 +23,8 @@ static const char * const net_names[N_NETS] = { "emotion-xception", "face-expres
 static const char * const view_names[N_VIEWS] = { "plain", "flip", "crop90", "crop90+flip" };
 
 typedef struct {
-  MtEmotion truth;
-  float p[N_NETS][N_VIEWS][MT_N_EMOTIONS];
+  MtMood truth;
+  float p[N_NETS][N_VIEWS][MT_N_MOODS];
 } Reading;
 
 static double
@@ -35,14 +35,14 @@ score (GArray *readings, const float *net_weights, guint view_mask, gboolean use
   for (guint i = 0; i < readings->len; i++)
     {
       const Reading *r = &g_array_index (readings, Reading, i);
-      float acc[MT_N_EMOTIONS] = { 0 };
+      float acc[MT_N_MOODS] = { 0 };
 
       for (int n = 0; n < N_NETS; n++)
         for (int v = 0; v < N_VIEWS; v++)
           if ((view_mask & (1u << v)) && net_weights[n] > 0)
-            for (int e = 0; e < MT_N_EMOTIONS; e++)
+            for (int e = 0; e < MT_N_MOODS; e++)
               acc[e] += net_weights[n] * (use_log ? logf (r->p[n][v][e] + 1e-6f) : r->p[n][v][e]);
-      right += mt_emotion_argmax (acc) == r->truth;
+      right += mt_mood_argmax (acc) == r->truth;
     }
   return 100.0 * right / readings->len;
 }
@@ -63,9 +63,9 @@ main (int argc, char *argv[])
         g_error ("%s", error->message);
     }
 
-  for (int e = 0; e < MT_N_EMOTIONS; e++)
+  for (int e = 0; e < MT_N_MOODS; e++)
     {
-      g_autofree char *folder = g_build_filename (root, mt_emotion_to_string (e), NULL);
+      g_autofree char *folder = g_build_filename (root, mt_mood_to_string (e), NULL);
       g_autoptr(GDir) dir = g_dir_open (folder, 0, &error);
       const char *name;
 
@@ -94,9 +94,9 @@ main (int argc, char *argv[])
                  * ask for the plain and the mirrored one separately. */
                 if (v == FLIP || v == CROP_FLIP)
                   {
-                    float both[MT_N_EMOTIONS];
+                    float both[MT_N_MOODS];
                     mt_expression_classifier_classify (nets[n], frame, x, x, s, TRUE, both, NULL);
-                    for (int k = 0; k < MT_N_EMOTIONS; k++)
+                    for (int k = 0; k < MT_N_MOODS; k++)
                       r.p[n][v][k] = 2 * both[k] - r.p[n][v - 1][k];
                   }
                 else

@@ -30,7 +30,7 @@ gboolean       mt_application_get_quit_at_end    (MtApplication *self);
 gboolean       mt_application_has_server         (MtApplication *self);
 /* "Off", "Running at URL" or why it is not running, for people. */
 char          *mt_application_dup_server_status  (MtApplication *self);
-/* Tells the local server the steady mood (an MtEmotion or -1). */
+/* Tells the local server the steady mood (an MtMood or -1). */
 void           mt_application_publish_mood       (MtApplication *self,
                                                   int            mood,
                                                   float          confidence,

@@ -5,7 +5,7 @@
 
 #include <glib/gi18n.h>
 
-#include "mt-emotion.h"
+#include "mt-mood.h"
 #include "mt-emotion-bars.h"
 #include "mt-mood-names.h"
 
@@ -13,8 +13,8 @@ struct _MtEmotionBars
 {
   GtkWidget  parent_instance;
   GtkWidget *grid;
-  GtkWidget *bars[MT_N_EMOTIONS];
-  GtkWidget *values[MT_N_EMOTIONS];
+  GtkWidget *bars[MT_N_MOODS];
+  GtkWidget *values[MT_N_MOODS];
 };
 
 G_DEFINE_FINAL_TYPE (MtEmotionBars, mt_emotion_bars, GTK_TYPE_WIDGET)
@@ -25,7 +25,7 @@ mt_emotion_bars_set_values (MtEmotionBars *self,
 {
   g_return_if_fail (MT_IS_EMOTION_BARS (self));
 
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     {
       double value = probabilities != NULL ? CLAMP (probabilities[i], 0.0, 1.0) : 0.0;
       g_autofree char *text = probabilities != NULL ? g_strdup_printf ("%.0f%%", 100 * value) : g_strdup ("–");
@@ -67,7 +67,7 @@ mt_emotion_bars_init (MtEmotionBars *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Expression confidences of the main face"), -1);
 
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     {
       GtkWidget *name = gtk_label_new (mt_mood_get_label (i));
       GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);

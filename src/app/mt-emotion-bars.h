@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (MtEmotionBars, mt_emotion_bars, MT, EMOTION_BARS, GtkWidget)
 
 GtkWidget *mt_emotion_bars_new        (void);
-/* MT_N_EMOTIONS probabilities, or NULL for "no face" (all bars empty). */
+/* MT_N_MOODS probabilities, or NULL for "no face" (all bars empty). */
 void       mt_emotion_bars_set_values (MtEmotionBars *self,
                                        const float   *probabilities);
 

@@ -7,10 +7,7 @@
 
 #include <glib/gi18n.h>
 
-/* The tracker and mt-mood.h both define MT_MOOD_NONE, with different
- * spellings (and mt-mood.h's is unsigned): moods here are ints, NO_MOOD. */
 #include "mt-mood-tracker.h"
-#undef MT_MOOD_NONE
 #include "mt-mood.h"
 
 #include "mt-window-private.h"
@@ -609,7 +606,7 @@ report_analysis (MtAnalysisResult *result)
       json_builder_set_member_name (report, "score");
       json_builder_add_double_value (report, face->score);
       json_builder_set_member_name (report, "emotion");
-      json_builder_add_string_value (report, mt_emotion_to_string (face->emotion));
+      json_builder_add_string_value (report, mt_mood_to_string (face->emotion));
       json_builder_end_object (report);
     }
   json_builder_end_array (report);
@@ -640,7 +637,7 @@ worker_result_cb (MtWindow         *self,
 
   mt_mood_tracker_update (get_tracker (self), main_face ? main_face->emotions : NULL, result->arrival_us);
   {
-    float smoothed[MT_N_EMOTIONS];
+    float smoothed[MT_N_MOODS];
 
     mt_mood_tracker_get_smoothed (get_tracker (self), smoothed);
     mt_application_publish_mood (self->app, self->face_mood,

@@ -126,12 +126,12 @@ print_faces (const char *path,
                               (int) (face->width + 0.5f), (int) (face->height + 0.5f));
       append_number (out, face->score, 4);
       g_string_append (out, ", \"emotions\": {");
-      for (int e = 0; e < MT_N_EMOTIONS; e++)
+      for (int e = 0; e < MT_N_MOODS; e++)
         {
-          g_string_append_printf (out, "%s\"%s\": ", e ? ", " : "", mt_emotion_to_string (e));
+          g_string_append_printf (out, "%s\"%s\": ", e ? ", " : "", mt_mood_to_string (e));
           append_number (out, face->emotions[e], 4);
         }
-      g_string_append_printf (out, "}, \"emotion\": \"%s\"}", mt_emotion_to_string (face->emotion));
+      g_string_append_printf (out, "}, \"emotion\": \"%s\"}", mt_mood_to_string (face->emotion));
     }
   g_string_append (out, "], \"ms\": ");
   append_number (out, ms, 2);

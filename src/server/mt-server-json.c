@@ -6,7 +6,7 @@
 
 #include "mt-server-private.h"
 
-/* MtEmotion names, in order; kept here so this file needs no vision header. */
+/* MtMood names, in order; kept here so this file needs no vision header. */
 static const char * const mood_names[MT_SERVER_N_MOODS] = {
   "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
 };

@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 #define MT_SERVER_STREAM_PATH  "/api/v1/stream"
 #define MT_SERVER_TOKEN_COOKIE "moodtunes_token"
 
-/* Seven probabilities in the MtEmotion / MtMood order. */
+/* Seven probabilities in the MtMood / MtMood order. */
 #define MT_SERVER_N_MOODS 7
 
 typedef struct _MtServerSecurity MtServerSecurity;
@@ -23,7 +23,7 @@ typedef struct _MtServerStreams  MtServerStreams;
 /* A steady mood as GET /api/v1/mood reports it. */
 typedef struct {
   gboolean set;                 /* ever published */
-  int      mood;                /* MtEmotion, -1 for none */
+  int      mood;                /* MtMood, -1 for none */
   float    confidence;
   float    probabilities[MT_SERVER_N_MOODS];
   gboolean have_probabilities;

@@ -6,9 +6,6 @@
 
 #include "mt-server-private.h"
 #include "mt-server-frame.h"
-/* mt-mood.h (through the private header) and mt-mood-tracker.h both define
- * MT_MOOD_NONE as -1, one typed, one not: keep the tracker's here. */
-#undef MT_MOOD_NONE
 #include "mt-analyzer.h"
 #include "mt-mood-tracker.h"
 
@@ -245,7 +242,7 @@ send_recommendations (Client *client)
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, "recommendations");
   json_builder_set_member_name (builder, "mood");
-  json_builder_add_string_value (builder, mt_emotion_to_string (client->mood));
+  json_builder_add_string_value (builder, mt_mood_to_string (client->mood));
   json_builder_set_member_name (builder, "strategy");
   json_builder_add_string_value (builder, mt_strategy_to_string (client->strategy));
   json_builder_set_member_name (builder, "songs");
@@ -274,7 +271,7 @@ add_faces (JsonBuilder *builder,
       json_builder_set_member_name (builder, "score");
       json_builder_add_double_value (builder, face->score);
       json_builder_set_member_name (builder, "emotion");
-      json_builder_add_string_value (builder, mt_emotion_to_string (face->emotion));
+      json_builder_add_string_value (builder, mt_mood_to_string (face->emotion));
       json_builder_set_member_name (builder, "emotions");
       _mt_server_add_probabilities (builder, face->emotions);
       json_builder_end_object (builder);

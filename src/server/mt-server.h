@@ -99,7 +99,7 @@ char       *mt_server_dup_url       (MtServer              *self);
 guint       mt_server_get_n_streams (MtServer              *self);
 
 /* Publishes the desktop camera's steady mood for GET /api/v1/mood: @mood is
- * an MtEmotion or -1 (no face), @probabilities MT_N_EMOTIONS smoothed values
+ * an MtMood or -1 (no face), @probabilities MT_N_MOODS smoothed values
  * or NULL.  Call from the server's thread. */
 void        mt_server_set_mood      (MtServer              *self,
                                      int                    mood,

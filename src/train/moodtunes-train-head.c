@@ -25,11 +25,11 @@ typedef struct {
   guint  n;
   guint  dim;
   float *x;      /* n × dim features */
-  float *xc;     /* n × MT_N_EMOTIONS mini-Xception probabilities */
+  float *xc;     /* n × MT_N_MOODS mini-Xception probabilities */
   guint8 *y;     /* n labels */
 } Dataset;
 
-#define XC_BYTES(d) ((gsize) (d)->n * MT_N_EMOTIONS * 4)
+#define XC_BYTES(d) ((gsize) (d)->n * MT_N_MOODS * 4)
 
 static void
 dataset_clear (Dataset *d)
@@ -49,7 +49,7 @@ load_cache (const char *path, Dataset *d)
   if (path == NULL || !g_file_get_contents (path, &contents, &length, NULL) || length < 8)
     return FALSE;
   memcpy (header, contents, 8);
-  if (length != 8 + (gsize) header[0] * (header[1] * 4 + MT_N_EMOTIONS * 4 + 1))
+  if (length != 8 + (gsize) header[0] * (header[1] * 4 + MT_N_MOODS * 4 + 1))
     return FALSE;
   d->n = header[0];
   d->dim = header[1];
@@ -90,9 +90,9 @@ extract (MtExpressionHead *head, const char *root, Dataset *d, GError **error)
   guint dim = mt_expression_head_get_n_features (head);
   g_autofree float *row = g_new (float, dim);
 
-  for (int e = 0; e < MT_N_EMOTIONS; e++)
+  for (int e = 0; e < MT_N_MOODS; e++)
     {
-      g_autofree char *folder = g_build_filename (root, mt_emotion_to_string (e), NULL);
+      g_autofree char *folder = g_build_filename (root, mt_mood_to_string (e), NULL);
       g_autoptr(GDir) dir = g_dir_open (folder, 0, error);
       g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
       const char *name;
@@ -109,7 +109,7 @@ extract (MtExpressionHead *head, const char *root, Dataset *d, GError **error)
           g_autoptr(MtImage) image = mt_image_load (path, error);
           const MtFrame *frame;
           float side;
-          float xception[MT_N_EMOTIONS];
+          float xception[MT_N_MOODS];
           guint8 label = (guint8) e;
 
           if (image == NULL)
@@ -124,7 +124,7 @@ extract (MtExpressionHead *head, const char *root, Dataset *d, GError **error)
                                                  xception, error))
             return FALSE;
           g_array_append_vals (x, row, dim);
-          g_array_append_vals (xc, xception, MT_N_EMOTIONS);
+          g_array_append_vals (xc, xception, MT_N_MOODS);
           g_byte_array_append (y, &label, 1);
         }
       g_printerr ("%s: %u images\n", folder, names->len);
@@ -147,7 +147,7 @@ typedef struct {
   float *params;
   guint  n_params;
   float *w1, *b1;    /* hidden × dim, hidden (when hidden > 0) */
-  float *w2, *b2;    /* MT_N_EMOTIONS × (hidden or dim), MT_N_EMOTIONS */
+  float *w2, *b2;    /* MT_N_MOODS × (hidden or dim), MT_N_MOODS */
 } Head;
 
 static guint
@@ -164,12 +164,12 @@ head_init (Head *h, const Dataset *d, guint hidden, GRand *rand)
   h->dim = d->dim;
   h->hidden = hidden;
   mid = head_inputs_to_output (h);
-  h->n_params = (hidden ? hidden * (d->dim + 1) : 0) + MT_N_EMOTIONS * (mid + 1);
+  h->n_params = (hidden ? hidden * (d->dim + 1) : 0) + MT_N_MOODS * (mid + 1);
   h->params = g_new0 (float, h->n_params);
   h->w1 = h->params;
   h->b1 = h->w1 + (hidden ? hidden * d->dim : 0);
   h->w2 = h->b1 + hidden;
-  h->b2 = h->w2 + MT_N_EMOTIONS * mid;
+  h->b2 = h->w2 + MT_N_MOODS * mid;
   /* He initialisation for the hidden layer; the output starts at zero. */
   for (guint j = 0; j < hidden * d->dim; j++)
     h->w1[j] = (float) (g_rand_double_range (rand, -1, 1) * sqrt (6.0 / d->dim));
@@ -216,7 +216,7 @@ head_forward (const Head *h, const float *x, float *z, float *a, float *p)
         v += w[j] * z[j];
       a[u] = MAX (v, 0.0f);
     }
-  for (int k = 0; k < MT_N_EMOTIONS; k++)
+  for (int k = 0; k < MT_N_MOODS; k++)
     {
       float v = h->b2[k];
       for (guint j = 0; j < mid; j++)
@@ -224,9 +224,9 @@ head_forward (const Head *h, const float *x, float *z, float *a, float *p)
       p[k] = v;
       max = MAX (max, v);
     }
-  for (int k = 0; k < MT_N_EMOTIONS; k++)
+  for (int k = 0; k < MT_N_MOODS; k++)
     sum += p[k] = expf (p[k] - max);
-  for (int k = 0; k < MT_N_EMOTIONS; k++)
+  for (int k = 0; k < MT_N_MOODS; k++)
     p[k] /= sum;
 }
 
@@ -240,11 +240,11 @@ accuracy (const Head *h, const Dataset *d, float xception_weight)
 
   for (guint i = 0; i < d->n; i++)
     {
-      float p[MT_N_EMOTIONS];
+      float p[MT_N_MOODS];
       head_forward (h, d->x + (gsize) i * d->dim, z, a, p);
-      for (int k = 0; k < MT_N_EMOTIONS; k++)
-        p[k] = xception_weight * d->xc[i * MT_N_EMOTIONS + k] + (1 - xception_weight) * p[k];
-      right += mt_emotion_argmax (p) == d->y[i];
+      for (int k = 0; k < MT_N_MOODS; k++)
+        p[k] = xception_weight * d->xc[i * MT_N_MOODS + k] + (1 - xception_weight) * p[k];
+      right += mt_mood_argmax (p) == d->y[i];
     }
   return 100.0 * right / d->n;
 }
@@ -265,7 +265,7 @@ train (Head *h, const Dataset *d, double l2, int epochs, GRand *rand)
   g_autofree float *da = g_new (float, MAX (h->hidden, 1));
   g_autofree guint *order = g_new (guint, d->n);
   float *gw1 = grad, *gb1 = gw1 + (h->w1 == h->b1 ? 0 : h->hidden * h->dim);
-  float *gw2 = gb1 + h->hidden, *gb2 = gw2 + MT_N_EMOTIONS * mid;
+  float *gw2 = gb1 + h->hidden, *gb2 = gw2 + MT_N_MOODS * mid;
   int step = 0;
 
   for (guint i = 0; i < d->n; i++)
@@ -289,14 +289,14 @@ train (Head *h, const Dataset *d, double l2, int epochs, GRand *rand)
           memset (grad, 0, h->n_params * sizeof (float));
           for (guint s = start; s < end; s++)
             {
-              float p[MT_N_EMOTIONS];
+              float p[MT_N_MOODS];
               const float *in;
 
               head_forward (h, d->x + (gsize) order[s] * d->dim, z, a, p);
               in = h->hidden ? a : z;
               p[d->y[order[s]]] -= 1.0f;
               memset (da, 0, MAX (h->hidden, 1) * sizeof (float));
-              for (int k = 0; k < MT_N_EMOTIONS; k++)
+              for (int k = 0; k < MT_N_MOODS; k++)
                 {
                   float g = p[k] * scale;
                   for (guint j = 0; j < mid; j++)
@@ -319,7 +319,7 @@ train (Head *h, const Dataset *d, double l2, int epochs, GRand *rand)
             }
           for (guint j = 0; j < h->hidden * h->dim; j++)
             gw1[j] += (float) l2 * h->w1[j];
-          for (guint j = 0; j < MT_N_EMOTIONS * mid; j++)
+          for (guint j = 0; j < MT_N_MOODS * mid; j++)
             gw2[j] += (float) l2 * h->w2[j];
 
           step++;
@@ -342,13 +342,13 @@ save_head (const Head *h, const char *dir, const char *train_dir, double l2, int
            double train_acc, GError **error)
 {
   g_autoptr(MtDarknetWriter) writer = mt_darknet_writer_new ();
-  guint first_out = h->hidden ? h->hidden : MT_N_EMOTIONS;
+  guint first_out = h->hidden ? h->hidden : MT_N_MOODS;
   const float *w_first = h->hidden ? h->w1 : h->w2;
   const float *b_first = h->hidden ? h->b1 : h->b2;
   g_autofree float *w = g_new (float, first_out * h->dim);
   g_autofree float *b = g_new (float, first_out);
   g_autofree char *split = g_path_get_basename (train_dir);
-  const char *names[MT_N_EMOTIONS + 1];
+  const char *names[MT_N_MOODS + 1];
 
   for (guint k = 0; k < first_out; k++)
     {
@@ -359,9 +359,9 @@ save_head (const Head *h, const char *dir, const char *train_dir, double l2, int
           b[k] -= w[k * h->dim + j] * h->mean[j];
         }
     }
-  for (int k = 0; k < MT_N_EMOTIONS; k++)
-    names[k] = mt_emotion_to_string (k);
-  names[MT_N_EMOTIONS] = NULL;
+  for (int k = 0; k < MT_N_MOODS; k++)
+    names[k] = mt_mood_to_string (k);
+  names[MT_N_MOODS] = NULL;
 
   mt_darknet_writer_comment (writer, "Moodtunes expression head: %s on the mirrored-averaged",
                              h->hidden ? "a one-hidden-layer perceptron" : "multinomial logistic regression");
@@ -375,7 +375,7 @@ save_head (const Head *h, const char *dir, const char *train_dir, double l2, int
                                        h->hidden ? MT_DARKNET_RELU : MT_DARKNET_LINEAR, b, w, error) < 0)
     return FALSE;
   if (h->hidden &&
-      mt_darknet_writer_add_connected (writer, "logits", MT_N_EMOTIONS, MT_DARKNET_LINEAR,
+      mt_darknet_writer_add_connected (writer, "logits", MT_N_MOODS, MT_DARKNET_LINEAR,
                                        h->b2, h->w2, error) < 0)
     return FALSE;
   if (mt_darknet_writer_add_softmax (writer, "probabilities", error) < 0)

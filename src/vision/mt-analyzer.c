@@ -241,15 +241,15 @@ read_expression (MtAnalyzer     *self,
 
   for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
     {
-      float probabilities[MT_N_EMOTIONS];
+      float probabilities[MT_N_MOODS];
 
       if (!mt_expression_classifier_classify (self->classifiers[i], frame, x, y, side,
                                               mirror, probabilities, error))
         return FALSE;
-      for (int e = 0; e < MT_N_EMOTIONS; e++)
+      for (int e = 0; e < MT_N_MOODS; e++)
         face->emotions[e] += self->recipe->weights[i] * probabilities[e];
     }
-  face->emotion = mt_emotion_argmax (face->emotions);
+  face->emotion = mt_mood_argmax (face->emotions);
   return TRUE;
 }
 

@@ -94,12 +94,12 @@ mt_expression_classifier_new (const char  *models_dir,
 
   if (mt_net_get_channels (net) != spec->channels ||
       mt_net_get_width (net) != mt_net_get_height (net) ||
-      mt_net_get_output_size (net) != MT_N_EMOTIONS)
+      mt_net_get_output_size (net) != MT_N_MOODS)
     {
       g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
                    "“%s” does not have the shape of the %s classifier "
                    "(square %d-channel input, %d outputs)",
-                   cfg, name, spec->channels, MT_N_EMOTIONS);
+                   cfg, name, spec->channels, MT_N_MOODS);
       return NULL;
     }
 
@@ -183,7 +183,7 @@ run_once (MtExpressionClassifier *self,
   mt_resample_to_planar (frame, &spec, self->input);
   out = mt_net_forward (self->net, self->input);
 
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     {
       if (!isfinite (out[i]))
         return FALSE;
@@ -205,7 +205,7 @@ mt_expression_classifier_read (MtExpressionClassifier  *self,
                                float                   *features,
                                GError                 **error)
 {
-  float mirrored[MT_N_EMOTIONS];
+  float mirrored[MT_N_MOODS];
   g_autofree float *mirrored_features = NULL;
   int n_features;
 
@@ -234,7 +234,7 @@ mt_expression_classifier_read (MtExpressionClassifier  *self,
 
   if (flip)
     {
-      for (int i = 0; i < MT_N_EMOTIONS; i++)
+      for (int i = 0; i < MT_N_MOODS; i++)
         probabilities[i] = 0.5f * (probabilities[i] + mirrored[i]);
       for (int i = 0; features != NULL && i < n_features; i++)
         features[i] = 0.5f * (features[i] + mirrored_features[i]);

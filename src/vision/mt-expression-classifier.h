@@ -18,7 +18,7 @@ MtExpressionClassifier *mt_expression_classifier_new      (const char           
                                                            GError                 **error);
 const char             *mt_expression_classifier_get_name (MtExpressionClassifier  *self);
 
-/* Probabilities of the MT_N_EMOTIONS expressions of the face in the square
+/* Probabilities of the MT_N_MOODS expressions of the face in the square
  * region (x, y, side) of @frame, which may reach past the frame's edges.
  * With @flip, the mirrored face is read too and both readings averaged. */
 gboolean mt_expression_classifier_classify (MtExpressionClassifier *self,

@@ -77,13 +77,13 @@ mt_expression_head_new (const char  *models_dir,
       if (self->head == NULL)
         return NULL;
       if (mt_net_get_input_size (self->head) != self->n_features ||
-          mt_net_get_output_size (self->head) != MT_N_EMOTIONS)
+          mt_net_get_output_size (self->head) != MT_N_MOODS)
         {
           g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
                        "“%s” takes %zu features to %zu outputs; the classifiers give %u "
                        "features and there are %d expressions",
                        cfg, mt_net_get_input_size (self->head),
-                       mt_net_get_output_size (self->head), self->n_features, MT_N_EMOTIONS);
+                       mt_net_get_output_size (self->head), self->n_features, MT_N_MOODS);
           return NULL;
         }
     }
@@ -109,7 +109,7 @@ mt_expression_head_read_features (MtExpressionHead  *self,
                                   float             *xception,
                                   GError           **error)
 {
-  float unused[MT_N_EMOTIONS];
+  float unused[MT_N_MOODS];
 
   g_return_val_if_fail (MT_IS_EXPRESSION_HEAD (self), FALSE);
 
@@ -129,7 +129,7 @@ mt_expression_head_classify (MtExpressionHead  *self,
                              float             *probabilities,
                              GError           **error)
 {
-  float xception[MT_N_EMOTIONS];
+  float xception[MT_N_MOODS];
   const float *out;
 
   g_return_val_if_fail (MT_IS_EXPRESSION_HEAD (self), FALSE);
@@ -138,7 +138,7 @@ mt_expression_head_classify (MtExpressionHead  *self,
   if (!mt_expression_head_read_features (self, frame, x, y, side, mirror, self->features, xception, error))
     return FALSE;
   out = mt_net_forward (self->head, self->features);
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     {
       if (!isfinite (out[i]))
         {

@@ -39,7 +39,7 @@ gboolean          mt_expression_head_read_features  (MtExpressionHead  *self,
                                                      float             *xception,
                                                      GError           **error);
 
-/* MT_N_EMOTIONS probabilities: the fitted head's reading blended with the
+/* MT_N_MOODS probabilities: the fitted head's reading blended with the
  * mini-Xception's by MT_EXPRESSION_HEAD_XCEPTION_WEIGHT. */
 gboolean          mt_expression_head_classify       (MtExpressionHead  *self,
                                                      const MtFrame     *frame,

@@ -12,15 +12,15 @@
 struct _MtMoodTracker {
   GObject  parent_instance;
 
-  float    smoothed[MT_N_EMOTIONS];
+  float    smoothed[MT_N_MOODS];
   gboolean has_reading;
   gint64   last_update_us;
   gint64   last_face_us;
   /* When another expression first led the current mood by the margin. */
-  int      challenger;
+  MtMood   challenger;
   gint64   challenger_since_us;
 
-  int      mood;
+  MtMood   mood;
 
   /* Tuning, in seconds and probabilities. */
   double   half_life;
@@ -46,7 +46,7 @@ G_DEFINE_FINAL_TYPE (MtMoodTracker, mt_mood_tracker, G_TYPE_OBJECT)
 
 static void
 set_mood (MtMoodTracker *self,
-          int            mood)
+          MtMood         mood)
 {
   if (self->mood == mood)
     return;
@@ -65,7 +65,7 @@ mt_mood_tracker_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_MOOD:
-      g_value_set_int (value, self->mood);
+      g_value_set_int (value, mt_mood_is_valid (self->mood) ? (int) self->mood : -1);
       break;
     case PROP_CONFIDENCE:
       g_value_set_float (value, mt_mood_tracker_get_confidence (self));
@@ -123,9 +123,9 @@ mt_mood_tracker_class_init (MtMoodTrackerClass *klass)
   object_class->get_property = mt_mood_tracker_get_property;
   object_class->set_property = mt_mood_tracker_set_property;
 
-  /** MtMoodTracker:mood: the steady mood (an MtEmotion) or MT_MOOD_NONE. */
+  /** MtMoodTracker:mood: the steady mood (an MtMood), or -1 for none. */
   properties[PROP_MOOD] =
-    g_param_spec_int ("mood", NULL, NULL, MT_MOOD_NONE, MT_N_EMOTIONS - 1, MT_MOOD_NONE,
+    g_param_spec_int ("mood", NULL, NULL, -1, MT_N_MOODS - 1, -1,
                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /** MtMoodTracker:confidence: smoothed probability of the mood. */
   properties[PROP_CONFIDENCE] =
@@ -174,7 +174,7 @@ mt_mood_tracker_reset (MtMoodTracker *self)
 static gboolean
 valid_reading (const float *probabilities)
 {
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     if (!isfinite (probabilities[i]) || probabilities[i] < 0)
       return FALSE;
   return TRUE;
@@ -185,7 +185,7 @@ mt_mood_tracker_update (MtMoodTracker *self,
                         const float   *probabilities,
                         gint64         time_us)
 {
-  int leader;
+  MtMood leader;
 
   g_return_if_fail (MT_IS_MOOD_TRACKER (self));
 
@@ -211,14 +211,14 @@ mt_mood_tracker_update (MtMoodTracker *self,
       double dt = (time_us - self->last_update_us) / (double) G_USEC_PER_SEC;
       float alpha = (float) (1.0 - exp (-dt * G_LN2 / self->half_life));
 
-      for (int i = 0; i < MT_N_EMOTIONS; i++)
+      for (int i = 0; i < MT_N_MOODS; i++)
         self->smoothed[i] += alpha * (probabilities[i] - self->smoothed[i]);
     }
   self->has_reading = TRUE;
   self->last_update_us = MAX (self->last_update_us, time_us);
   self->last_face_us = self->last_update_us;
 
-  leader = mt_emotion_argmax (self->smoothed);
+  leader = mt_mood_argmax (self->smoothed);
   if (self->mood == MT_MOOD_NONE)
     {
       set_mood (self, leader);
@@ -245,7 +245,7 @@ mt_mood_tracker_update (MtMoodTracker *self,
     }
 }
 
-int
+MtMood
 mt_mood_tracker_get_mood (MtMoodTracker *self)
 {
   g_return_val_if_fail (MT_IS_MOOD_TRACKER (self), MT_MOOD_NONE);

@@ -44,13 +44,13 @@ assert_probabilities (const MtFace *face)
 {
   float sum = 0;
 
-  for (int e = 0; e < MT_N_EMOTIONS; e++)
+  for (int e = 0; e < MT_N_MOODS; e++)
     {
       g_assert_cmpfloat (face->emotions[e], >=, 0);
       sum += face->emotions[e];
     }
   g_assert_cmpfloat_with_epsilon (sum, 1.0f, 1e-3);
-  g_assert_cmpint (face->emotion, ==, mt_emotion_argmax (face->emotions));
+  g_assert_cmpint (face->emotion, ==, mt_mood_argmax (face->emotions));
 }
 
 static void
@@ -69,7 +69,7 @@ test_astronaut_is_one_happy_face (void)
   g_assert_cmpuint (faces->len, ==, 1);
   face = &g_array_index (faces, MtFace, 0);
   assert_probabilities (face);
-  g_assert_cmpint (face->emotion, ==, MT_EMOTION_HAPPY);
+  g_assert_cmpint (face->emotion, ==, MT_MOOD_HAPPY);
   /* The face is in the upper middle of the 512×512 portrait. */
   g_assert_cmpfloat (face->x + face->width / 2, >, 150);
   g_assert_cmpfloat (face->x + face->width / 2, <, 300);
@@ -220,7 +220,7 @@ test_pixel_formats_agree (void)
   g_assert_cmpuint (base->len, ==, 1);
   g_assert_cmpuint (with_alpha->len, ==, 1);
   g_assert_cmpuint (swapped->len, ==, 1);
-  for (int e = 0; e < MT_N_EMOTIONS; e++)
+  for (int e = 0; e < MT_N_MOODS; e++)
     {
       g_assert_cmpfloat_with_epsilon (g_array_index (base, MtFace, 0).emotions[e],
                                       g_array_index (with_alpha, MtFace, 0).emotions[e], 1e-5);
@@ -301,7 +301,7 @@ test_video_follows_the_face (void)
       g_assert_cmpfloat (mt_face_iou (&g_array_index (full, MtFace, 0),
                                   &g_array_index (video, MtFace, 0)), >, 0.5f);
       assert_probabilities (&g_array_index (video, MtFace, 0));
-      happy += g_array_index (video, MtFace, 0).emotion == MT_EMOTION_HAPPY;
+      happy += g_array_index (video, MtFace, 0).emotion == MT_MOOD_HAPPY;
     }
   g_assert_cmpuint (happy, >=, 27);
 

@@ -10,17 +10,17 @@
 #define FRAME (SECOND / 10)
 
 static void
-reading (float *p, MtEmotion main, float strength)
+reading (float *p, MtMood main, float strength)
 {
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
-    p[i] = (1.0f - strength) / (MT_N_EMOTIONS - 1);
+  for (int i = 0; i < MT_N_MOODS; i++)
+    p[i] = (1.0f - strength) / (MT_N_MOODS - 1);
   p[main] = strength;
 }
 
 static gint64
-feed (MtMoodTracker *tracker, MtEmotion emotion, float strength, gint64 t, gint64 duration)
+feed (MtMoodTracker *tracker, MtMood emotion, float strength, gint64 t, gint64 duration)
 {
-  float p[MT_N_EMOTIONS];
+  float p[MT_N_MOODS];
 
   reading (p, emotion, strength);
   for (gint64 end = t + duration; t < end; t += FRAME)
@@ -42,8 +42,8 @@ test_first_face_sets_mood (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
 
-  feed (tracker, MT_EMOTION_HAPPY, 0.8f, 0, FRAME);
-  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_EMOTION_HAPPY);
+  feed (tracker, MT_MOOD_HAPPY, 0.8f, 0, FRAME);
+  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_HAPPY);
   g_assert_cmpfloat_with_epsilon (mt_mood_tracker_get_confidence (tracker), 0.8f, 1e-6);
 }
 
@@ -53,10 +53,10 @@ test_single_odd_frame_does_not_flip (void)
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
   gint64 t;
 
-  t = feed (tracker, MT_EMOTION_HAPPY, 0.7f, 0, 3 * SECOND);
-  t = feed (tracker, MT_EMOTION_SAD, 1.0f, t, FRAME);
-  t = feed (tracker, MT_EMOTION_HAPPY, 0.7f, t, SECOND);
-  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_EMOTION_HAPPY);
+  t = feed (tracker, MT_MOOD_HAPPY, 0.7f, 0, 3 * SECOND);
+  t = feed (tracker, MT_MOOD_SAD, 1.0f, t, FRAME);
+  t = feed (tracker, MT_MOOD_HAPPY, 0.7f, t, SECOND);
+  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_HAPPY);
 }
 
 static void
@@ -64,13 +64,13 @@ test_flicker_between_two_moods_keeps_one (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
   guint changes = 0;
-  gint64 t = feed (tracker, MT_EMOTION_NEUTRAL, 0.6f, 0, SECOND);
-  int first = mt_mood_tracker_get_mood (tracker);
+  gint64 t = feed (tracker, MT_MOOD_NEUTRAL, 0.6f, 0, SECOND);
+  MtMood first = mt_mood_tracker_get_mood (tracker);
 
   /* Alternate every frame for ten seconds: a noisy classifier near a tie. */
   for (int i = 0; i < 100; i++)
     {
-      t = feed (tracker, i % 2 ? MT_EMOTION_NEUTRAL : MT_EMOTION_SAD, 0.55f, t, FRAME);
+      t = feed (tracker, i % 2 ? MT_MOOD_NEUTRAL : MT_MOOD_SAD, 0.55f, t, FRAME);
       if (mt_mood_tracker_get_mood (tracker) != first)
         changes++;
     }
@@ -83,9 +83,9 @@ test_lasting_change_is_followed (void)
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
   gint64 t;
 
-  t = feed (tracker, MT_EMOTION_HAPPY, 0.8f, 0, 3 * SECOND);
-  t = feed (tracker, MT_EMOTION_SURPRISE, 0.8f, t, 5 * SECOND);
-  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_EMOTION_SURPRISE);
+  t = feed (tracker, MT_MOOD_HAPPY, 0.8f, 0, 3 * SECOND);
+  t = feed (tracker, MT_MOOD_SURPRISE, 0.8f, t, 5 * SECOND);
+  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_SURPRISE);
 }
 
 static void
@@ -93,14 +93,14 @@ test_change_takes_at_least_the_dwell_time (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
   gint64 t, changed_at = -1;
-  float p[MT_N_EMOTIONS];
+  float p[MT_N_MOODS];
 
-  t = feed (tracker, MT_EMOTION_HAPPY, 0.9f, 0, 3 * SECOND);
-  reading (p, MT_EMOTION_ANGRY, 0.9f);
+  t = feed (tracker, MT_MOOD_HAPPY, 0.9f, 0, 3 * SECOND);
+  reading (p, MT_MOOD_ANGRY, 0.9f);
   for (gint64 start = t; t < start + 10 * SECOND; t += FRAME)
     {
       mt_mood_tracker_update (tracker, p, t);
-      if (changed_at < 0 && mt_mood_tracker_get_mood (tracker) == MT_EMOTION_ANGRY)
+      if (changed_at < 0 && mt_mood_tracker_get_mood (tracker) == MT_MOOD_ANGRY)
         changed_at = t - start;
     }
   g_assert_cmpint (changed_at, >=, (gint64) (1.5 * SECOND));
@@ -111,10 +111,10 @@ static void
 test_no_face_clears_mood_after_timeout (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
-  gint64 t = feed (tracker, MT_EMOTION_HAPPY, 0.8f, 0, SECOND);
+  gint64 t = feed (tracker, MT_MOOD_HAPPY, 0.8f, 0, SECOND);
 
   mt_mood_tracker_update (tracker, NULL, t + 2 * SECOND);
-  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_EMOTION_HAPPY);
+  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_HAPPY);
   mt_mood_tracker_update (tracker, NULL, t + 4 * SECOND);
   g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_NONE);
 }
@@ -133,9 +133,9 @@ test_notifies_only_on_change (void)
   gint64 t;
 
   g_signal_connect (tracker, "notify::mood", G_CALLBACK (count_notify), &count);
-  t = feed (tracker, MT_EMOTION_HAPPY, 0.8f, 0, 5 * SECOND);
+  t = feed (tracker, MT_MOOD_HAPPY, 0.8f, 0, 5 * SECOND);
   g_assert_cmpuint (count, ==, 1);
-  feed (tracker, MT_EMOTION_FEAR, 0.9f, t, 10 * SECOND);
+  feed (tracker, MT_MOOD_FEAR, 0.9f, t, 10 * SECOND);
   g_assert_cmpuint (count, ==, 2);
 }
 
@@ -143,27 +143,27 @@ static void
 test_garbage_readings_are_ignored (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
-  float nan_reading[MT_N_EMOTIONS] = { NAN, 0, 0, 1, 0, 0, 0 };
-  float smoothed[MT_N_EMOTIONS];
-  gint64 t = feed (tracker, MT_EMOTION_SAD, 0.8f, 0, SECOND);
+  float nan_reading[MT_N_MOODS] = { NAN, 0, 0, 1, 0, 0, 0 };
+  float smoothed[MT_N_MOODS];
+  gint64 t = feed (tracker, MT_MOOD_SAD, 0.8f, 0, SECOND);
 
   mt_mood_tracker_update (tracker, nan_reading, t);
   mt_mood_tracker_get_smoothed (tracker, smoothed);
-  for (int i = 0; i < MT_N_EMOTIONS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     g_assert_true (isfinite (smoothed[i]));
-  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_EMOTION_SAD);
+  g_assert_cmpint (mt_mood_tracker_get_mood (tracker), ==, MT_MOOD_SAD);
 }
 
 static void
 test_time_going_backwards_is_harmless (void)
 {
   g_autoptr(MtMoodTracker) tracker = mt_mood_tracker_new ();
-  float smoothed[MT_N_EMOTIONS];
+  float smoothed[MT_N_MOODS];
 
-  feed (tracker, MT_EMOTION_HAPPY, 0.8f, 10 * SECOND, SECOND);
-  feed (tracker, MT_EMOTION_ANGRY, 0.9f, 0, SECOND);
+  feed (tracker, MT_MOOD_HAPPY, 0.8f, 10 * SECOND, SECOND);
+  feed (tracker, MT_MOOD_ANGRY, 0.9f, 0, SECOND);
   mt_mood_tracker_get_smoothed (tracker, smoothed);
-  g_assert_cmpfloat_with_epsilon (smoothed[MT_EMOTION_HAPPY], 0.8f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (smoothed[MT_MOOD_HAPPY], 0.8f, 1e-6);
 }
 
 int

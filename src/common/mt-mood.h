@@ -33,5 +33,8 @@ gboolean    mt_mood_from_string (const char *text,
 gboolean    mt_mood_is_valid    (int         mood);
 /* "angry, disgust, fear, happy, sad, surprise, neutral" for error messages. */
 const char *mt_mood_list_names  (void);
+/* The mood with the largest of MT_N_MOODS probabilities (a classifier's
+ * output order is the mood order). */
+MtMood      mt_mood_argmax      (const float *probabilities);
 
 G_END_DECLS

@@ -52,3 +52,14 @@ mt_mood_list_names (void)
 {
   return "angry, disgust, fear, happy, sad, surprise, neutral";
 }
+
+MtMood
+mt_mood_argmax (const float *probabilities)
+{
+  guint best = 0;
+
+  for (guint i = 1; i < MT_N_MOODS; i++)
+    if (probabilities[i] > probabilities[best])
+      best = i;
+  return (MtMood) best;
+}
