@@ -25,4 +25,9 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 fi
 # Run from the build tree: the settings schema is compiled into build/data.
 export GSETTINGS_SCHEMA_DIR="$top/build/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
+# No camera on this machine: start with the demo clip (the app offers it too).
+clip="$top/../shared/media/short_hamilton_clip.mp4"
+if [ "$#" -eq 0 ] && ! ls /dev/video* >/dev/null 2>&1 && [ -f "$clip" ]; then
+  set -- --camera="$clip"
+fi
 exec "$top/build/src/app/moodtunes" "$@"
