@@ -64,20 +64,82 @@ build_taps (float  start,
   return weights;
 }
 
-static inline void
-source_rgb (const MtFrame        *frame,
-            const MtResampleSpec *spec,
-            int                   x,
-            int                   y,
-            float                 rgb[3])
+/* Source row @y as float RGB for columns [x_lo, x_hi): what lies outside the
+ * frame is the fill value or the nearest edge pixel.  Converting each row
+ * once keeps the pixel format out of the filter's inner loop. */
+static void
+read_row (const MtFrame        *frame,
+          const MtResampleSpec *spec,
+          int                   y,
+          int                   x_lo,
+          int                   x_hi,
+          float                *line)
 {
-  if (!spec->clamp_edges &&
-      (x < 0 || y < 0 || x >= frame->width || y >= frame->height))
+  gboolean row_inside = y >= 0 && y < frame->height;
+  int inside_lo = CLAMP (0, x_lo, x_hi);
+  int inside_hi = CLAMP (frame->width, x_lo, x_hi);
+  const guint8 *row;
+
+  if (!row_inside && !spec->clamp_edges)
     {
-      rgb[0] = rgb[1] = rgb[2] = spec->fill;
+      for (int x = x_lo; x < x_hi; x++)
+        {
+          float *dst = line + (gsize) (x - x_lo) * 3;
+          dst[0] = dst[1] = dst[2] = spec->fill;
+        }
       return;
     }
-  mt_frame_get_rgb (frame, x, y, rgb);
+
+  row = frame->data + (gsize) CLAMP (y, 0, frame->height - 1) * frame->stride;
+  for (int x = x_lo; x < x_hi; x++)
+    {
+      float *dst = line + (gsize) (x - x_lo) * 3;
+
+      if (x >= inside_lo && x < inside_hi)
+        {
+          x = inside_hi - 1;  /* the span inside is converted below */
+          continue;
+        }
+      if (spec->clamp_edges)
+        mt_frame_get_rgb (frame, x, y, dst);
+      else
+        dst[0] = dst[1] = dst[2] = spec->fill;
+    }
+
+  {
+    float *dst = line + (gsize) (inside_lo - x_lo) * 3;
+    int n = inside_hi - inside_lo;
+
+    switch (frame->format)
+      {
+      case MT_PIXEL_FORMAT_GRAY:
+        for (int i = 0; i < n; i++, dst += 3)
+          dst[0] = dst[1] = dst[2] = row[inside_lo + i];
+        break;
+      case MT_PIXEL_FORMAT_RGB:
+        for (int i = 0; i < n; i++, dst += 3)
+          {
+            const guint8 *p = row + (inside_lo + i) * 3;
+            dst[0] = p[0]; dst[1] = p[1]; dst[2] = p[2];
+          }
+        break;
+      case MT_PIXEL_FORMAT_RGBA:
+        for (int i = 0; i < n; i++, dst += 3)
+          {
+            const guint8 *p = row + (inside_lo + i) * 4;
+            dst[0] = p[0]; dst[1] = p[1]; dst[2] = p[2];
+          }
+        break;
+      case MT_PIXEL_FORMAT_BGRA:
+      default:
+        for (int i = 0; i < n; i++, dst += 3)
+          {
+            const guint8 *p = row + (inside_lo + i) * 4;
+            dst[0] = p[2]; dst[1] = p[1]; dst[2] = p[0];
+          }
+        break;
+      }
+  }
 }
 
 void
@@ -94,30 +156,30 @@ mt_resample_to_planar (const MtFrame        *frame,
   g_autofree float *yw = build_taps (spec->y, spec->height, oh, yt);
   int row_lo = yt[0].first;
   int row_hi = yt[oh - 1].first + yt[oh - 1].n_taps;
+  int col_lo = xt[0].first;
+  int col_hi = xt[ow - 1].first + xt[ow - 1].n_taps;
   int n_rows = row_hi - row_lo;
   /* Horizontal pass first, for every source row the vertical pass reads. */
   g_autofree float *rows = g_new (float, (gsize) n_rows * ow * 3);
+  g_autofree float *line = g_new (float, (gsize) (col_hi - col_lo) * 3);
 
   for (int r = 0; r < n_rows; r++)
     {
       float *dst = rows + (gsize) r * ow * 3;
 
+      read_row (frame, spec, row_lo + r, col_lo, col_hi, line);
       for (int i = 0; i < ow; i++)
         {
           const Taps *t = &xt[i];
+          const float *src = line + (gsize) (t->first - col_lo) * 3;
+          const float *w = xw + t->offset;
           float acc[3] = { 0, 0, 0 };
 
-          for (int k = 0; k < t->n_taps; k++)
+          for (int k = 0; k < t->n_taps; k++, src += 3)
             {
-              float w = xw[t->offset + k];
-              float rgb[3];
-
-              if (w == 0.0f)
-                continue;
-              source_rgb (frame, spec, t->first + k, row_lo + r, rgb);
-              acc[0] += w * rgb[0];
-              acc[1] += w * rgb[1];
-              acc[2] += w * rgb[2];
+              acc[0] += w[k] * src[0];
+              acc[1] += w[k] * src[1];
+              acc[2] += w[k] * src[2];
             }
           dst[i * 3] = acc[0];
           dst[i * 3 + 1] = acc[1];
