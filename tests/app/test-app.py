@@ -187,7 +187,11 @@ def case_hamilton(session):
     playlists = app.of("playlist")
     if face_moods:
         first = face_moods[0]
-        follows = [p for p in playlists if p["t"] >= first["t"] and p["mood"] == first["mood"]]
+        # The playlist in effect when the mood settled (it may already have
+        # been that mood's, e.g. neutral before any face) or any one after.
+        before = [p for p in playlists if p["t"] < first["t"]]
+        in_effect = before[-1:] + [p for p in playlists if p["t"] >= first["t"]]
+        follows = [p for p in in_effect if p["mood"] == first["mood"]]
         check(bool(follows), "the playlist follows the face's mood (%s)" % first["mood"])
 
     # Camera off (privacy): its state is reported and nothing is analyzed.
