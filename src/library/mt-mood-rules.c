@@ -186,19 +186,9 @@ mt_mood_rules_new_from_file (const char  *path,
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!json_parser_load_from_file (parser, path, &local_error))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Mood rules “%s” could not be read: %s", path, local_error->message);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Mood rules “%s”: the top level must be an object", path);
-      return NULL;
-    }
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = mt_library_load_data_object (parser, path, "Mood rules", error);
+  if (root == NULL)
+    return NULL;
   if (!json_object_has_member (root, "default") ||
       !(defaults = json_object_get_object_member (root, "default")) ||
       !parse_moods (defaults, self->defaults, "default", &local_error) ||
