@@ -419,6 +419,36 @@ make_playlist (MtLibrary        *library,
   return songs;
 }
 
+/* What recommend and play share: their options, no other arguments, the
+ * library and the playlist.  NULL with *status set on failure. */
+static GPtrArray *
+open_playlist (const char       *command,
+               GOptionEntry     *entries,
+               int              *argc,
+               char           ***argv,
+               PlaylistOptions  *options,
+               MtLibrary       **library,
+               MtMood           *mood,
+               int              *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!parse_command_options (command, "", entries, argc, argv, status))
+    return NULL;
+  if (*argc > 1)
+    {
+      g_autofree char *message = g_strdup_printf ("%s takes no arguments besides its options", command);
+      *status = usage_error (message);
+      return NULL;
+    }
+  if (!(*library = open_library (&error)))
+    {
+      *status = fail ("%s", error->message);
+      return NULL;
+    }
+  return make_playlist (*library, options, mood, status);
+}
+
 static int
 cmd_recommend (int    argc,
                char **argv)
@@ -434,23 +464,10 @@ cmd_recommend (int    argc,
   };
   g_autoptr(MtLibrary) library = NULL;
   g_autoptr(GPtrArray) songs = NULL;
-  g_autoptr(GError) error = NULL;
   int status = 0;
   MtMood mood;
 
-  if (!parse_command_options ("recommend", "", entries, &argc, &argv, &status))
-    goto out;
-  if (argc > 1)
-    {
-      status = usage_error ("recommend takes no arguments besides its options");
-      goto out;
-    }
-  if (!(library = open_library (&error)))
-    {
-      status = fail ("%s", error->message);
-      goto out;
-    }
-  if (!(songs = make_playlist (library, &options, &mood, &status)))
+  if (!(songs = open_playlist ("recommend", entries, &argc, &argv, &options, &library, &mood, &status)))
     goto out;
 
   if (options.json)
@@ -654,19 +671,7 @@ cmd_play (int    argc,
   guint sigint_id, stdin_id = 0;
   MtMood mood;
 
-  if (!parse_command_options ("play", "", entries, &argc, &argv, &status))
-    goto out;
-  if (argc > 1)
-    {
-      status = usage_error ("play takes no arguments besides its options");
-      goto out;
-    }
-  if (!(library = open_library (&error)))
-    {
-      status = fail ("%s", error->message);
-      goto out;
-    }
-  if (!(songs = make_playlist (library, &options, &mood, &status)))
+  if (!(songs = open_playlist ("play", entries, &argc, &argv, &options, &library, &mood, &status)))
     goto out;
 
   player = mt_player_new ();
