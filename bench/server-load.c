@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -139,6 +141,35 @@ server_rss_mb (Server *server)
   return g_ascii_strtod (line + 6, NULL) / 1024.0;
 }
 
+/* CPU seconds the server process has used (all its threads). */
+static double
+server_cpu_seconds (Server *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", g_subprocess_get_identifier (server->process));
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  /* Fields after the parenthesised name: state is field 3, utime 14, stime 15. */
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after_name = strrchr (text, ')')) == NULL)
+    return NAN;
+  fields = g_strsplit (after_name + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return NAN;
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
+}
+
+/* CPU seconds this load generator has used. */
+static double
+self_cpu_seconds (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
 /* ---- WebSocket clients ------------------------------------------------- */
 
 static void
@@ -255,6 +286,45 @@ rest_send (Bench *bench,
   soup_session_send_and_read_async (bench->session, msg, G_PRIORITY_DEFAULT, NULL, on_rest_done, call);
 }
 
+/* Sends the REST requests that are due; a timer wakes it every millisecond,
+ * so the load generator sleeps in poll() between events instead of spinning
+ * on cores the server needs. */
+typedef struct {
+  Bench  *bench;
+  guint   rate;
+  gint64  start;
+  guint64 sent;
+} RestPacer;
+
+static gboolean
+rest_pace (gpointer data)
+{
+  RestPacer *pacer = data;
+  guint64 due = (guint64) ((g_get_monotonic_time () - pacer->start) * pacer->rate / G_USEC_PER_SEC) + 1;
+
+  while (pacer->sent < due)
+    rest_send (pacer->bench, pacer->sent++);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for @seconds, blocking while nothing happens. */
+static void
+run_for (double seconds)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add ((guint) (seconds * 1000), on_deadline, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* ---- one phase --------------------------------------------------------- */
 
 static void
@@ -268,9 +338,10 @@ run_phase (Bench      *bench,
   Server *server = server_start (server_path, db);
   g_autofree Client *clients = g_new0 (Client, n_clients);
   double rss_idle, rss_warm, rss_after;
-  gint64 start, end, next_rest;
-  guint rest_n = 0;
-  double elapsed;
+  RestPacer pacer;
+  guint pacer_id = 0;
+  gint64 start, end;
+  double elapsed, server_cpu, self_cpu;
 
   bench->origin = server->origin;
   bench->frame_latency.values = g_array_new (FALSE, FALSE, sizeof (double));
@@ -290,9 +361,7 @@ run_phase (Bench      *bench,
       soup_session_websocket_connect_async (bench->session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                             on_client_connected, &clients[i]);
     }
-  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+  run_for (2.0);
   rss_warm = server_rss_mb (server);
   if (n_clients == 0)
     rss_warm = rss_idle;
@@ -301,28 +370,25 @@ run_phase (Bench      *bench,
   g_array_set_size (bench->frame_latency.values, 0);
   g_array_set_size (bench->rest_latency.values, 0);
   bench->analyzed = bench->faces = bench->errors = 0;
+  server_cpu = server_cpu_seconds (server);
+  self_cpu = self_cpu_seconds ();
   start = g_get_monotonic_time ();
-  end = start + (gint64) (seconds * G_USEC_PER_SEC);
-  next_rest = start;
-  while (g_get_monotonic_time () < end)
+  if (rest_rate > 0)
     {
-      gint64 now = g_get_monotonic_time ();
-
-      while (rest_rate > 0 && now >= next_rest)
-        {
-          rest_send (bench, rest_n++);
-          next_rest += G_USEC_PER_SEC / rest_rate;
-        }
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (100);
+      pacer = (RestPacer) { bench, rest_rate, start, 0 };
+      pacer_id = g_timeout_add (1, rest_pace, &pacer);
     }
+  run_for (seconds);
+  g_clear_handle_id (&pacer_id, g_source_remove);
   elapsed = (g_get_monotonic_time () - start) / 1e6;
+  server_cpu = (server_cpu_seconds (server) - server_cpu) / elapsed;
+  self_cpu = (self_cpu_seconds () - self_cpu) / elapsed;
   bench->running = FALSE;
 
   /* Let the last replies in, then close. */
   end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end && bench->rest_in_flight > 0)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+    run_for (0.01);
   for (guint i = 0; i < n_clients; i++)
     if (clients[i].conn != NULL)
       {
@@ -330,19 +396,18 @@ run_phase (Bench      *bench,
         if (soup_websocket_connection_get_state (clients[i].conn) == SOUP_WEBSOCKET_STATE_OPEN)
           soup_websocket_connection_close (clients[i].conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
       }
-  end = g_get_monotonic_time () + G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE) || (g_usleep (200), TRUE);
+  run_for (1.0);
   rss_after = server_rss_mb (server);
 
   printf ("%7u %9.1f %8.0f %8.1f %8.1f %7u %8.2f %8.2f %8.2f %6" G_GUINT64_FORMAT " %6" G_GUINT64_FORMAT
-          " %7.1f %7.1f %7.1f\n",
+          " %7.1f %7.1f %7.1f %6.2f %6.2f %8.1f\n",
           n_clients, bench->analyzed / elapsed,
           bench->analyzed > 0 ? 100.0 * bench->faces / bench->analyzed : 0.0,
           percentile (&bench->frame_latency, 0.5), percentile (&bench->frame_latency, 0.99),
           rest_rate, percentile (&bench->rest_latency, 0.5), percentile (&bench->rest_latency, 0.99),
           percentile (&bench->rest_latency, 0.999),
-          bench->errors, bench->rest_errors + bench->rest_skipped, rss_idle, rss_warm, rss_after);
+          bench->errors, bench->rest_errors + bench->rest_skipped, rss_idle, rss_warm, rss_after,
+          server_cpu, self_cpu, server_cpu > 0 ? bench->analyzed / elapsed / server_cpu : 0.0);
   fflush (stdout);
 
   for (guint i = 0; i < n_clients; i++)
@@ -357,7 +422,9 @@ run_phase (Bench      *bench,
 
 typedef struct {
   GPtrArray *frames;
+  gint64     begin;      /* counting starts: every thread has loaded by then */
   gint64     end;
+  gint64     finished;
   guint64    count;
 } DirectWorker;
 
@@ -371,6 +438,10 @@ direct_run (gpointer data)
 
   if (analyzer == NULL)
     g_error ("%s", error->message);
+  if (g_get_monotonic_time () > worker->begin)
+    g_error ("loading the models took longer than the warm-up");
+  while (g_get_monotonic_time () < worker->begin)
+    g_usleep (1000);
   while (g_get_monotonic_time () < worker->end)
     {
       g_autoptr(MtServerFrame) frame = mt_server_frame_decode (g_ptr_array_index (worker->frames, i++ % worker->frames->len), &error);
@@ -381,37 +452,38 @@ direct_run (gpointer data)
       g_assert_no_error (error);
       worker->count++;
     }
+  worker->finished = g_get_monotonic_time ();
   return NULL;
 }
 
+/* Frames per second of WORKERS threads decoding and analyzing on their own,
+ * counted after every thread has loaded its models; @cores: CPU used. */
 static double
 direct_fps (GPtrArray *frames,
-            double     seconds)
+            double     seconds,
+            double    *cores)
 {
   DirectWorker workers[WORKERS];
   GThread *threads[WORKERS];
-  guint64 total = 0;
-  gint64 start;
+  gint64 begin = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  gint64 end = begin + (gint64) (seconds * G_USEC_PER_SEC);
+  double fps = 0, cpu;
 
-  /* Load first (outside the timed part), as the server's warm-up does. */
-  {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(MtAnalyzer) analyzer = mt_analyzer_new (NULL, NULL, &error);
-    if (analyzer == NULL)
-      g_error ("%s", error->message);
-  }
-  start = g_get_monotonic_time ();
   for (guint i = 0; i < WORKERS; i++)
     {
-      workers[i] = (DirectWorker) { frames, start + (gint64) ((seconds + 0.3) * G_USEC_PER_SEC), 0 };
+      workers[i] = (DirectWorker) { frames, begin, end, 0, 0 };
       threads[i] = g_thread_new ("direct", direct_run, &workers[i]);
     }
+  g_usleep (begin - g_get_monotonic_time ());
+  cpu = self_cpu_seconds ();
+  g_usleep (end - g_get_monotonic_time ());
+  *cores = (self_cpu_seconds () - cpu) / seconds;
   for (guint i = 0; i < WORKERS; i++)
     {
       g_thread_join (threads[i]);
-      total += workers[i].count;
+      fps += workers[i].count / ((workers[i].finished - begin) / 1e6);
     }
-  return total / ((g_get_monotonic_time () - start) / 1e6 - 0.3);
+  return fps;
 }
 
 /* Real faces: the astronaut portrait and frames of the Hamilton clip, as a
@@ -468,6 +540,7 @@ main (int argc, char *argv[])
   double seconds = argc > 3 ? g_ascii_strtod (argv[3], NULL) : 10.0;
   guint rest_rate = argc > 4 ? (guint) atoi (argv[4]) : 500;
   gsize total = 0;
+  double direct, direct_cores;
 
   if (argc < 3 || seconds <= 0 || seconds > 120 || rest_rate > 5000)
     {
@@ -491,9 +564,10 @@ main (int argc, char *argv[])
 
   printf ("%u face frames (mean %.0f KiB), %.0f s per phase, server with %d workers, %u cores\n",
           bench.frames->len, total / 1024.0 / bench.frames->len, seconds, WORKERS, g_get_num_processors ());
-  printf ("vision core alone (decode + analyze, %d threads): %.1f frames/s\n\n", WORKERS,
-          direct_fps (bench.frames, seconds));
-  printf ("clients  frames/s  %%faces  p50 ms   p99 ms  REST/s  REST p50 REST p99 p99.9   errors restErr RSS0 MB RSSwarm RSSend\n");
+  direct = direct_fps (bench.frames, seconds, &direct_cores);
+  printf ("vision core alone (decode + analyze, %d threads): %.1f frames/s on %.2f cores, %.1f per core\n\n",
+          WORKERS, direct, direct_cores, direct / direct_cores);
+  printf ("clients  frames/s  %%faces  p50 ms   p99 ms  REST/s  REST p50 REST p99 p99.9   errors restErr RSS0 MB RSSwarm RSSend srvCPU genCPU fr/core\n");
   for (guint i = 0; i < G_N_ELEMENTS (clients); i++)
     run_phase (&bench, argv[1], db, clients[i], seconds, rest_rate);
 
