@@ -8,6 +8,7 @@
 #include "mt-server-frame.h"
 #include "mt-analyzer.h"
 #include "mt-mood-tracker.h"
+#include "mt-ws-guard-stream.h"
 
 /* What the workers need; lives until the pool has been freed. */
 typedef struct {
@@ -51,6 +52,8 @@ typedef struct {
   gint64                   tokens_time;
   gulong                   message_id;
   gulong                   closed_id;
+  MtWsGuardInput          *guard;     /* owned by conn's stream */
+  gulong                   limit_id;
 } Client;
 
 typedef struct {
@@ -474,6 +477,7 @@ client_detach (Client *client)
 
   g_clear_signal_handler (&client->message_id, client->conn);
   g_clear_signal_handler (&client->closed_id, client->conn);
+  g_clear_signal_handler (&client->limit_id, client->guard);
   g_clear_pointer (&client->pending, g_bytes_unref);
   client->streams = NULL;
   g_hash_table_remove (streams->clients, client);
@@ -512,18 +516,41 @@ send_hello (Client *client)
 }
 
 static void
-on_websocket (SoupServer              *soup,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *conn,
-              gpointer                 user_data)
+on_limit_exceeded (MtWsGuardInput *guard,
+                   gpointer        user_data)
 {
-  MtServerStreams *streams = user_data;
+  Client *client = user_data;
+  g_autofree char *reason = NULL;
+
+  if (client->streams == NULL || soup_websocket_connection_get_state (client->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  reason = g_strdup_printf ("Message too large (at most %" G_GUINT64_FORMAT " bytes)",
+                            mt_ws_guard_input_get_max_message_bytes (guard));
+  /* Nothing more is read from the client, so this closes after libsoup's
+   * close timeout at the latest. */
+  soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, reason);
+}
+
+/* A stream is open: @stream is the connection taken over from the HTTP server. */
+static void
+stream_accept (MtServerStreams   *streams,
+               SoupServerMessage *msg,
+               GIOStream         *stream)
+{
   MtServerOptions *options = streams->server->options;
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  /* libsoup 3.2 limits each frame, not a fragmented message's sum: the guard
+   * limits whole messages.  Twice our frame limit, so a frame over it gets
+   * an error message, not a closed stream. */
+  g_autoptr(GIOStream) guarded = mt_ws_guard_stream_new (stream, 2 * options->max_frame_bytes);
+  MtWsGuardInput *guard = mt_ws_guard_stream_get_guard (MT_WS_GUARD_STREAM (guarded));
   Client *client = g_atomic_rc_box_new0 (Client);
 
   client->streams = streams;
-  client->conn = g_object_ref (conn);
+  client->conn = soup_websocket_connection_new (guarded, soup_server_message_get_uri (msg),
+                                                SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                                soup_message_headers_get_one (request, "Origin"),
+                                                NULL, NULL);
   client->tracker = mt_mood_tracker_new ();
   client->mood = -1;
   client->strategy = options->strategy;
@@ -531,16 +558,39 @@ on_websocket (SoupServer              *soup,
   client->tokens = options->max_frames_per_second;
   client->tokens_time = g_get_monotonic_time ();
 
-  /* libsoup's default (128 KiB) is below a camera JPEG: allow up to twice
-   * our limit, so a frame over it gets an error message, not a closed stream. */
-  soup_websocket_connection_set_max_incoming_payload_size (conn, 2 * options->max_frame_bytes);
-  soup_websocket_connection_set_keepalive_interval (conn, 30);
-  client->message_id = g_signal_connect (conn, "message", G_CALLBACK (on_message), client);
-  client->closed_id = g_signal_connect (conn, "closed", G_CALLBACK (on_closed), client);
+  /* libsoup's default (128 KiB) is below a camera JPEG. */
+  soup_websocket_connection_set_max_incoming_payload_size (client->conn, 2 * options->max_frame_bytes);
+  soup_websocket_connection_set_keepalive_interval (client->conn, 30);
+  client->message_id = g_signal_connect (client->conn, "message", G_CALLBACK (on_message), client);
+  client->closed_id = g_signal_connect (client->conn, "closed", G_CALLBACK (on_closed), client);
+  client->guard = guard;
+  client->limit_id = g_signal_connect (guard, "limit-exceeded", G_CALLBACK (on_limit_exceeded), client);
   g_hash_table_add (streams->clients, client);
 
   send_hello (client);
   _mt_server_notify_n_streams (streams->server);
+}
+
+typedef struct {
+  MtServerStreams *streams;
+  gulong           handler_id;
+} Upgrade;
+
+/* The 101 response is out: the connection is ours from here. */
+static void
+on_upgrade_written (SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  Upgrade *upgrade = user_data;
+  MtServerStreams *streams = upgrade->streams;
+  g_autoptr(GIOStream) stream = NULL;
+
+  g_object_ref (msg);   /* stealing may free it */
+  g_signal_handler_disconnect (msg, upgrade->handler_id);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream != NULL)
+    stream_accept (streams, msg, stream);
+  g_object_unref (msg);
 }
 
 /* Runs before the handshake: a status set here refuses the upgrade. */
@@ -553,6 +603,7 @@ on_stream_request (SoupServer        *soup,
 {
   MtServerStreams *streams = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autoptr(GError) error = NULL;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_GET)
     {
@@ -572,6 +623,25 @@ on_stream_request (SoupServer        *soup,
       _mt_server_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                               "Too many streams (at most %u)", streams->server->options->max_streams);
       return;
+    }
+
+  /* The handshake is ours rather than soup_server_add_websocket_handler()'s,
+   * so the connection can be wrapped in the message-size guard.  No
+   * extensions are offered: JPEGs do not deflate, and inflating is a
+   * memory risk.  The Origin was checked with every request. */
+  if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
+    {
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "Not a valid WebSocket handshake: %s",
+                              error->message);
+      return;
+    }
+  if (soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    {
+      Upgrade *upgrade = g_new0 (Upgrade, 1);
+
+      upgrade->streams = streams;
+      upgrade->handler_id = g_signal_connect_data (msg, "wrote-informational", G_CALLBACK (on_upgrade_written),
+                                                   upgrade, (GClosureNotify) G_CALLBACK (g_free), 0);
     }
 }
 
@@ -600,10 +670,7 @@ void
 _mt_server_streams_register (MtServerStreams *self,
                              SoupServer      *soup)
 {
-  /* Compressed JPEGs do not deflate, and inflating is a memory risk. */
-  soup_server_remove_websocket_extension (soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_handler (soup, MT_SERVER_STREAM_PATH, on_stream_request, self, NULL);
-  soup_server_add_websocket_handler (soup, MT_SERVER_STREAM_PATH, NULL, NULL, on_websocket, self, NULL);
 }
 
 void
