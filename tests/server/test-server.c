@@ -845,6 +845,16 @@ test_abrupt_http_disconnect (Fixture *f, gconstpointer data)
 
 /* ---- WebSocket stream ------------------------------------------------- */
 
+static gboolean
+accept_any_certificate (SoupMessage          *msg,
+                        GTlsCertificate      *certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;   /* the test's own self-signed certificate */
+}
+
+
 typedef struct {
   SoupWebsocketConnection *conn;
   GPtrArray               *messages;   /* JsonNode* */
@@ -914,11 +924,16 @@ stream_open_full (Fixture     *f,
                   const char  *origin,
                   GError     **error)
 {
-  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/api/v1/stream%s",
+  g_autofree char *page = mt_server_dup_url (f->server);
+  gboolean tls = g_str_has_prefix (page, "https://");
+  g_autofree char *url = g_strdup_printf ("%s://127.0.0.1:%u/api/v1/stream%s", tls ? "wss" : "ws",
                                           mt_server_get_port (f->server), query != NULL ? query : "");
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
   Connecting connecting = { NULL, NULL, FALSE };
   Stream *stream;
+
+  if (tls)
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
 
   soup_session_websocket_connect_async (f->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         on_connected, &connecting);
@@ -1354,15 +1369,6 @@ test_stop_closes_streams (Fixture *f, gconstpointer data)
 
 /* ---- TLS ------------------------------------------------------------- */
 
-static gboolean
-accept_any_certificate (SoupMessage          *msg,
-                        GTlsCertificate      *certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;   /* the test's own self-signed certificate */
-}
-
 static void
 test_tls (Fixture *f, gconstpointer data)
 {
@@ -1408,8 +1414,89 @@ test_tls (Fixture *f, gconstpointer data)
     g_assert_true (json_object_get_boolean_member (reply_json (reply, &parser), "tls"));
   }
 
+  /* wss: the stream over the same certificate, a face analyzed through it. */
+  {
+    g_autoptr(Stream) stream = stream_open (f);
+    guint at = 0;
+
+    g_assert_nonnull (stream_wait (stream, "hello", &at, 30));
+    if (have_face_image ())
+      {
+        g_autoptr(GBytes) jpeg = face_jpeg ();
+        JsonObject *analysis;
+
+        stream_send (stream, jpeg);
+        analysis = stream_wait (stream, "analysis", &at, 120);
+        g_assert_nonnull (analysis);
+        g_assert_cmpuint (json_array_get_length (json_object_get_array_member (analysis, "faces")), >=, 1);
+      }
+  }
+
   g_unlink (cert);
   g_unlink (key);
+}
+
+/* ---- beyond loopback --------------------------------------------------- */
+
+/* Listening on every address (reached here over loopback only): the token
+ * is made, printed in the page's address and needed on every request, any
+ * Host name is fine with it, and the Origin is still checked. */
+static void
+test_listen_beyond_loopback (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *page = NULL;
+  g_autofree char *expected_page = NULL;
+  g_autofree char *bearer = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *remote_host = NULL;
+  g_autofree char *own_origin = NULL;
+  g_autoptr(Reply) without = NULL;
+  g_autoptr(Reply) wrong = NULL;
+  g_autoptr(Reply) with = NULL;
+  g_autoptr(Reply) other_host = NULL;
+  g_autoptr(Stream) refused = NULL;
+  g_autoptr(Stream) foreign = NULL;
+  g_autoptr(Stream) allowed = NULL;
+  const char *token;
+  guint at = 0;
+
+  options->listen = g_strdup ("0.0.0.0");
+  start_server (f, options);
+  g_assert_cmpstr (mt_server_get_address (f->server), ==, "0.0.0.0");
+  token = mt_server_get_token (f->server);
+  g_assert_nonnull (token);
+  g_assert_cmpuint (strlen (token), ==, 48);
+  for (const char *c = token; *c != '\0'; c++)
+    g_assert_true (g_ascii_isxdigit (*c));
+  page = mt_server_dup_url (f->server);
+  expected_page = g_strdup_printf ("http://127.0.0.1:%u/?token=%s", mt_server_get_port (f->server), token);
+  g_assert_cmpstr (page, ==, expected_page);
+
+  without = GET (f, "/api/v1/status");
+  g_assert_cmpuint (without->status, ==, 401);
+  g_assert_nonnull (soup_message_headers_get_one (without->headers, "WWW-Authenticate"));
+  wrong = GET (f, "/api/v1/status", "Authorization", "Bearer " TEST_TOKEN);
+  g_assert_cmpuint (wrong->status, ==, 401);
+  bearer = g_strconcat ("Bearer ", token, NULL);
+  with = GET (f, "/api/v1/status", "Authorization", bearer);
+  g_assert_cmpuint (with->status, ==, 200);
+  remote_host = g_strdup_printf ("moodtunes-box.local:%u", mt_server_get_port (f->server));
+  other_host = GET (f, "/api/v1/status", "Authorization", bearer, "Host", remote_host);
+  g_assert_cmpuint (other_host->status, ==, 200);
+
+  refused = stream_open_full (f, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_clear_error (&error);
+  query = g_strconcat ("?token=", token, NULL);
+  foreign = stream_open_full (f, query, "http://evil.example", &error);
+  g_assert_null (foreign);
+  g_clear_error (&error);
+  own_origin = g_strdup_printf ("http://127.0.0.1:%u", mt_server_get_port (f->server));
+  allowed = stream_open_full (f, query, own_origin, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (stream_wait (allowed, "hello", &at, 30));
 }
 
 /* ---- JPEG header ------------------------------------------------------ */
@@ -1494,6 +1581,7 @@ main (int argc, char *argv[])
   ADD ("/server/security/abrupt-http-disconnect", test_abrupt_http_disconnect, NULL);
   ADD ("/server/listen/port-in-use", test_port_in_use, NULL);
   ADD ("/server/listen/tls", test_tls, "no-start");
+  ADD ("/server/listen/beyond-loopback", test_listen_beyond_loopback, "no-start");
   ADD ("/server/stream/face", test_stream_face, NULL);
   ADD ("/server/stream/garbage", test_stream_garbage, NULL);
   ADD ("/server/stream/too-big-closes", test_stream_too_big_closes, NULL);
