@@ -180,6 +180,20 @@ schedule_test_actions (MtApplication *self)
     }
 }
 
+enum { REMOTE_FEEDBACK, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+#ifdef HAVE_MT_SERVER
+static void
+server_feedback_added_cb (MtApplication *self,
+                          gint64         song_id,
+                          const char    *feedback,
+                          int            mood)
+{
+  g_signal_emit (self, signals[REMOTE_FEEDBACK], 0, song_id, feedback, mood);
+}
+#endif
+
 /* Starts or stops the local server to follow its settings. */
 static void
 update_server (MtApplication *self)
@@ -200,6 +214,8 @@ update_server (MtApplication *self)
   options = mt_server_options_new ();
   mt_server_options_load_settings (options, self->settings);
   self->server = mt_server_new (self->library, options);
+  g_signal_connect_object (self->server, "feedback-added", G_CALLBACK (server_feedback_added_cb), self,
+                           G_CONNECT_SWAPPED);
   if (!mt_server_start (self->server, &error))
     {
       g_warning ("The local server could not start: %s", error->message);
@@ -335,6 +351,20 @@ mt_application_class_init (MtApplicationClass *klass)
   app_class->startup = mt_application_startup;
   app_class->activate = mt_application_activate;
   app_class->shutdown = mt_application_shutdown;
+
+  /**
+   * MtApplication::remote-feedback:
+   * @song_id: the song
+   * @feedback: "played", "skipped", "liked" or "disliked"
+   * @mood: the MtMood it was given under, or -1
+   *
+   * The companion page (through the local server) rated a song in the
+   * library the app shares with it.
+   */
+  signals[REMOTE_FEEDBACK] =
+    g_signal_new ("remote-feedback", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT);
 }
 
 static void

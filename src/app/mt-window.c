@@ -266,6 +266,56 @@ _mt_window_refresh_playlist (MtWindow *self,
   _mt_window_update_player (self);
 }
 
+/* A rating from the companion page: the library already has it; say so,
+ * and skip a disliked song that is playing here, as the app's own Dislike
+ * does.  The playlist is re-ranked only when that interrupts nothing. */
+static void
+remote_feedback_cb (MtWindow   *self,
+                    gint64      song_id,
+                    const char *feedback,
+                    int         mood)
+{
+  MtLibrary *library = mt_application_get_library (self->app);
+  MtPlayer *player = mt_application_get_player (self->app);
+  const MtSong *current = mt_player_get_current_song (player);
+  gboolean liked = g_str_equal (feedback, "liked");
+  g_autoptr(MtSong) song = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *text = NULL;
+  JsonBuilder *report;
+
+  if (!liked && !g_str_equal (feedback, "disliked"))
+    return;   /* plays and skips on the page need no word here */
+  if (library != NULL)
+    song = mt_library_get_song (library, song_id, NULL);
+  title = song != NULL ? mt_song_dup_display_title (song) : g_strdup (_("Unknown Song"));
+  text = g_strdup_printf (liked ? _("Liked on the companion page: “%s”")
+                                : _("Disliked on the companion page: “%s”"), title);
+  _mt_window_toast (self, text);
+
+  report = mt_test_report_begin ("remote-feedback");
+  if (report != NULL)
+    {
+      json_builder_set_member_name (report, "song");
+      json_builder_add_int_value (report, song_id);
+      json_builder_set_member_name (report, "title");
+      json_builder_add_string_value (report, title);
+      json_builder_set_member_name (report, "feedback");
+      json_builder_add_string_value (report, feedback);
+      json_builder_set_member_name (report, "mood");
+      json_builder_add_string_value (report, mt_mood_is_valid (mood) ? mt_mood_to_string (mood) : "none");
+      mt_test_report_end (report);
+    }
+
+  if (!liked && current != NULL && current->id == song_id)
+    {
+      mt_player_next (player);
+      _mt_window_update_player (self);
+    }
+  else if (mt_player_get_state (player) == MT_PLAYER_STOPPED && mood == self->playlist_mood)
+    _mt_window_refresh_playlist (self, TRUE);
+}
+
 void
 _mt_window_update_player (MtWindow *self)
 {
@@ -310,6 +360,8 @@ _mt_window_update_player (MtWindow *self)
                                              : mt_player_get_state (player) == MT_PLAYER_PAUSED ? "paused" : "stopped");
       json_builder_set_member_name (report, "title");
       json_builder_add_string_value (report, title);
+      json_builder_set_member_name (report, "song");
+      json_builder_add_int_value (report, song != NULL ? song->id : -1);
       mt_test_report_end (report);
     }
 }
@@ -826,6 +878,7 @@ mt_window_setup (MtWindow      *self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (player, "unplayable", G_CALLBACK (player_unplayable_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (player, "finished", G_CALLBACK (player_track_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->app, "remote-feedback", G_CALLBACK (remote_feedback_cb), self, G_CONNECT_SWAPPED);
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));

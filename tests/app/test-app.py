@@ -6,10 +6,12 @@ lines (--test-report).
 
 usage: test-app.py MOODTUNES MOODTUNES-ANALYZE SCHEMA-DIR ARTIFACT-DIR [CASE...]
 """
+import http.client
 import json
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -296,6 +298,63 @@ def case_test_source(session):
     check(any(p["strategy"] == "lift" for p in app.of("playlist")), "switching to lift makes a lift playlist")
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api(port, method, path, body=None):
+    """One request to the app's local server; (status, parsed JSON)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+    reply = conn.getresponse()
+    data = reply.read()
+    conn.close()
+    return reply.status, json.loads(data) if data else None
+
+
+def case_companion(session):
+    """The local server runs inside the app (its settings switched on in a
+    keyfile, as Preferences would): the page sees the desktop camera's mood, and
+    a song the page dislikes while it plays in the app is rated in the shared
+    library, announced, and skipped."""
+    port = free_port()
+    env = dict(session.env, GSETTINGS_BACKEND="keyfile")
+    keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+    os.makedirs(os.path.dirname(keyfile), exist_ok=True)
+    with open(keyfile, "w") as f:
+        f.write("[io/github/moodtunes/Moodtunes]\nserver-enabled=true\nserver-port=%d\n" % port)
+    companion = Session.__new__(Session)
+    companion.env = env
+    shot = os.path.join(ARTIFACTS, "app-companion.png")
+    app = App(companion, "--camera=test", "--test-actions=1=win.pick-mood::happy;2=win.play-pause",
+              "--quit-after=9", "--screenshot=" + shot)
+    playing = app.wait_for(lambda e: e["event"] == "player" and e["state"] == "playing", 20)
+    check(playing is not None, "the app plays a song")
+    try:
+        status, mood = api(port, "GET", "/api/v1/mood")
+        # The camera's steady mood: none, as the test pattern shows no face
+        # (a mood picked by hand is the app's, not the camera's).
+        check(status == 200 and mood["source"] == "desktop" and mood["mood"] is None and "timestamp" in mood,
+              "GET /api/v1/mood is the desktop camera's (%s %s)" % (status, mood))
+        if playing is not None:
+            status, _ = api(port, "POST", "/api/v1/feedback",
+                            {"song": playing["song"], "feedback": "disliked", "mood": "happy"})
+            check(status in (200, 201), "the page's Dislike is accepted (%s)" % status)
+    except OSError as error:
+        check(False, "the app's local server answers on port %d (%s)" % (port, error))
+    if playing is not None:
+        said = app.wait_for(lambda e: e["event"] == "remote-feedback", 10)
+        check(said is not None and said["song"] == playing["song"] and said["feedback"] == "disliked"
+              and said["title"] == playing["title"], "the app announces the page's rating (%s)" % said)
+        moved = app.wait_for(lambda e: e["event"] == "player" and e["state"] == "playing"
+                             and e["song"] != playing["song"], 10)
+        check(moved is not None, "the song disliked on the page is skipped in the app")
+    app.finish(40)
+
+
 def case_german(session):
     """The German catalogue built in the build tree reaches the window."""
     localedir = os.path.join(os.path.dirname(SCHEMA_DIR), "po")
@@ -356,7 +415,8 @@ def main():
                  ("no-camera", case_no_camera, True),
                  ("test-source", case_test_source, True),
                  ("german", case_german, True),
-                 ("mpris", case_mpris, True)]
+                 ("mpris", case_mpris, True),
+                 ("companion", case_companion, True)]
         for name, case, possible in cases:
             if ONLY and name not in ONLY:
                 continue
