@@ -471,6 +471,9 @@ test_not_found_and_methods (Fixture *f, gconstpointer data)
   g_autoptr(Reply) post_status = request (f, "POST", "/api/v1/status", "application/json", "{}", NULL);
   g_autoptr(Reply) delete_page = request (f, "DELETE", "/", NULL, NULL, NULL);
   g_autoptr(Reply) plain_stream = GET (f, "/api/v1/stream");
+  /* An upgrade without a key and with an old protocol version. */
+  g_autoptr(Reply) bad_handshake = GET (f, "/api/v1/stream", "Upgrade", "websocket", "Connection", "Upgrade",
+                                        "Sec-WebSocket-Version", "8");
 
   assert_error (missing, 404, NULL);
   assert_error (missing_page, 404, NULL);
@@ -481,6 +484,7 @@ test_not_found_and_methods (Fixture *f, gconstpointer data)
   g_assert_cmpstr (soup_message_headers_get_one (post_status->headers, "Allow"), ==, "GET, HEAD");
   assert_error (delete_page, 405, NULL);
   assert_error (plain_stream, 400, "WebSocket");
+  assert_error (bad_handshake, 400, "handshake");
 }
 
 static void
