@@ -195,13 +195,6 @@ mt_ws_guard_input_new (GInputStream *base,
   return G_INPUT_STREAM (self);
 }
 
-gboolean
-mt_ws_guard_input_get_exceeded (MtWsGuardInput *self)
-{
-  g_return_val_if_fail (MT_IS_WS_GUARD_INPUT (self), FALSE);
-  return mt_ws_meter_exceeded (&self->meter);
-}
-
 guint64
 mt_ws_guard_input_get_max_message_bytes (MtWsGuardInput *self)
 {

@@ -15,7 +15,6 @@ G_DECLARE_FINAL_TYPE (MtWsGuardInput, mt_ws_guard_input, MT, WS_GUARD_INPUT, GIn
 /* @base must be pollable. */
 GInputStream *mt_ws_guard_input_new              (GInputStream   *base,
                                                   guint64         max_message_bytes);
-gboolean      mt_ws_guard_input_get_exceeded     (MtWsGuardInput *self);
 guint64       mt_ws_guard_input_get_max_message_bytes (MtWsGuardInput *self);
 
 G_END_DECLS
