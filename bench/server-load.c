@@ -6,7 +6,8 @@
  * replies come back (one frame in flight per client), plus one REST client at
  * REST-RATE requests per second (GET /mood and /recommendations): frames
  * analyzed per second, p50/p99 frame reply latency, REST p50/p99 while
- * streaming, errors, and the server's RSS before and after.  Also REST alone,
+ * streaming, errors, the server's RSS before and after, and the CPU the
+ * server and this generator used.  Also REST alone,
  * and the same frames decoded and analyzed directly on as many threads as the
  * server has workers (what the vision core allows on these cores).
  * Loopback only; every phase is bounded in time.  Prints figures, asserts
@@ -474,9 +475,9 @@ direct_fps (GPtrArray *frames,
       workers[i] = (DirectWorker) { frames, begin, end, 0, 0 };
       threads[i] = g_thread_new ("direct", direct_run, &workers[i]);
     }
-  g_usleep (begin - g_get_monotonic_time ());
+  g_usleep (MAX (0, begin - g_get_monotonic_time ()));
   cpu = self_cpu_seconds ();
-  g_usleep (end - g_get_monotonic_time ());
+  g_usleep (MAX (0, end - g_get_monotonic_time ()));
   *cores = (self_cpu_seconds () - cpu) / seconds;
   for (guint i = 0; i < WORKERS; i++)
     {
