@@ -100,9 +100,10 @@ get_status (MtServer          *self,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
-  const char * const *models = mt_analyzer_list_models ();
   const char *models_dir = self->options->models_dir != NULL ? self->options->models_dir
                                                               : mt_analyzer_get_default_models_dir ();
+  /* A broken manifest shows as no models here; analysing then says why. */
+  g_auto(GStrv) models = mt_analyzer_list_models (models_dir, NULL);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "name");
@@ -121,7 +122,7 @@ get_status (MtServer          *self,
                                                                        : MT_ANALYZER_DEFAULT_MODEL);
   json_builder_set_member_name (builder, "available");
   json_builder_begin_array (builder);
-  for (guint i = 0; models[i] != NULL; i++)
+  for (guint i = 0; models != NULL && models[i] != NULL; i++)
     json_builder_add_string_value (builder, models[i]);
   json_builder_end_array (builder);
   json_builder_end_object (builder);

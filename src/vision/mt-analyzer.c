@@ -12,42 +12,22 @@
 #include "mt-expression-head.h"
 #include "mt-face-detector.h"
 #include "mt-face-tracker.h"
+#include "mt-model-manifest.h"
 
 /* The detector's boxes run from the brows to the chin; the classifiers were
  * trained on crops that also hold the forehead and cheeks. */
 #define FACE_CROP_MARGIN 1.15f
 #define FACE_CROP_SHIFT_UP 0.05f
 
-typedef struct {
-  const char  *name;
-  gboolean     fitted_head;
-  const char  *classifiers[2];
-  float        weights[2];
-} ModelRecipe;
-
-/* "fitted-head" reads both networks' features through the head fitted on
- * FER2013 Training (models/README.md); "ensemble" averages both networks'
- * mirrored readings, with weights chosen on FER2013 PublicTest
- * (bench/accuracy-combos.c), never on a test answer. */
-static const ModelRecipe recipes[] = {
-  { "fitted-head", TRUE, { NULL, NULL }, { 0, 0 } },
-  { "ensemble", FALSE, { "emotion-xception", "face-expression" }, { 0.7f, 0.3f } },
-  { "emotion-xception", FALSE, { "emotion-xception", NULL }, { 1.0f, 0.0f } },
-  { "face-expression", FALSE, { "face-expression", NULL }, { 1.0f, 0.0f } },
-};
-
-static const char * const model_names[] = {
-  "fitted-head", "ensemble", "emotion-xception", "face-expression", NULL,
-};
-
 struct _MtAnalyzer {
   GObject                 parent_instance;
-  const ModelRecipe      *recipe;
+  MtModelManifest        *manifest;
+  const MtModelRecipe    *recipe;    /* owned by manifest */
   MtFaceDetector         *detector;
   MtFaceTracker          *tracker;    /* created on the first video frame */
   char                   *models_dir;
   MtExpressionHead       *head;
-  MtExpressionClassifier *classifiers[2];
+  MtExpressionClassifier *classifiers[MT_MODEL_MAX_NETWORKS];
 };
 
 G_DEFINE_FINAL_TYPE (MtAnalyzer, mt_analyzer, G_TYPE_OBJECT)
@@ -59,6 +39,7 @@ mt_analyzer_finalize (GObject *object)
 
   g_clear_object (&self->detector);
   g_clear_object (&self->tracker);
+  g_clear_object (&self->manifest);
   g_clear_pointer (&self->models_dir, g_free);
   g_clear_object (&self->head);
   g_clear_object (&self->classifiers[0]);
@@ -81,19 +62,27 @@ mt_analyzer_init (MtAnalyzer *self)
 const char *
 mt_analyzer_get_default_models_dir (void)
 {
-  const char *env = g_getenv ("MT_MODELS_DIR");
-
-  if (env != NULL && *env != '\0')
-    return env;
-  if (g_file_test (MT_MODELS_DIR "/face-detector.cfg", G_FILE_TEST_IS_REGULAR))
-    return MT_MODELS_DIR;
-  return MT_SOURCE_MODELS_DIR;
+  return mt_model_manifest_find_default_dir ();
 }
 
-const char * const *
-mt_analyzer_list_models (void)
+GStrv
+mt_analyzer_list_models (const char  *models_dir,
+                         GError     **error)
 {
-  return model_names;
+  g_autoptr(MtModelManifest) manifest =
+    mt_model_manifest_load (models_dir ? models_dir : mt_analyzer_get_default_models_dir (), error);
+
+  return manifest ? g_strdupv ((char **) mt_model_manifest_list_models (manifest)) : NULL;
+}
+
+static char *
+network_file (MtAnalyzer *self,
+              const char *network,
+              const char *extension)
+{
+  g_autofree char *file = g_strconcat (network, extension, NULL);
+
+  return g_build_filename (self->models_dir, file, NULL);
 }
 
 MtAnalyzer *
@@ -104,44 +93,40 @@ mt_analyzer_new (const char  *models_dir,
   g_autoptr(MtAnalyzer) self = NULL;
   g_autofree char *cfg = NULL;
   g_autofree char *weights = NULL;
-  const ModelRecipe *recipe = NULL;
+  const MtModelRecipe *recipe;
 
   if (models_dir == NULL)
     models_dir = mt_analyzer_get_default_models_dir ();
   if (model == NULL)
     model = MT_ANALYZER_DEFAULT_MODEL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (recipes); i++)
-    if (strcmp (recipes[i].name, model) == 0)
-      recipe = &recipes[i];
-  if (recipe == NULL)
-    {
-      g_autofree char *known = g_strjoinv (", ", (char **) model_names);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Unknown model “%s” (known: %s)", model, known);
-      return NULL;
-    }
-
   self = g_object_new (MT_TYPE_ANALYZER, NULL);
-  self->recipe = recipe;
   self->models_dir = g_strdup (models_dir);
+  self->manifest = mt_model_manifest_load (models_dir, error);
+  if (self->manifest == NULL)
+    return NULL;
+  recipe = self->recipe = mt_model_manifest_lookup (self->manifest, model, error);
+  if (recipe == NULL)
+    return NULL;
 
-  cfg = g_build_filename (models_dir, "face-detector.cfg", NULL);
-  weights = g_build_filename (models_dir, "face-detector.weights", NULL);
+  cfg = network_file (self, mt_model_manifest_get_detector (self->manifest), ".cfg");
+  weights = network_file (self, mt_model_manifest_get_detector (self->manifest), ".weights");
   self->detector = mt_face_detector_new (cfg, weights, error);
   if (self->detector == NULL)
     return NULL;
 
-  if (recipe->fitted_head)
+  if (recipe->head != NULL)
     {
-      self->head = mt_expression_head_new (models_dir, TRUE, error);
+      self->head = mt_expression_head_new_full (models_dir, recipe->head,
+                                                (const char * const *) recipe->networks, error);
       if (self->head == NULL)
         return NULL;
+      return g_steal_pointer (&self);
     }
 
-  for (guint i = 0; i < G_N_ELEMENTS (recipe->classifiers) && recipe->classifiers[i]; i++)
+  for (guint i = 0; i < MT_MODEL_MAX_NETWORKS && recipe->networks[i]; i++)
     {
-      self->classifiers[i] = mt_expression_classifier_new (models_dir, recipe->classifiers[i], error);
+      self->classifiers[i] = mt_expression_classifier_new (models_dir, recipe->networks[i], error);
       if (self->classifiers[i] == NULL)
         return NULL;
     }
@@ -198,8 +183,8 @@ ensure_tracker (MtAnalyzer  *self,
   if (self->tracker != NULL)
     return self->tracker;
 
-  cfg = g_build_filename (self->models_dir, "face-detector.cfg", NULL);
-  weights = g_build_filename (self->models_dir, "face-detector.weights", NULL);
+  cfg = network_file (self, mt_model_manifest_get_detector (self->manifest), ".cfg");
+  weights = network_file (self, mt_model_manifest_get_detector (self->manifest), ".weights");
   self->tracker = mt_face_tracker_new (cfg, weights, error);
   if (self->tracker == NULL)
     return NULL;

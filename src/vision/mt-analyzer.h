@@ -27,13 +27,16 @@ typedef enum {
 /* The expression model used when none is named. */
 #define MT_ANALYZER_DEFAULT_MODEL "fitted-head"
 
-/* Where the models are: $MT_MODELS_DIR, else the installed folder, else the
- * source tree's models/ (for running from a build directory). */
+/* Where the models are when none is named: see
+ * mt_model_manifest_find_default_dir(). */
 const char *mt_analyzer_get_default_models_dir (void);
-/* NULL-terminated list of the expression model names mt_analyzer_new() takes. */
-const char * const *mt_analyzer_list_models    (void);
+/* The expression models of @models_dir's manifest (NULL: the default
+ * folder), the names mt_analyzer_new() takes. */
+GStrv       mt_analyzer_list_models        (const char      *models_dir,
+                                            GError         **error);
 
-/* Loads the face detector and the expression model @model (NULL: default).
+/* Loads the face detector and the expression model @model (NULL: default)
+ * as the manifest of @models_dir (NULL: the default folder) describes them.
  * Each analyzer owns its networks: use one per thread. */
 MtAnalyzer *mt_analyzer_new                (const char      *models_dir,
                                             const char      *model,

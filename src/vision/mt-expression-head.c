@@ -57,21 +57,31 @@ mt_expression_head_new (const char  *models_dir,
                         gboolean     load_head,
                         GError     **error)
 {
+  return mt_expression_head_new_full (models_dir, load_head ? MT_EXPRESSION_HEAD_NAME : NULL,
+                                      part_names, error);
+}
+
+MtExpressionHead *
+mt_expression_head_new_full (const char         *models_dir,
+                             const char         *head_name,
+                             const char * const *networks,
+                             GError            **error)
+{
   g_autoptr(MtExpressionHead) self = g_object_new (MT_TYPE_EXPRESSION_HEAD, NULL);
 
   for (guint i = 0; i < N_PARTS; i++)
     {
-      self->parts[i] = mt_expression_classifier_new (models_dir, part_names[i], error);
+      self->parts[i] = mt_expression_classifier_new (models_dir, networks[i], error);
       if (self->parts[i] == NULL)
         return NULL;
     }
   self->n_features = mt_expression_classifier_get_n_features (self->parts[EXPRESSION]);
   self->features = g_new (float, self->n_features);
 
-  if (load_head)
+  if (head_name != NULL)
     {
-      g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models_dir, MT_EXPRESSION_HEAD_NAME);
-      g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models_dir, MT_EXPRESSION_HEAD_NAME);
+      g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models_dir, head_name);
+      g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models_dir, head_name);
 
       self->head = mt_net_load (cfg, weights, error);
       if (self->head == NULL)

@@ -24,6 +24,13 @@ G_DECLARE_FINAL_TYPE (MtExpressionHead, mt_expression_head, MT, EXPRESSION_HEAD,
 MtExpressionHead *mt_expression_head_new            (const char        *models_dir,
                                                      gboolean           load_head,
                                                      GError           **error);
+/* The same with the head @head_name (NULL: none) over @networks: the
+ * mini-Xception first, then the network whose features the head reads (as a
+ * models manifest names them). */
+MtExpressionHead *mt_expression_head_new_full       (const char        *models_dir,
+                                                     const char        *head_name,
+                                                     const char * const *networks,
+                                                     GError           **error);
 guint             mt_expression_head_get_n_features (MtExpressionHead  *self);
 
 /* For the face in the square region (x, y, side): face-expression's pooled

@@ -94,13 +94,44 @@ class BadInput(unittest.TestCase):
     def test_bad_models_are_a_clear_error(self):
         bad = os.path.join(self.dir, "models")
         os.makedirs(bad)
+        code, lines, stderr = run("--models-dir", bad, ASTRONAUT)
+        self.assertEqual(code, 3)
+        self.assertIn("moodtunes-models.ini: cannot open", stderr)
+        self.write("models/moodtunes-models.ini",
+                   b"[Detector]\nNetwork=face-detector\n[Model m]\nNetworks=face-expression\n")
         self.write("models/face-detector.cfg", b"[net]\nwidth=416\n[convolutional]\nfliters=3\n")
         self.write("models/face-detector.weights", b"\0" * 100)
-        code, lines, stderr = run("--models-dir", bad, ASTRONAUT)
+        code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
         self.assertEqual(code, 3)
         self.assertEqual(lines, [])
         self.assertIn("cannot load the models", stderr)
         self.assertIn("face-detector", stderr)
+
+    def test_bad_manifests_are_a_clear_error(self):
+        bad = os.path.join(self.dir, "models")
+        os.makedirs(bad)
+        cases = [
+            (b"[Detector]\nNetwork=../../etc/passwd\n[Model m]\nNetworks=a\n", "not a plain file name"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\n", "several networks need Weights"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\nWeights=1;nan\n", "weight"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\nWeights=1\n", "1 weights for 2 networks"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b;c\nWeights=1;1;1\n", "3 networks"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\nColour=red\n", "unknown key"),
+            (b"[Detector]\nNetwork=d\n[Extra]\nX=1\n", "unknown group"),
+            (b"[Model m]\nNetworks=a\n", "no [Detector] group"),
+            (b"[Detector]\nNetwork=d\n", "no expression model"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\nHead=h\n", "a Head reads exactly two"),
+            (b"\xff\xfe garbage", "not UTF-8"),
+            (b"[Detector]\nNetwork=d\n# " + b"x" * 70000 + b"\n", "at most"),
+        ]
+        for text, message in cases:
+            with self.subTest(message=message):
+                self.write("models/moodtunes-models.ini", text)
+                code, lines, stderr = run("--models-dir", bad, ASTRONAUT)
+                self.assertEqual(code, 3)
+                self.assertEqual(lines, [])
+                self.assertIn("moodtunes-models.ini", stderr)
+                self.assertIn(message, stderr)
 
     def test_usage_errors(self):
         self.assertEqual(run()[0], 2)
