@@ -24,8 +24,10 @@ def evaluate(analyze, model, root, extra):
         for name in sorted(os.listdir(folder)):
             files.append(os.path.join(folder, name))
             truth.append(label)
+    # The build tree's program reads the tree's models (as meson devenv does).
+    env = dict(os.environ, MT_MODELS_DIR=os.environ.get("MT_MODELS_DIR", os.path.join(TOP, "models")))
     proc = subprocess.run([analyze, "--whole-face", "--model", model, *extra, *files],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, env=env)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     if len(lines) != len(files):
         sys.exit(f"{model}: {len(lines)} results for {len(files)} files: {proc.stderr[-500:]}")

@@ -31,7 +31,9 @@ CHANGE_MS = 6000
 
 def run(build, clip, renderer, tmp):
     env = dict(os.environ, GSK_RENDERER=renderer, GSETTINGS_BACKEND="memory",
-               GSETTINGS_SCHEMA_DIR=os.path.join(build, "data"), GTK_A11Y="none")
+               GSETTINGS_SCHEMA_DIR=os.path.join(build, "data"), GTK_A11Y="none",
+               MT_MODELS_DIR=os.path.join(HERE, "..", "models"), MT_DATA_DIR=os.path.join(HERE, "..", "data"),
+               MT_TAG_READER=os.path.join(build, "src", "library", "moodtunes-tag-reader"))
     for name in ("DATA", "CONFIG", "CACHE"):
         env["XDG_%s_HOME" % name] = os.path.join(tmp, name.lower())
     out = subprocess.run([os.path.join(build, "src", "app", "moodtunes"), "--test-report", "--camera=" + clip,

@@ -13,6 +13,7 @@
 #define G_LOG_DOMAIN "bench-detector"
 
 #include "config.h"
+#include "mt-tree-paths.h"
 
 #include <locale.h>
 #include <math.h>

@@ -4,7 +4,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$top/build}
-export MT_BUILD_DIR=$build MT_SOURCE_DIR=$top
+export MT_BUILD_DIR=$build MT_SOURCE_DIR=$top MT_DATA_DIR=$top/data
 bench=$build/bench/bench-library
 [ -x "$bench" ] || { echo "Build first: ninja -C $build" >&2; exit 1; }
 echo "== import throughput (Debian tracks linked 2000 times)"

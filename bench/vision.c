@@ -14,6 +14,7 @@
 #define G_LOG_DOMAIN "bench-vision"
 
 #include "config.h"
+#include "mt-tree-paths.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,14 +1,10 @@
-/* mt-library-data.h: finds the data files (mood rules, strategies) at run time. */
+/* mt-library-data.h: reads the library's JSON data files (mood rules,
+ * strategies; found with mt_data_dirs_find_file()). */
 #pragma once
 
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
-
-/* Looks for @name in $MT_LIBRARY_DATA_DIR, then $MT_SOURCE_DIR/data (tests),
- * then the installed data folder, then the source tree it was built from. */
-char *mt_library_find_data_file (const char  *name,
-                                 GError     **error);
 
 /* Parses the JSON file @path with @parser and returns its top-level object
  * (owned by @parser); @what names the file in errors ("Mood rules"). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "mt-data-dirs.h"
 #include "mt-library-data.h"
 #include "mt-mood-rules.h"
 
@@ -205,7 +206,7 @@ mt_mood_rules_new_from_file (const char  *path,
 MtMoodRules *
 mt_mood_rules_new_default (GError **error)
 {
-  g_autofree char *path = mt_library_find_data_file (MT_MOOD_RULES_FILE, error);
+  g_autofree char *path = mt_data_dirs_find_file (MT_MOOD_RULES_FILE, error);
 
   if (path == NULL)
     return NULL;

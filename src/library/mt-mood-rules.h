@@ -17,7 +17,7 @@ G_DECLARE_FINAL_TYPE (MtMoodRules, mt_mood_rules, MT, MOOD_RULES, GObject)
 
 MtMoodRules *mt_mood_rules_new_from_file (const char   *path,
                                           GError      **error);
-/* Loads MT_MOOD_RULES_FILE found by mt_library_find_data_file(). */
+/* Loads MT_MOOD_RULES_FILE found by mt_data_dirs_find_file(). */
 MtMoodRules *mt_mood_rules_new_default   (GError      **error);
 
 /* Fills @weights (0..1 per mood, NAN where no rule gives that mood) from the

@@ -4,6 +4,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "mt-data-dirs.h"
 #include "mt-library-data.h"
 #include "mt-mood-strategies.h"
 
@@ -174,7 +175,7 @@ mt_mood_strategies_new_from_file (const char  *path,
 MtMoodStrategies *
 mt_mood_strategies_new_default (GError **error)
 {
-  g_autofree char *path = mt_library_find_data_file (MT_MOOD_STRATEGIES_FILE, error);
+  g_autofree char *path = mt_data_dirs_find_file (MT_MOOD_STRATEGIES_FILE, error);
 
   if (path == NULL)
     return NULL;

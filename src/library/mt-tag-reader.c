@@ -83,9 +83,8 @@ mt_tag_reader_find_helper (void)
       if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
         return g_steal_pointer (&path);
     }
-  if (g_file_test (MT_TAG_READER_INSTALLED, G_FILE_TEST_IS_EXECUTABLE))
-    return g_strdup (MT_TAG_READER_INSTALLED);
-  return g_strdup (MT_TAG_READER_BUILT);
+  /* Also when it is missing: starting it then says which file it wanted. */
+  return g_strdup (MT_TAG_READER_INSTALLED);
 }
 
 MtTagReader *

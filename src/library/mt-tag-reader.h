@@ -27,8 +27,8 @@ G_DECLARE_FINAL_TYPE (MtTagReader, mt_tag_reader, MT, TAG_READER, GObject)
 
 GQuark       mt_tag_reader_error_quark     (void);
 
-/* The helper executable: $MT_TAG_READER, else the one in $MT_BUILD_DIR, else
- * the installed one, else the one in the build tree this was built in. */
+/* The helper executable: $MT_TAG_READER (set by `meson devenv`), else the
+ * one in $MT_BUILD_DIR (tests), else the installed one. */
 char        *mt_tag_reader_find_helper     (void);
 
 MtTagReader *mt_tag_reader_new             (void);

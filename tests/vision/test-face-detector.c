@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "test-face-detector"
 
 #include "config.h"
+#include "mt-tree-paths.h"
 
 #include <math.h>
 #include <stdio.h>

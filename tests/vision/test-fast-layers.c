@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "test-fast-layers"
 
 #include "config.h"
+#include "mt-tree-paths.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,6 +4,7 @@
 #define G_LOG_DOMAIN "test-model-check"
 
 #include "config.h"
+#include "mt-tree-paths.h"
 
 #include <math.h>
 #include <string.h>
