@@ -13,6 +13,7 @@
 
 #include "mt-camera.h"
 #include "mt-camera-portal.h"
+#include "mt-demo-camera.h"
 
 /* Webcams offer big modes too; the preview and the detector need no more. */
 #define MAX_CAMERA_WIDTH 1280
@@ -232,13 +233,29 @@ preview_idle_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* appsink reuses one GstSample for every frame and sets the new caps on it
+ * when they change (a clip starting over): a sample still held then is not
+ * writable and GStreamer complains with a critical.  Frames kept past the
+ * callback (the preview's newest, the worker's pending one) therefore live
+ * in a sample of our own around the same buffer. */
+static GstSample *
+pull_own_sample (GstAppSink *sink)
+{
+  g_autoptr(GstSample) pulled = gst_app_sink_pull_sample (sink);
+
+  if (pulled == NULL)
+    return NULL;
+  return gst_sample_new (gst_sample_get_buffer (pulled), gst_sample_get_caps (pulled),
+                         gst_sample_get_segment (pulled), NULL);
+}
+
 /* Streaming thread: keep only the newest frame, wake the main loop once. */
 static GstFlowReturn
 preview_new_sample_cb (GstAppSink *sink,
                        gpointer    data)
 {
   MtCamera *self = data;
-  GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstSample *sample = pull_own_sample (sink);
   gboolean schedule;
 
   if (sample == NULL)
@@ -262,7 +279,7 @@ analysis_new_sample_cb (GstAppSink *sink,
                         gpointer    data)
 {
   MtCamera *self = data;
-  g_autoptr(GstSample) sample = gst_app_sink_pull_sample (sink);
+  g_autoptr(GstSample) sample = pull_own_sample (sink);
   gint64 arrival = g_get_monotonic_time ();
 
   if (sample == NULL)
@@ -367,7 +384,8 @@ find_device (MtCamera *self)
 static char *
 source_to_uri (const char *source)
 {
-  if (source == NULL || source[0] == '\0' || g_strcmp0 (source, MT_CAMERA_SOURCE_TEST) == 0)
+  if (source == NULL || source[0] == '\0' || g_strcmp0 (source, MT_CAMERA_SOURCE_TEST) == 0 ||
+      g_strcmp0 (source, MT_CAMERA_SOURCE_DEMO) == 0)
     return NULL;
   if (strstr (source, "://") != NULL)
     return g_strdup (source);
@@ -440,6 +458,8 @@ make_source (MtCamera  *self,
     return gst_parse_bin_from_description ("videotestsrc is-live=true pattern=ball ! capsfilter "
                                            "caps=video/x-raw,width=640,height=480,framerate=30/1",
                                            TRUE, error);
+  if (g_strcmp0 (self->source, MT_CAMERA_SOURCE_DEMO) == 0)
+    return mt_demo_camera_make_source (error);
   if (uri != NULL)
     {
       g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
@@ -560,7 +580,8 @@ is_camera_source (const char *source)
 {
   g_autofree char *uri = source_to_uri (source);
 
-  return uri == NULL && g_strcmp0 (source, MT_CAMERA_SOURCE_TEST) != 0;
+  return uri == NULL && g_strcmp0 (source, MT_CAMERA_SOURCE_TEST) != 0 &&
+         g_strcmp0 (source, MT_CAMERA_SOURCE_DEMO) != 0;
 }
 
 static void
