@@ -47,7 +47,7 @@ G_DEFINE_FINAL_TYPE (MtApplication, mt_application, ADW_TYPE_APPLICATION)
 
 static const GOptionEntry option_entries[] = {
   { "camera", 0, 0, G_OPTION_ARG_STRING, NULL,
-    N_("Camera to use: a camera name, a video file or URI, or “test”"), N_("CAMERA") },
+    N_("Camera to use: a camera name, a video file or URI, “demo” (a picture) or “test”"), N_("CAMERA") },
   { "audio-sink", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL,
     "GStreamer audio sink description for playback (tests)", "SINK" },
   { "test-report", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,

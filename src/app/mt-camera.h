@@ -31,10 +31,12 @@ typedef void (*MtCameraFrameFunc) (GstSample *sample,
 #define MT_TYPE_CAMERA (mt_camera_get_type ())
 G_DECLARE_FINAL_TYPE (MtCamera, mt_camera, MT, CAMERA, GObject)
 
-/* Source values: "" picks the first camera found; "test" is videotestsrc; a
- * URI or a file path plays that video as the camera; anything else names a
- * camera as listed in the "devices" model. */
+/* Source values: "" picks the first camera found; "test" is videotestsrc;
+ * "demo" is the demo picture (mt-demo-camera.h); a URI or a file path plays
+ * that video as the camera; anything else names a camera as listed in the
+ * "devices" model. */
 #define MT_CAMERA_SOURCE_TEST "test"
+#define MT_CAMERA_SOURCE_DEMO "demo"
 
 MtCamera      *mt_camera_new             (void);
 void           mt_camera_set_source      (MtCamera          *self,

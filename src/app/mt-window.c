@@ -74,7 +74,7 @@ update_mood_ui (MtWindow *self)
   int mood = mt_window_get_mood (self);
   g_autofree char *detail = NULL;
 
-  gtk_label_set_text (self->mood_emoji, mt_mood_get_emoji (mood));
+  gtk_image_set_from_icon_name (self->mood_icon, mt_mood_get_icon_name (mood));
   gtk_label_set_text (self->mood_label, mt_mood_get_label (mood));
   if (self->locked)
     detail = g_strdup (_("Locked: the camera does not change it"));
@@ -602,6 +602,8 @@ camera_state_cb (MtWindow *self)
       json_builder_add_string_value (report, camera_state_nick (state));
       json_builder_set_member_name (report, "error");
       json_builder_add_string_value (report, error);
+      json_builder_set_member_name (report, "source");
+      json_builder_add_string_value (report, mt_camera_get_source (self->camera));
       mt_test_report_end (report);
     }
 }
@@ -850,11 +852,11 @@ find_demo_clip (void)
 {
   const char *env = g_getenv ("MT_DEMO_CLIP");
 
+  /* A developer's clip (meson devenv sets the shared face clip), else the
+   * demo picture every install ships. */
   if (env != NULL && g_file_test (env, G_FILE_TEST_IS_REGULAR))
     return g_strdup (env);
-  if (g_file_test (MT_SOURCE_DEMO_CLIP, G_FILE_TEST_IS_REGULAR))
-    return g_strdup (MT_SOURCE_DEMO_CLIP);
-  return NULL;
+  return g_strdup (MT_CAMERA_SOURCE_DEMO);
 }
 
 /* After construction: "application" is not a construct property. */
@@ -1030,7 +1032,7 @@ mt_window_class_init (MtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtWindow, demo_clip_button);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, hint_label);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, emotion_bars);
-  gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_emoji);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_icon);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_label);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_detail);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, playlist_title);
