@@ -24,11 +24,13 @@ mt_mood_get_label (int mood)
 }
 
 const char *
-mt_mood_get_emoji (int mood)
+mt_mood_get_icon_name (int mood)
 {
-  static const char *emoji[MT_N_MOODS] = {
-    "😠", "🤢", "😨", "😄", "😢", "😲", "😐",
+  static const char * const icons[MT_N_MOODS] = {
+    "mt-mood-angry-symbolic", "mt-mood-disgust-symbolic", "mt-mood-fear-symbolic",
+    "mt-mood-happy-symbolic", "mt-mood-sad-symbolic", "mt-mood-surprise-symbolic",
+    "mt-mood-neutral-symbolic",
   };
 
-  return mt_mood_is_valid (mood) ? emoji[mood] : "🙂";
+  return mt_mood_is_valid (mood) ? icons[mood] : "mt-mood-none-symbolic";
 }

@@ -52,7 +52,7 @@ mt_song_row_new (const MtSong *song)
   g_autofree char *escaped_title = g_markup_escape_text (title, -1);
   g_autofree char *escaped_artist = g_markup_escape_text (song->artist ? song->artist : _("Unknown Artist"), -1);
   MtMood mood = mt_song_get_main_mood (song);
-  GtkWidget *mood_label;
+  GtkWidget *mood_icon;
 
   self->song = mt_song_copy (song);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), escaped_title);
@@ -60,11 +60,11 @@ mt_song_row_new (const MtSong *song)
   adw_action_row_set_title_lines (ADW_ACTION_ROW (self), 1);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self), 1);
 
-  mood_label = gtk_label_new (mt_mood_get_emoji (mood));
-  gtk_widget_set_tooltip_text (mood_label, mt_mood_get_label (mood));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (mood_label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+  mood_icon = gtk_image_new_from_icon_name (mt_mood_get_icon_name (mood));
+  gtk_widget_set_tooltip_text (mood_icon, mt_mood_get_label (mood));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (mood_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   mt_mood_get_label (mood), -1);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (self), mood_label);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self), mood_icon);
   return GTK_WIDGET (self);
 }
 

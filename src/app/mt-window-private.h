@@ -51,7 +51,7 @@ struct _MtWindow
   GtkWidget            *demo_clip_button;
   GtkLabel             *hint_label;
   MtEmotionBars        *emotion_bars;
-  GtkLabel             *mood_emoji;
+  GtkImage             *mood_icon;
   GtkLabel             *mood_label;
   GtkLabel             *mood_detail;
   GtkLabel             *playlist_title;
