@@ -16,18 +16,21 @@ if [ "${1:-}" = "--analyze" ]; then
     [ -f "$sample" ] || sample=/usr/share/darknet/data/person.jpg
     set -- "$sample"
   fi
-  exec "$top/build/src/cli/moodtunes-analyze" "$@"
+  # meson devenv points the build tree's programs at the tree's models and
+  # data (an installed program reads its prefix instead).
+  exec meson devenv -C "$top/build" moodtunes-analyze "$@"
 fi
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display: start this from a desktop session (or try: bash build-aux/run.sh --analyze PHOTO)" >&2
   exit 1
 fi
-# Run from the build tree: the settings schema is compiled into build/data.
-export GSETTINGS_SCHEMA_DIR="$top/build/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
-# No camera on this machine: start with the demo clip (the app offers it too).
+# No camera on this machine: start with the demo (the shared face clip when
+# it is beside the project, else the demo picture every install has).
 clip="$top/../shared/media/short_hamilton_clip.mp4"
-if [ "$#" -eq 0 ] && ! ls /dev/video* >/dev/null 2>&1 && [ -f "$clip" ]; then
-  set -- --camera="$clip"
+if [ "$#" -eq 0 ] && ! ls /dev/video* >/dev/null 2>&1; then
+  if [ -f "$clip" ]; then set -- --camera="$clip"; else set -- --camera=demo; fi
 fi
-exec "$top/build/src/app/moodtunes" "$@"
+# meson devenv runs the build tree with its own schema, models, data and
+# helper (see meson.build); `meson install` gives the same app system-wide.
+exec meson devenv -C "$top/build" moodtunes "$@"

@@ -399,6 +399,39 @@ def case_mpris(session):
     app.finish(30)
 
 
+def case_loop(session):
+    """A clip that starts over several times (caps and segment set anew at
+    each loop): frames keep coming and no GStreamer critical is printed
+    (G_DEBUG=fatal-criticals in the test environment makes one abort)."""
+    clip = os.path.join(session.dir, "loop.avi")
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=20", "pattern=ball", "!",
+                    "video/x-raw,width=320,height=240,framerate=20/1", "!", "jpegenc", "!", "avimux", "!",
+                    "filesink", "location=" + clip], check=True)
+    app = App(session, "--camera=" + clip, "--quit-after=6")
+    app.finish(40)
+    late = [a for a in app.of("analysis") if a["t"] > 4.0]
+    check(len(late) >= 5, "frames are still analyzed after the clip looped four times (%d)" % len(late))
+    check(not [e for e in app.of("camera") if e["state"] in ("error", "ended")], "the looping clip never fails")
+
+
+def case_demo_camera(session):
+    """"Use the demo" with no developer clip: the shipped picture, panned,
+    is the camera, its face is found and the mood is happy."""
+    shot = os.path.join(ARTIFACTS, "app-demo-camera.png")
+    app = App(session, "--camera=test", "--test-actions=0.5=win.camera-demo", "--quit-after=14",
+              "--screenshot=" + shot)
+    app.finish(40)
+    sources = [e.get("source") for e in app.of("camera")]
+    check("demo" in sources, "the demo action picks the demo picture (%s)" % sorted(set(map(str, sources))))
+    faces = [a for a in app.of("analysis") if a["faces"]]
+    check(len(faces) >= 10, "the demo picture's face is found (%d frames)" % len(faces))
+    boxes = sorted(set(round(a["faces"][0]["box"][0]) for a in faces))
+    check(len(boxes) >= 3, "the picture pans: the face moves in the frame (%d places)" % len(boxes))
+    moods = [m["mood"] for m in app.of("mood") if m["source"] == "face"]
+    check("happy" in moods, "the demo face reads happy (%s)" % moods)
+    check(os.path.exists(shot), "the demo camera is captured (app-demo-camera.png)")
+
+
 def main():
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         print("SKIP: no display (run under xvfb-run)")
@@ -413,6 +446,8 @@ def main():
         cases = [("hamilton", case_hamilton, os.path.exists(HAMILTON)),
                  ("fer", case_fer_clip, os.path.isdir(FER)),
                  ("no-camera", case_no_camera, True),
+                 ("loop", case_loop, True),
+                 ("demo-camera", case_demo_camera, True),
                  ("test-source", case_test_source, True),
                  ("german", case_german, True),
                  ("mpris", case_mpris, True),

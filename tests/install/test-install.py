@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""What a user gets: Moodtunes configured for a temporary prefix, built,
+`meson install`ed, then run from outside the source tree with a clean
+environment (only XDG_DATA_DIRS names the prefix; no GSETTINGS_SCHEMA_DIR, no
+MT_* variable): the analyzer on a photo, the server's status and page, every
+expression model the installed manifest lists, and the app under Xvfb with
+the installed demo camera until the mood comes from the face.  Any GLib or
+GStreamer CRITICAL or WARNING from our programs fails the test.
+
+usage: test-install.py SOURCE-DIR ARTIFACT-DIR
+"""
+import configparser
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SOURCE, ARTIFACTS = sys.argv[1:3]
+SHARED = os.environ.get("MT_SHARED_DIR", os.path.join(SOURCE, "..", "shared"))
+PHOTO = os.path.join(SHARED, "media", "astronaut.png")
+APP_ID = "io.github.moodtunes.Moodtunes"
+failures = []
+
+
+def check(condition, message, detail=""):
+    print(("ok - " if condition else "FAIL - ") + message)
+    if not condition:
+        if detail:
+            print(detail.rstrip()[-3000:])
+        failures.append(message)
+    return condition
+
+
+def noisy_lines(text):
+    """GLib and GStreamer criticals and warnings (of any domain)."""
+    return [line for line in text.splitlines()
+            if "-CRITICAL **" in line or "-WARNING **" in line or "CRITICAL" in line and "GStreamer" in line]
+
+
+def build_and_install(work):
+    build, prefix = os.path.join(work, "build"), os.path.join(work, "prefix")
+    # A plain build, as a user or a distribution makes it (no sanitizers),
+    # with nothing of the test environment leaking into it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MT_", "ASAN_", "UBSAN_", "MESON_"))}
+    steps = [["meson", "setup", build, SOURCE, "--prefix=" + prefix, "-Dbuildtype=debugoptimized"],
+             ["meson", "compile", "-C", build],
+             ["meson", "install", "-C", build]]
+    for step in steps:
+        r = subprocess.run(step, env=env, capture_output=True, text=True)
+        if not check(r.returncode == 0, " ".join(step[:2]) + " succeeds", r.stdout + r.stderr):
+            return None
+        if step[1] == "install":
+            install_log = r.stdout + r.stderr
+    print(install_log[-1500:])
+    return prefix
+
+
+class CleanSession:
+    """A new user's desktop: own home and XDG folders, a private session bus,
+    XDG_DATA_DIRS with the prefix first, and nothing else of ours."""
+
+    def __init__(self, work, prefix):
+        self.dir = os.path.join(work, "user")
+        os.makedirs(self.dir)
+        self.env = {
+            "PATH": os.path.join(prefix, "bin") + ":/usr/bin:/bin",
+            "HOME": self.dir,
+            "LANG": "C.UTF-8",
+            "XDG_DATA_DIRS": os.path.join(prefix, "share") + ":/usr/local/share:/usr/share",
+            "XDG_RUNTIME_DIR": os.path.join(self.dir, "runtime"),
+            "GSETTINGS_BACKEND": "memory",
+            "GTK_A11Y": "none",
+            "GSK_RENDERER": "cairo",
+        }
+        for name in ("DISPLAY", "XAUTHORITY"):
+            if name in os.environ:
+                self.env[name] = os.environ[name]
+        os.makedirs(self.env["XDG_RUNTIME_DIR"], mode=0o700)
+        self.bus_pid = None
+        if shutil.which("dbus-daemon"):
+            out = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                                 capture_output=True, text=True, env=self.env, check=True).stdout.split()
+            self.env["DBUS_SESSION_BUS_ADDRESS"], self.bus_pid = out[0], int(out[1])
+
+    def run(self, *cmd, timeout=120):
+        return subprocess.run(cmd, env=self.env, cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+
+    def close(self):
+        if self.bus_pid:
+            os.kill(self.bus_pid, signal.SIGTERM)
+
+
+def check_files(prefix):
+    share = os.path.join(prefix, "share")
+    models = os.path.join(share, "moodtunes", "models")
+    manifest = os.path.join(models, "moodtunes-models.ini")
+    check(os.path.isfile(os.path.join(share, "glib-2.0", "schemas", "gschemas.compiled")),
+          "the settings schemas are compiled on install")
+    check(os.path.isfile(os.path.join(share, "applications", APP_ID + ".desktop")), "the desktop file is installed")
+    check(os.path.isfile(os.path.join(share, "metainfo", APP_ID + ".metainfo.xml")), "the metainfo is installed")
+    check(os.path.isfile(os.path.join(share, "moodtunes", "demo", "astronaut.jpg")), "the demo picture is installed")
+    check(os.path.isfile(os.path.join(prefix, "libexec", "moodtunes-tag-reader")), "the tag reader is installed")
+    if not check(os.path.isfile(manifest), "the models manifest is installed"):
+        return []
+    # The install rule reads the manifest (models/meson.build); this reads it
+    # the way the analyzer does and looks for every network it names.
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(manifest)
+    needed = set()
+    for section in parser.sections():
+        for key in ("Network", "Head", "Networks"):
+            for name in parser[section].get(key, "").split(";"):
+                if name.strip():
+                    needed.update(name.strip() + ext for ext in (".cfg", ".weights", ".names"))
+    missing = sorted(f for f in needed if not os.path.isfile(os.path.join(models, f)))
+    check(not missing, "every network the manifest names is installed (%d files)" % len(needed), str(missing))
+    return [s[len("Model "):] for s in parser.sections() if s.startswith("Model ")]
+
+
+def check_no_tree_paths(prefix):
+    """Nothing compiled into an installed program points into the source
+    tree (debug info aside: it names sources by design)."""
+    tree = os.path.realpath(SOURCE).encode()
+    programs = [os.path.join(prefix, "bin", p) for p in os.listdir(os.path.join(prefix, "bin"))]
+    programs.append(os.path.join(prefix, "libexec", "moodtunes-tag-reader"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for program in programs:
+            stripped = os.path.join(tmp, os.path.basename(program))
+            subprocess.run(["objcopy", "--strip-debug", program, stripped], check=True)
+            with open(stripped, "rb") as f:
+                data = f.read()
+            check(tree not in data, "%s holds no source-tree path" % os.path.basename(program))
+
+
+def check_desktop_file(session, prefix):
+    """The menu's launcher starts the installed program."""
+    path = os.path.join(prefix, "share", "applications", APP_ID + ".desktop")
+    lines = open(path, encoding="utf-8").read().splitlines() if os.path.exists(path) else []
+    command = next((l.split("=", 1)[1].split()[0] for l in lines if l.startswith("Exec=")), None)
+    found = shutil.which(command or "", path=session.env["PATH"])
+    check(found == os.path.join(prefix, "bin", "moodtunes"),
+          "the desktop file's Exec (%s) is the installed moodtunes (%s)" % (command, found))
+
+
+def check_analyze(session, models):
+    r = session.run("moodtunes-analyze", PHOTO)
+    check(r.returncode == 0, "the installed moodtunes-analyze reads the photo (status %d)" % r.returncode,
+          r.stdout + r.stderr)
+    check(not noisy_lines(r.stderr), "moodtunes-analyze prints no criticals or warnings", r.stderr)
+    try:
+        result = json.loads(r.stdout)
+        faces = result[0]["faces"] if isinstance(result, list) else result["faces"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        faces = None
+    check(faces is not None and len(faces) == 1 and faces[0]["emotion"] == "happy",
+          "one happy face in the photo", r.stdout)
+    for model in models:
+        r = session.run("moodtunes-analyze", "--model", model, PHOTO)
+        check(r.returncode == 0 and '"happy"' in r.stdout, "the installed model %s loads and reads the face" % model,
+              r.stdout + r.stderr)
+
+
+def check_server(session):
+    proc = subprocess.Popen(["moodtunes-server", "--port", "0", "--no-settings"], env=session.env, cwd=session.dir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if "listening on" in line:
+            url = line.split("listening on", 1)[1].strip()
+            break
+    if check(url is not None, "the installed moodtunes-server starts (%s)" % url):
+        host_port = url.split("://", 1)[1].split("/", 1)[0]
+        path_query = "/" + url.split("://", 1)[1].split("/", 1)[1] if "/" in url.split("://", 1)[1] else "/"
+        conn = http.client.HTTPConnection(host_port, timeout=10)
+        conn.request("GET", "/api/v1/status")
+        resp = conn.getresponse()
+        status = json.loads(resp.read() or b"{}")
+        check(resp.status == 200, "GET /api/v1/status answers 200 (%d)" % resp.status)
+        check(status.get("models", {}).get("available"), "the status lists the installed models (%s)"
+              % status.get("models"))
+        conn.request("GET", path_query)
+        resp = conn.getresponse()
+        page = resp.read()
+        check(resp.status == 200 and b"<html" in page.lower(), "the companion page is served (%d)" % resp.status)
+        conn.close()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    check(proc.returncode == 0, "the server stops cleanly on SIGTERM (%s)" % proc.returncode, err)
+    check(not noisy_lines(err), "the server prints no criticals or warnings", err)
+
+
+def check_app(session):
+    if "DISPLAY" not in session.env:
+        print("skip - no X display for the app (the test runner starts Xvfb)")
+        return
+    shot = os.path.join(ARTIFACTS, "installed-app.png")
+    if os.path.exists(shot):
+        os.unlink(shot)
+    proc = subprocess.Popen(["moodtunes", "--test-report", "--camera=demo", "--audio-sink=fakesink",
+                             "--quit-after=25", "--screenshot=" + shot],
+                            env=session.env, cwd=session.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    events, err = [], []
+    threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True).start()
+    for line in proc.stdout:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            pass
+    try:
+        status = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        status = proc.wait()
+    time.sleep(0.2)
+    stderr = "".join(err)
+    check(status == 0, "the installed app runs and quits with status 0 (%s)" % status, stderr)
+    check(not noisy_lines(stderr), "the app prints no criticals or warnings", stderr)
+    errors = [e for e in events if e.get("event") == "camera" and e.get("state") == "error"]
+    check(not errors, "the demo camera starts", json.dumps(errors))
+    analyses = [e for e in events if e.get("event") == "analysis"]
+    with_face = [a for a in analyses if a.get("faces")]
+    check(len(with_face) >= 5, "the demo camera's face is found (%d of %d frames)" % (len(with_face), len(analyses)))
+    moods = [e["mood"] for e in events if e.get("event") == "mood" and e.get("source") == "face"
+             and e.get("mood") != "none"]
+    check("happy" in moods, "the mood comes from the face: happy (%s)" % moods)
+    check(os.path.exists(shot), "the installed app's window is captured (%s)" % shot)
+
+
+def main():
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="mt-install-test-")
+    session = None
+    try:
+        prefix = build_and_install(work)
+        if prefix is None:
+            return 1
+        models = check_files(prefix)
+        check_no_tree_paths(prefix)
+        session = CleanSession(work, prefix)
+        check_desktop_file(session, prefix)
+        check_analyze(session, models)
+        check_server(session)
+        check_app(session)
+    finally:
+        if session:
+            session.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
