@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mt-library-config.h"
+#include "mt-json-limits.h"
 #include "mt-tag-reader.h"
 
 struct _MtTagReader
@@ -274,7 +275,8 @@ mt_tag_reader_read (MtTagReader  *self,
       return FALSE;
     }
 
-  if (!json_parser_load_from_data (parser, reply, -1, &local_error) ||
+  if (!mt_json_check_limits (reply, strlen (reply), MT_JSON_MAX_DEPTH, &local_error) ||
+      !json_parser_load_from_data (parser, reply, -1, &local_error) ||
       !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root))
     {
       stop_helper (self);

@@ -4,6 +4,8 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
+#include "mt-json-limits.h"
+
 #include "mt-recommender.h"
 #include "mt-server.h"
 #include "mt-song.h"
@@ -13,6 +15,9 @@ G_BEGIN_DECLS
 #define MT_SERVER_API_PREFIX   "/api/v1"
 #define MT_SERVER_STREAM_PATH  "/api/v1/stream"
 #define MT_SERVER_TOKEN_COOKIE "moodtunes_token"
+/* The longest text (control) message a stream accepts: a config message is
+ * a few dozen bytes; frames come as binary messages. */
+#define MT_SERVER_MAX_CONTROL_BYTES 4096
 
 /* Seven probabilities in the MtMood / MtMood order. */
 #define MT_SERVER_N_MOODS 7

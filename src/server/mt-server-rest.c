@@ -340,7 +340,8 @@ post_feedback (MtServer          *self,
       return;
     }
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error))
+  if (!mt_json_check_limits (g_bytes_get_data (body, NULL), g_bytes_get_size (body), MT_JSON_MAX_DEPTH, &error) ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error))
     {
       _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "The body is not valid JSON: %s", error->message);
       return;

@@ -384,7 +384,17 @@ handle_control (Client *client,
   JsonObject *object;
   const char *type;
 
-  if (!json_parser_load_from_data (parser, text, length, NULL) ||
+  /* A config message is a few dozen bytes: a long or deeply nested one is
+   * refused before json-glib (which recurses without limit) sees it. */
+  if (length > MT_SERVER_MAX_CONTROL_BYTES)
+    {
+      g_autofree char *reason = g_strdup_printf ("Text messages are at most %d bytes",
+                                                 MT_SERVER_MAX_CONTROL_BYTES);
+      send_error (client, "bad-message", reason);
+      return;
+    }
+  if (!mt_json_check_limits (text, length, MT_JSON_MAX_DEPTH, NULL) ||
+      !json_parser_load_from_data (parser, text, length, NULL) ||
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       send_error (client, "bad-message",

@@ -461,6 +461,25 @@ test_large_bodies (Fixture *f, gconstpointer data)
   g_assert_cmpuint (after->status, ==, 200);
 }
 
+/* json-glib recurses without a depth limit: deep nesting within the body
+ * limit once crashed the server's stack.  Refused with a clear 400 now. */
+static void
+test_deep_json_body (Fixture *f, gconstpointer data)
+{
+  gsize size = 60 * 1024;
+  g_autofree char *deep = g_malloc (size + 1);
+  g_autoptr(Reply) reply = NULL;
+  g_autoptr(Reply) after = NULL;
+
+  memset (deep, '[', size);
+  deep[size] = '\0';
+  reply = request (f, "POST", "/api/v1/feedback", "application/json", deep, NULL);
+  assert_error (reply, 400, "nested deeper");
+  after = GET (f, "/api/v1/status");
+  g_assert_cmpuint (after->status, ==, 200);
+  g_assert_cmpint (f->feedback_signals, ==, 0);
+}
+
 static void
 test_not_found_and_methods (Fixture *f, gconstpointer data)
 {
@@ -1165,6 +1184,24 @@ test_stream_garbage (Fixture *f, gconstpointer data)
   soup_websocket_connection_send_text (stream->conn, "not json");
   reply = stream_wait (stream, "error", &at, 60);
   g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
+
+  /* A million "[" once overflowed json-glib's recursion (a segfault): now
+   * over the text-message cap, and deep nesting under it, both refused. */
+  {
+    gsize size = 1000 * 1000;
+    g_autofree char *deep = g_malloc (size + 1);
+
+    memset (deep, '[', size);
+    deep[size] = '\0';
+    soup_websocket_connection_send_text (stream->conn, deep);
+    reply = stream_wait (stream, "error", &at, 60);
+    g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
+    g_assert_nonnull (strstr (json_object_get_string_member (reply, "message"), "at most"));
+    deep[2000] = '\0';
+    soup_websocket_connection_send_text (stream->conn, deep);
+    reply = stream_wait (stream, "error", &at, 60);
+    g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
+  }
   soup_websocket_connection_send_text (stream->conn, "{\"type\": \"config\", \"strategy\": \"shuffle\"}");
   reply = stream_wait (stream, "error", &at, 60);
   g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "bad-message");
@@ -1573,6 +1610,7 @@ main (int argc, char *argv[])
   ADD ("/server/rest/feedback", test_feedback, NULL);
   ADD ("/server/rest/feedback-errors", test_feedback_errors, NULL);
   ADD ("/server/rest/large-bodies", test_large_bodies, NULL);
+  ADD ("/server/rest/deep-json", test_deep_json_body, NULL);
   ADD ("/server/rest/not-found-and-methods", test_not_found_and_methods, NULL);
   ADD ("/server/static/files", test_static_files, NULL);
   ADD ("/server/static/path-traversal", test_path_traversal, NULL);
