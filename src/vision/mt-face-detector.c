@@ -176,11 +176,12 @@ suppress_overlaps (GArray *faces)
 /* Detects in the square @side × @side region at (@x, @y) of @frame (it may
  * reach outside the frame), boxes in frame pixels clipped to the frame. */
 static GArray *
-detect_square (MtFaceDetector *self,
-               const MtFrame  *frame,
-               float           x,
-               float           y,
-               float           side)
+detect_square (MtFaceDetector  *self,
+               const MtFrame   *frame,
+               float            x,
+               float            y,
+               float            side,
+               GError         **error)
 {
   int size = mt_net_get_width (self->net);
   int cells = size / 32;
@@ -201,6 +202,16 @@ detect_square (MtFaceDetector *self,
   mt_resample_to_planar (frame, &spec, self->input);
 
   out = mt_net_forward (self->net, self->input);
+  /* A NaN score would pass any threshold test and reach JSON as "nan";
+   * huge finite weights overflow to infinities at run time.  A healthy
+   * network never gives either: the model is at fault, so say so. */
+  for (gsize i = 0, n = mt_net_get_output_size (self->net); i < n; i++)
+    if (!isfinite (out[i]))
+      {
+        g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_WEIGHTS,
+                     "The face detector's output is not a number (its weights are broken)");
+        return NULL;
+      }
 
   faces = g_array_new (FALSE, TRUE, sizeof (MtFace));
   for (int a = 0; a < N_ANCHORS; a++)
@@ -249,7 +260,7 @@ mt_face_detector_detect (MtFaceDetector  *self,
   if (!mt_frame_validate (frame, error))
     return NULL;
 
-  return detect_square (self, frame, 0, 0, MAX (frame->width, frame->height));
+  return detect_square (self, frame, 0, 0, MAX (frame->width, frame->height), error);
 }
 
 GArray *
@@ -277,5 +288,5 @@ mt_face_detector_detect_region (MtFaceDetector  *self,
       return NULL;
     }
 
-  return detect_square (self, frame, x, y, side);
+  return detect_square (self, frame, x, y, side, error);
 }

@@ -121,6 +121,49 @@ test_bad_sizes_are_refused (void)
     }
 }
 
+/* Weights that are finite but huge overflow to infinities and NaN scores at
+ * run time (a NaN passes every threshold test): an error, never a face. */
+static void
+test_overflowing_weights_are_an_error (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("mt-detector-XXXXXX", NULL);
+  g_autofree char *cfg = g_build_filename (dir, "face-detector.cfg", NULL);
+  g_autofree char *weights = g_build_filename (dir, "face-detector.weights", NULL);
+  g_autofree char *good_cfg = model_path ("face-detector.cfg");
+  g_autofree char *good_weights = model_path ("face-detector.weights");
+  g_autofree char *text = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *photo = shared_path ("media", "astronaut.png", NULL);
+  g_autoptr(MtFaceDetector) detector = NULL;
+  g_autoptr(MtImage) image = NULL;
+  g_autoptr(GArray) faces = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length, text_length;
+
+  g_assert_true (g_file_get_contents (good_cfg, &text, &text_length, NULL));
+  g_assert_true (g_file_set_contents (cfg, text, text_length, NULL));
+  g_assert_true (g_file_get_contents (good_weights, &data, &length, NULL));
+  for (gsize at = 20; at + sizeof (float) <= length; at += sizeof (float))
+    {
+      float huge = 1e30f;
+      memcpy (data + at, &huge, sizeof huge);
+    }
+  g_assert_true (g_file_set_contents (weights, data, length, NULL));
+
+  detector = mt_face_detector_new (cfg, weights, &error);
+  g_assert_no_error (error);
+  image = mt_image_load (photo, &error);
+  g_assert_no_error (error);
+  faces = mt_face_detector_detect (detector, mt_image_get_frame (image), &error);
+  g_assert_null (faces);
+  g_assert_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_WEIGHTS);
+  g_assert_nonnull (strstr (error->message, "not a number"));
+
+  g_unlink (cfg);
+  g_unlink (weights);
+  g_rmdir (dir);
+}
+
 /* A network with a layer Darknet cannot resize (it would exit()) is
  * refused before Darknet is asked. */
 static void
@@ -521,6 +564,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/face-detector/bad-sizes", test_bad_sizes_are_refused);
+  g_test_add_func ("/face-detector/overflowing-weights", test_overflowing_weights_are_an_error);
   g_test_add_func ("/face-detector/unresizable-network", test_unresizable_network_is_refused);
   g_test_add_func ("/face-detector/resize-fast-layers", test_resize_keeps_fast_layers_right);
   g_test_add_func ("/face-detector/astronaut-every-size", test_astronaut_at_every_size);
