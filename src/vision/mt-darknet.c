@@ -18,6 +18,7 @@ static gboolean fast_layers_by_default (void);
 
 struct _MtNet {
   network *net;
+  char    *cfg_path;   /* checked again at every new size */
 
   /* Fast layers (see the section below): what was replaced, to restore it. */
   gboolean fast;
@@ -143,6 +144,7 @@ mt_net_load (const char  *cfg_path,
 
   MtNet *self = g_new0 (MtNet, 1);
   self->net = net;
+  self->cfg_path = g_strdup (cfg_path);
   mt_net_set_fast (self, fast_layers_by_default ());
   return self;
 }
@@ -160,6 +162,7 @@ mt_net_free (MtNet *self)
   free (self->net->t);
   free (self->net->cost);
   free_network (self->net);
+  g_free (self->cfg_path);
   g_free (self);
 }
 
@@ -296,6 +299,10 @@ mt_net_resize (MtNet   *self,
   if (width == self->net->w && height == self->net->h)
     return TRUE;
   if (!check_resizable (self->net, width, height, error))
+    return FALSE;
+  /* The limits the validator applied at the cfg's own size, again at the
+   * size the network will run at. */
+  if (!mt_model_check_cfg_at_size (self->cfg_path, width, height, NULL, error))
     return FALSE;
 
   /* resize_network() reallocates every layer's output and gradient: the fast

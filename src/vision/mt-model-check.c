@@ -186,6 +186,10 @@ typedef struct {
 
 typedef struct {
   char         *display_name;
+  /* When set, the input size the network will run at (mt_net_resize()),
+   * in place of the cfg's own: every limit applies to that shape. */
+  int           run_width;
+  int           run_height;
   MtModelShape  shape;
   gboolean      have_net;
   Section       current;
@@ -712,8 +716,8 @@ finish_section (Checker     *self,
 
   if (s->spec->kind == LAYER_NET)
     {
-      self->shape.width = (int) section_get (s, "width", 0);
-      self->shape.height = (int) section_get (s, "height", 0);
+      self->shape.width = self->run_width ? self->run_width : (int) section_get (s, "width", 0);
+      self->shape.height = self->run_height ? self->run_height : (int) section_get (s, "height", 0);
       self->shape.channels = (int) section_get (s, "channels", 0);
     }
   else if (!finish_layer (self, error))
@@ -1051,6 +1055,29 @@ mt_model_check_cfg (const char    *cfg_path,
   g_return_val_if_fail (cfg_path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  ok = check_cfg_file (&checker, cfg_path, error);
+  if (ok && out_shape != NULL)
+    *out_shape = checker.shape;
+  checker_clear (&checker);
+  return ok;
+}
+
+gboolean
+mt_model_check_cfg_at_size (const char    *cfg_path,
+                            int            width,
+                            int            height,
+                            MtModelShape  *out_shape,
+                            GError       **error)
+{
+  Checker checker = { 0 };
+  gboolean ok;
+
+  g_return_val_if_fail (cfg_path != NULL, FALSE);
+  g_return_val_if_fail (width > 0 && height > 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  checker.run_width = width;
+  checker.run_height = height;
   ok = check_cfg_file (&checker, cfg_path, error);
   if (ok && out_shape != NULL)
     *out_shape = checker.shape;

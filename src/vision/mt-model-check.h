@@ -49,4 +49,13 @@ gboolean mt_model_check_cfg   (const char    *cfg_path,
                                MtModelShape  *out_shape,
                                GError       **error);
 
+/* The same as if [net] said @width × @height: the shape the network will
+ * actually run at after mt_net_resize(), where every size limit applies
+ * again (a cfg fine at 64×64 can need gigabytes at 1024×1024). */
+gboolean mt_model_check_cfg_at_size (const char    *cfg_path,
+                                     int            width,
+                                     int            height,
+                                     MtModelShape  *out_shape,
+                                     GError       **error);
+
 G_END_DECLS

@@ -202,6 +202,44 @@ test_unresizable_network_is_refused (void)
   g_rmdir (dir);
 }
 
+/* A cfg well within the limits at its own 64×64 needs 128 Mi activations at
+ * 1024×1024: resizing is refused by the validator, as loading it at that
+ * size would be, and the network keeps working at its size. */
+static void
+test_resize_checks_the_new_shape (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("mt-resize-XXXXXX", NULL);
+  g_autofree char *cfg = g_build_filename (dir, "wide.cfg", NULL);
+  g_autofree char *weights = g_build_filename (dir, "wide.weights", NULL);
+  const char *text = "[net]\nwidth=64\nheight=64\nchannels=3\n"
+                     "[convolutional]\nfilters=128\nsize=3\nstride=1\npad=1\nactivation=leaky\n";
+  gsize size = 20 + 4 * (128 + 128 * 3 * 3 * 3);
+  g_autofree guint8 *bytes = g_malloc0 (size);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtNet) net = NULL;
+  g_autofree float *input = NULL;
+
+  bytes[4] = 2;  /* version 0.2.0 */
+  g_assert_true (g_file_set_contents (cfg, text, -1, NULL));
+  g_assert_true (g_file_set_contents (weights, (const char *) bytes, size, NULL));
+  net = mt_net_load (cfg, weights, &error);
+  g_assert_no_error (error);
+
+  g_assert_false (mt_net_resize (net, 1024, 1024, &error));
+  g_assert_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG);
+  g_assert_nonnull (strstr (error->message, "activations"));
+  g_assert_cmpint (mt_net_get_width (net), ==, 64);
+  g_clear_error (&error);
+  g_assert_true (mt_net_resize (net, 128, 128, &error));
+  g_assert_no_error (error);
+  input = image_like_input (net);
+  g_assert_nonnull (mt_net_forward (net, input));
+
+  g_unlink (cfg);
+  g_unlink (weights);
+  g_rmdir (dir);
+}
+
 /* After resizing, the fast layers give Darknet's own results, and the
  * network computes what a network loaded at that size computes. */
 static void
@@ -565,6 +603,7 @@ main (int   argc,
 
   g_test_add_func ("/face-detector/bad-sizes", test_bad_sizes_are_refused);
   g_test_add_func ("/face-detector/overflowing-weights", test_overflowing_weights_are_an_error);
+  g_test_add_func ("/face-detector/resize-checks-new-shape", test_resize_checks_the_new_shape);
   g_test_add_func ("/face-detector/unresizable-network", test_unresizable_network_is_refused);
   g_test_add_func ("/face-detector/resize-fast-layers", test_resize_keeps_fast_layers_right);
   g_test_add_func ("/face-detector/astronaut-every-size", test_astronaut_at_every_size);
