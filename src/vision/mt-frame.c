@@ -54,6 +54,13 @@ mt_frame_validate (const MtFrame  *frame,
                    frame->width, frame->height, MT_FRAME_MAX_SIDE);
       return FALSE;
     }
+  if ((gint64) frame->width * frame->height > MT_FRAME_MAX_PIXELS)
+    {
+      g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,
+                   "The frame is too large (%d×%d pixels, at most %d megapixels)",
+                   frame->width, frame->height, MT_FRAME_MAX_PIXELS / (1024 * 1024));
+      return FALSE;
+    }
   if (frame->stride < frame->width * bpp)
     {
       g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,

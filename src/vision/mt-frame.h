@@ -15,6 +15,10 @@ typedef enum {
 /* Frames larger than this are refused: no webcam or photo we analyze is
  * bigger, and it keeps every size computation far from overflow. */
 #define MT_FRAME_MAX_SIDE 16384
+/* …and larger in area than this: a 16384×16384 PNG can be under 1 MB on disk
+ * and 1 GiB decoded.  64 megapixels (256 MiB as RGBA) holds any webcam frame
+ * and the photos of today's cameras. */
+#define MT_FRAME_MAX_PIXELS (64 * 1024 * 1024)
 
 typedef struct {
   const guint8  *data;

@@ -40,11 +40,12 @@ mt_image_load (const char  *path,
                    "Not an image file this program can read");
       return NULL;
     }
-  if (width > MT_FRAME_MAX_SIDE || height > MT_FRAME_MAX_SIDE)
+  if (width > MT_FRAME_MAX_SIDE || height > MT_FRAME_MAX_SIDE ||
+      (gint64) width * height > MT_FRAME_MAX_PIXELS)
     {
       g_set_error (error, MT_FRAME_ERROR, MT_FRAME_ERROR_INVALID,
-                   "The image is too large (%d×%d pixels, at most %d per side)",
-                   width, height, MT_FRAME_MAX_SIDE);
+                   "The image is too large (%d×%d pixels, at most %d per side and %d megapixels)",
+                   width, height, MT_FRAME_MAX_SIDE, MT_FRAME_MAX_PIXELS / (1024 * 1024));
       return NULL;
     }
 

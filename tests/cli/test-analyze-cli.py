@@ -3,10 +3,12 @@
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
+import zlib
 
 ANALYZE = sys.argv.pop(1)
 SHARED = os.environ.get("MT_SHARED_DIR", "")
@@ -85,6 +87,23 @@ class BadInput(unittest.TestCase):
         if os.path.isfile(ASTRONAUT):
             self.assertIn("error", by_name["d-truncated.png"])
             self.assertEqual(len(by_name[os.path.join("sub", "e-good.png")]["faces"]), 1)
+
+    def test_huge_images_are_refused_unread(self):
+        # A header that promises 16384x16384 (1 GiB decoded) in 70 bytes,
+        # and one just over the pixel cap in a shape within the side cap.
+        def png(width, height):
+            def chunk(kind, data):
+                return (struct.pack(">I", len(data)) + kind + data +
+                        struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+            ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+            idat = zlib.compress(b"\0" * 64)
+            return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+        for width, height in ((16384, 16384), (16384, 4097)):
+            path = self.write("huge-%dx%d.png" % (width, height), png(width, height))
+            code, lines, _ = run(path)
+            self.assertEqual(code, 1)
+            self.assertIn("too large", lines[0]["error"])
+            self.assertIn("megapixels", lines[0]["error"])
 
     def test_missing_file(self):
         code, lines, _ = run(os.path.join(self.dir, "nope.jpg"))
