@@ -39,18 +39,39 @@ dataset_clear (Dataset *d)
   g_clear_pointer (&d->y, g_free);
 }
 
+/* More images than FER2013 has many times over: a cache header claiming
+ * more is not ours. */
+#define MAX_CACHED_IMAGES (16u * 1024 * 1024)
+
+/* Reads a feature cache written by save_cache() for features of @dim values.
+ * FALSE (features are extracted again) for a missing, foreign or damaged
+ * file: every size is checked without overflow before anything is copied. */
 static gboolean
-load_cache (const char *path, Dataset *d)
+load_cache (const char *path, guint dim, Dataset *d)
 {
   g_autofree char *contents = NULL;
-  gsize length;
+  gsize length, row = 0, expected = 0;
   guint32 header[2];
 
   if (path == NULL || !g_file_get_contents (path, &contents, &length, NULL) || length < 8)
     return FALSE;
   memcpy (header, contents, 8);
-  if (length != 8 + (gsize) header[0] * (header[1] * 4 + MT_N_MOODS * 4 + 1))
-    return FALSE;
+  if (header[0] == 0 || header[0] > MAX_CACHED_IMAGES || header[1] != dim ||
+      !g_size_checked_mul (&row, header[1], 4) ||
+      !g_size_checked_add (&row, row, MT_N_MOODS * 4 + 1) ||
+      !g_size_checked_mul (&expected, header[0], row) ||
+      !g_size_checked_add (&expected, expected, 8) ||
+      length != expected)
+    {
+      g_printerr ("moodtunes-train-head: ignoring the cache %s (not one for these features)\n", path);
+      return FALSE;
+    }
+  for (gsize i = length - header[0]; i < length; i++)
+    if ((guint8) contents[i] >= MT_N_MOODS)
+      {
+        g_printerr ("moodtunes-train-head: ignoring the cache %s (a label out of range)\n", path);
+        return FALSE;
+      }
   d->n = header[0];
   d->dim = header[1];
   d->x = g_memdup2 (contents + 8, (gsize) d->n * d->dim * 4);
@@ -130,6 +151,13 @@ extract (MtExpressionHead *head, const char *root, Dataset *d, GError **error)
       g_printerr ("%s: %u images\n", folder, names->len);
     }
 
+  if (y->len == 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "no images under %s/<expression>/ (folders named angry, disgust, fear, happy, "
+                   "sad, surprise and neutral)", root);
+      return FALSE;
+    }
   d->n = y->len;
   d->dim = dim;
   d->x = (float *) g_array_free (g_steal_pointer (&x), FALSE);
@@ -427,7 +455,7 @@ main (int argc, char *argv[])
 
   train_cache = cache ? g_strconcat (cache, ".train", NULL) : NULL;
   choose_cache = cache ? g_strconcat (cache, ".choose", NULL) : NULL;
-  if (!load_cache (train_cache, &train_set))
+  if (!load_cache (train_cache, mt_expression_head_get_n_features (head), &train_set))
     {
       if (!extract (head, train_dir, &train_set, &error))
         {
@@ -436,7 +464,7 @@ main (int argc, char *argv[])
         }
       save_cache (train_cache, &train_set);
     }
-  if (choose_dir && !load_cache (choose_cache, &choose_set))
+  if (choose_dir && !load_cache (choose_cache, mt_expression_head_get_n_features (head), &choose_set))
     {
       if (!extract (head, choose_dir, &choose_set, &error))
         {
