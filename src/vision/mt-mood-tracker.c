@@ -171,6 +171,19 @@ mt_mood_tracker_reset (MtMoodTracker *self)
   set_mood (self, MT_MOOD_NONE);
 }
 
+/* The expression with the highest smoothed probability after @leader. */
+static MtMood
+runner_up (const float *smoothed,
+           MtMood       leader)
+{
+  MtMood best = leader == 0 ? 1 : 0;
+
+  for (int i = 0; i < MT_N_MOODS; i++)
+    if (i != (int) leader && smoothed[i] > smoothed[best])
+      best = i;
+  return best;
+}
+
 static gboolean
 valid_reading (const float *probabilities)
 {
@@ -185,7 +198,7 @@ mt_mood_tracker_update (MtMoodTracker *self,
                         const float   *probabilities,
                         gint64         time_us)
 {
-  MtMood leader;
+  MtMood leader, incumbent;
 
   g_return_if_fail (MT_IS_MOOD_TRACKER (self));
 
@@ -218,16 +231,13 @@ mt_mood_tracker_update (MtMoodTracker *self,
   self->last_update_us = MAX (self->last_update_us, time_us);
   self->last_face_us = self->last_update_us;
 
+  /* A new mood, the first one included (after start or a lost face), must
+   * lead what it would replace by the margin for the dwell time: with no
+   * mood yet, that is the runner-up, so one frame's argmax is never taken. */
   leader = mt_mood_argmax (self->smoothed);
-  if (self->mood == MT_MOOD_NONE)
-    {
-      set_mood (self, leader);
-      self->challenger = MT_MOOD_NONE;
-      return;
-    }
-
+  incumbent = self->mood != MT_MOOD_NONE ? self->mood : runner_up (self->smoothed, leader);
   if (leader == self->mood ||
-      self->smoothed[leader] < self->smoothed[self->mood] + self->margin)
+      self->smoothed[leader] < self->smoothed[incumbent] + self->margin)
     {
       self->challenger = MT_MOOD_NONE;
       return;
