@@ -4,6 +4,7 @@
 #   bash build-aux/run.sh --analyze PATH…       the command-line analyzer instead
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+workdir=$PWD   # relative paths on the command line are the caller's
 bash "$top/build-aux/setup-deps.sh"
 cd "$top"
 [ -f build/build.ninja ] || meson setup build >/dev/null
@@ -18,7 +19,7 @@ if [ "${1:-}" = "--analyze" ]; then
   fi
   # meson devenv points the build tree's programs at the tree's models and
   # data (an installed program reads its prefix instead).
-  exec meson devenv -C "$top/build" moodtunes-analyze "$@"
+  exec meson devenv -C "$top/build" -w "$workdir" moodtunes-analyze "$@"
 fi
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
@@ -33,4 +34,4 @@ if [ "$#" -eq 0 ] && ! ls /dev/video* >/dev/null 2>&1; then
 fi
 # meson devenv runs the build tree with its own schema, models, data and
 # helper (see meson.build); `meson install` gives the same app system-wide.
-exec meson devenv -C "$top/build" moodtunes "$@"
+exec meson devenv -C "$top/build" -w "$workdir" moodtunes "$@"
