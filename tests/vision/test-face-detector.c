@@ -14,6 +14,7 @@
 #include "mt-face-detector.h"
 #include "mt-face-tracker.h"
 #include "mt-image.h"
+#include "mt-model-check.h"
 #include "mt-test-clip.h"
 
 /* Regression floor and ceiling at the default size (see check_dlib_recall). */
@@ -164,31 +165,60 @@ test_overflowing_weights_are_an_error (void)
   g_rmdir (dir);
 }
 
+/* A network of zero weights from @cfg_text with @n_params parameters,
+ * written to a temporary folder that tiny_net_clear() removes. */
+typedef struct {
+  char  *dir;
+  char  *cfg;
+  char  *weights;
+  MtNet *net;
+} TinyNet;
+
+static MtNet *
+tiny_net_load (TinyNet    *tiny,
+               const char *cfg_text,
+               gsize       n_params)
+{
+  gsize size = MT_MODEL_WEIGHTS_HEADER_SIZE + 4 * n_params;
+  g_autofree guint8 *bytes = g_malloc0 (size);
+  g_autoptr(GError) error = NULL;
+
+  bytes[4] = 2;  /* version 0.2.0 */
+  tiny->dir = g_dir_make_tmp ("mt-tiny-net-XXXXXX", NULL);
+  tiny->cfg = g_build_filename (tiny->dir, "tiny.cfg", NULL);
+  tiny->weights = g_build_filename (tiny->dir, "tiny.weights", NULL);
+  g_assert_true (g_file_set_contents (tiny->cfg, cfg_text, -1, NULL));
+  g_assert_true (g_file_set_contents (tiny->weights, (const char *) bytes, size, NULL));
+  tiny->net = mt_net_load (tiny->cfg, tiny->weights, &error);
+  g_assert_no_error (error);
+  return tiny->net;
+}
+
+static void
+tiny_net_clear (TinyNet *tiny)
+{
+  g_clear_pointer (&tiny->net, mt_net_free);
+  g_unlink (tiny->cfg);
+  g_unlink (tiny->weights);
+  g_rmdir (tiny->dir);
+  g_free (tiny->cfg);
+  g_free (tiny->weights);
+  g_free (tiny->dir);
+}
+
 /* A network with a layer Darknet cannot resize (it would exit()) is
  * refused before Darknet is asked. */
 static void
 test_unresizable_network_is_refused (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("mt-face-detector-XXXXXX", NULL);
-  g_autofree char *cfg = g_build_filename (dir, "dense.cfg", NULL);
-  g_autofree char *weights = g_build_filename (dir, "dense.weights", NULL);
-  const char *text =
-    "[net]\nwidth=64\nheight=64\nchannels=3\n"
-    "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=0\nactivation=linear\n"
-    "[connected]\noutput=3\nactivation=linear\n";
-  /* Header, then 2 biases + 2×3 conv weights, 3 biases + 3×(64×64×2) weights. */
-  gsize n_params = 2 + 6 + 3 + 3 * 64 * 64 * 2;
-  gsize size = 20 + 4 * n_params;
-  g_autofree guint8 *bytes = g_malloc0 (size);
+  /* 2 biases + 2×3 conv weights, 3 biases + 3×(64×64×2) weights. */
+  TinyNet tiny = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(MtNet) net = NULL;
   g_autofree float *input = NULL;
-
-  bytes[4] = 2;  /* version 0.2.0 */
-  g_assert_true (g_file_set_contents (cfg, text, -1, NULL));
-  g_assert_true (g_file_set_contents (weights, (const char *) bytes, size, NULL));
-  net = mt_net_load (cfg, weights, &error);
-  g_assert_no_error (error);
+  MtNet *net = tiny_net_load (&tiny, "[net]\nwidth=64\nheight=64\nchannels=3\n"
+                              "[convolutional]\nfilters=2\nsize=1\nstride=1\npad=0\nactivation=linear\n"
+                              "[connected]\noutput=3\nactivation=linear\n",
+                              2 + 6 + 3 + 3 * 64 * 64 * 2);
 
   g_assert_false (mt_net_resize (net, 128, 128, &error));
   g_assert_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT);
@@ -197,9 +227,7 @@ test_unresizable_network_is_refused (void)
   input = image_like_input (net);
   g_assert_nonnull (mt_net_forward (net, input));
 
-  g_unlink (cfg);
-  g_unlink (weights);
-  g_rmdir (dir);
+  tiny_net_clear (&tiny);
 }
 
 /* A cfg well within the limits at its own 64×64 needs 128 Mi activations at
@@ -208,22 +236,12 @@ test_unresizable_network_is_refused (void)
 static void
 test_resize_checks_the_new_shape (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("mt-resize-XXXXXX", NULL);
-  g_autofree char *cfg = g_build_filename (dir, "wide.cfg", NULL);
-  g_autofree char *weights = g_build_filename (dir, "wide.weights", NULL);
-  const char *text = "[net]\nwidth=64\nheight=64\nchannels=3\n"
-                     "[convolutional]\nfilters=128\nsize=3\nstride=1\npad=1\nactivation=leaky\n";
-  gsize size = 20 + 4 * (128 + 128 * 3 * 3 * 3);
-  g_autofree guint8 *bytes = g_malloc0 (size);
+  TinyNet tiny = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(MtNet) net = NULL;
   g_autofree float *input = NULL;
-
-  bytes[4] = 2;  /* version 0.2.0 */
-  g_assert_true (g_file_set_contents (cfg, text, -1, NULL));
-  g_assert_true (g_file_set_contents (weights, (const char *) bytes, size, NULL));
-  net = mt_net_load (cfg, weights, &error);
-  g_assert_no_error (error);
+  MtNet *net = tiny_net_load (&tiny, "[net]\nwidth=64\nheight=64\nchannels=3\n"
+                              "[convolutional]\nfilters=128\nsize=3\nstride=1\npad=1\nactivation=leaky\n",
+                              128 + 128 * 3 * 3 * 3);
 
   g_assert_false (mt_net_resize (net, 1024, 1024, &error));
   g_assert_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG);
@@ -235,9 +253,7 @@ test_resize_checks_the_new_shape (void)
   input = image_like_input (net);
   g_assert_nonnull (mt_net_forward (net, input));
 
-  g_unlink (cfg);
-  g_unlink (weights);
-  g_rmdir (dir);
+  tiny_net_clear (&tiny);
 }
 
 /* After resizing, the fast layers give Darknet's own results, and the
