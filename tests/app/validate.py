@@ -16,20 +16,14 @@ import xml.etree.ElementTree as ET
 
 SOURCE, BUILD = sys.argv[1:3]
 APP_ID = "io.github.moodtunes.Moodtunes"
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from mt_checks import check, exit_status  # noqa: E402
 
 # Properties and attributes that people read: they must be translatable.
 READABLE = {"label", "title", "subtitle", "description", "tooltip-text", "placeholder-text", "text",
             "application-name", "comments"}
 
 
-def check(condition, message, detail=""):
-    print(("ok - " if condition else "FAIL - ") + message)
-    if not condition:
-        if detail:
-            print(detail.rstrip())
-        failures.append(message)
-    return condition
 
 
 def run(*cmd):
@@ -144,10 +138,7 @@ def main():
                                    capture_output=True, text=True)
                 check(r.stdout == "Ihre Musiksammlung ist leer", "the German catalogue translates (%r)" % r.stdout)
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+    return exit_status()
 
 
 if __name__ == "__main__":

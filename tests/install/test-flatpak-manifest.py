@@ -17,7 +17,8 @@ import sys
 
 SOURCE, BUILD = sys.argv[1:3]
 APP_ID = "io.github.moodtunes.Moodtunes"
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from mt_checks import check, exit_status  # noqa: E402
 
 # What each permission is for; a permission outside this list fails.
 NEEDED = {
@@ -32,13 +33,6 @@ NEEDED = {
 }
 
 
-def check(condition, message, detail=""):
-    print(("ok - " if condition else "FAIL - ") + message)
-    if not condition:
-        if detail:
-            print(detail.rstrip())
-        failures.append(message)
-    return condition
 
 
 def installed_files():
@@ -109,10 +103,7 @@ def main():
                or ("/" + f).startswith(pattern.rstrip("*") + "/")]
     check(not removed, "the manifest's cleanup keeps every file meson installs", str(removed))
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    return 0
+    return exit_status()
 
 
 if __name__ == "__main__":

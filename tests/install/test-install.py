@@ -25,16 +25,10 @@ SOURCE, ARTIFACTS = sys.argv[1:3]
 SHARED = os.environ.get("MT_SHARED_DIR", os.path.join(SOURCE, "..", "shared"))
 PHOTO = os.path.join(SHARED, "media", "astronaut.png")
 APP_ID = "io.github.moodtunes.Moodtunes"
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from mt_checks import check, exit_status  # noqa: E402
 
 
-def check(condition, message, detail=""):
-    print(("ok - " if condition else "FAIL - ") + message)
-    if not condition:
-        if detail:
-            print(detail.rstrip()[-3000:])
-        failures.append(message)
-    return condition
 
 
 def noisy_lines(text):
@@ -261,8 +255,7 @@ def main():
         if session:
             session.close()
         shutil.rmtree(work, ignore_errors=True)
-    print("%d failed" % len(failures))
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":
