@@ -4,23 +4,49 @@
  * Demuxers and decoders parse untrusted files; a crash or hang on a hostile
  * file must only cost this helper, which the importer restarts (Rhythmbox
  * does the same).  Protocol, one JSON object per line both ways:
- *   in:  {"uri": "file:///…"}
- *   out: {"ok": true, "title": …, "artist": …, "album": …, "genre": …,
- *         "track": N, "duration_ms": N}
- *   or   {"ok": false, "error": "why"}
- * Missing tags are left out.  Every string out is valid UTF-8.
+ *   in:  {"id": N, "uri": "file:///…"}
+ *   out: {"id": N, "ok": true, "title": …, "artist": …, "album": …,
+ *         "genre": …, "track": N, "duration_ms": N}
+ *   or   {"id": N, "ok": false, "error": "why"}
+ * The reply echoes the request's id (the importer skips lines without it).
+ * Missing tags are left out.  Every string out is valid UTF-8 and at most
+ * MAX_STRING_BYTES long, so a reply stays well within the importer's
+ * MT_TAG_READER_MAX_REPLY (64 KiB).  Replies go out on a copy of the
+ * original stdout; fd 1 itself is pointed at stderr, so whatever a plugin
+ * prints never reaches the importer as a reply.
  */
 #define G_LOG_DOMAIN "moodtunes-tag-reader"
 
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 #include <json-glib/json-glib.h>
+
+/* Longest tag or message passed on, in bytes (cut at a character): four
+ * tags of this, even with every byte escaped as \uXXXX, fit in 64 KiB. */
+#define MAX_STRING_BYTES 2048
+
+/* @text cut to at most MAX_STRING_BYTES bytes of valid UTF-8. */
+static char *
+bounded_utf8 (const char *text)
+{
+  char *valid = g_utf8_make_valid (text, -1);
+  gsize length = strlen (valid);
+
+  if (length > MAX_STRING_BYTES)
+    {
+      const char *end = g_utf8_find_prev_char (valid, valid + MAX_STRING_BYTES + 1);
+      valid[end != NULL ? end - valid : 0] = '\0';
+    }
+  return valid;
+}
 
 static void
 add_tag_string (JsonBuilder    *builder,
@@ -34,8 +60,9 @@ add_tag_string (JsonBuilder    *builder,
 
   if (tags == NULL || !gst_tag_list_get_string (tags, tag, &value) || value == NULL)
     return;
-  /* Tags are meant to be UTF-8 but files lie; never pass invalid text on. */
-  valid = g_utf8_make_valid (value, -1);
+  /* Tags are meant to be UTF-8 but files lie; never pass invalid text on,
+   * nor a megabyte-long "title". */
+  valid = bounded_utf8 (value);
   stripped = g_strstrip (g_strdup (valid));
   if (stripped[0] == '\0')
     return;
@@ -43,8 +70,19 @@ add_tag_string (JsonBuilder    *builder,
   json_builder_add_string_value (builder, stripped);
 }
 
+static void
+add_id (JsonBuilder *builder,
+        JsonNode    *id)
+{
+  if (id == NULL)
+    return;
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_value (builder, json_node_copy (id));
+}
+
 static char *
 describe (GstDiscoverer *discoverer,
+          JsonNode      *id,
           const char    *uri)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
@@ -59,6 +97,7 @@ describe (GstDiscoverer *discoverer,
   info = gst_discoverer_discover_uri (discoverer, uri, &error);
 
   json_builder_begin_object (builder);
+  add_id (builder, id);
   switch (info ? gst_discoverer_info_get_result (info) : GST_DISCOVERER_ERROR)
     {
     case GST_DISCOVERER_OK:
@@ -87,7 +126,7 @@ describe (GstDiscoverer *discoverer,
 
   if (message != NULL)
     {
-      g_autofree char *valid = g_utf8_make_valid (message, -1);
+      g_autofree char *valid = bounded_utf8 (message);
 
       json_builder_set_member_name (builder, "ok");
       json_builder_add_boolean_value (builder, FALSE);
@@ -120,12 +159,14 @@ describe (GstDiscoverer *discoverer,
 }
 
 static char *
-error_line (const char *message)
+error_line (JsonNode   *id,
+            const char *message)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
+  add_id (builder, id);
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, FALSE);
   json_builder_set_member_name (builder, "error");
@@ -146,9 +187,21 @@ main (int    argc,
   guint timeout_s = 5;
   char *line = NULL;
   size_t line_size = 0;
+  FILE *replies;
+  int reply_fd;
 
   /* The importer may close our pipe at any time (cancel, timeout). */
   signal (SIGPIPE, SIG_IGN);
+
+  /* Replies get the pipe to themselves: anything else that writes to
+   * stdout (a GStreamer plugin, a library's debug print) goes to stderr. */
+  reply_fd = dup (STDOUT_FILENO);
+  if (reply_fd < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0 ||
+      (replies = fdopen (reply_fd, "w")) == NULL)
+    {
+      g_printerr ("moodtunes-tag-reader: cannot set up the reply pipe: %s\n", g_strerror (errno));
+      return 1;
+    }
 
   if (argc > 1)
     {
@@ -174,6 +227,8 @@ main (int    argc,
       g_autoptr(JsonParser) parser = json_parser_new ();
       g_autofree char *reply = NULL;
       JsonNode *root;
+      JsonNode *id = NULL;
+      JsonNode *member;
       const char *uri = NULL;
 
       g_strchomp (line);
@@ -181,10 +236,21 @@ main (int    argc,
         continue;
       if (json_parser_load_from_data (parser, line, -1, NULL) &&
           (root = json_parser_get_root (parser)) && JSON_NODE_HOLDS_OBJECT (root))
-        uri = json_object_get_string_member_with_default (json_node_get_object (root), "uri", NULL);
+        {
+          JsonObject *request = json_node_get_object (root);
+
+          member = json_object_get_member (request, "id");
+          if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
+              json_node_get_value_type (member) == G_TYPE_INT64)
+            id = member;
+          member = json_object_get_member (request, "uri");
+          if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
+              json_node_get_value_type (member) == G_TYPE_STRING)
+            uri = json_node_get_string (member);
+        }
 
       if (uri == NULL)
-        reply = error_line ("bad request: expected {\"uri\": …}");
+        reply = error_line (id, "bad request: expected {\"id\": N, \"uri\": …}");
       else
         {
           /* Fault injection for the tests of the importer's recovery:
@@ -194,12 +260,13 @@ main (int    argc,
           if (hang_on != NULL && hang_on[0] != '\0' && strstr (uri, hang_on) != NULL)
             for (;;)
               g_usleep (G_USEC_PER_SEC);
-          reply = describe (discoverer, uri);
+          reply = describe (discoverer, id, uri);
         }
-      fputs (reply, stdout);
-      fputc ('\n', stdout);
-      fflush (stdout);
+      fputs (reply, replies);
+      fputc ('\n', replies);
+      fflush (replies);
     }
   free (line);
+  fclose (replies);
   return 0;
 }

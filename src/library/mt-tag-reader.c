@@ -21,9 +21,14 @@ struct _MtTagReader
   char        *helper_path;
   GSubprocess *helper;
   GString     *pending;      /* bytes read after the last newline */
+  guint64      last_id;      /* of the last request sent */
   guint        timeout_s;
   guint        n_restarts;
 };
+
+/* Stray lines skipped while waiting for one reply before the helper is
+ * deemed broken: a chatty plugin prints a line or two, not a flood. */
+#define MAX_STRAY_LINES 64
 
 G_DEFINE_FINAL_TYPE (MtTagReader, mt_tag_reader, G_TYPE_OBJECT)
 
@@ -139,15 +144,18 @@ ensure_helper (MtTagReader  *self,
   return TRUE;
 }
 
-/* Reads one reply line, waiting at most @timeout_ms.  Returns NULL with
- * *eof set when the helper closed its end (it died). */
+/* Reads one line (without its newline, into *length bytes), waiting until
+ * @deadline (monotonic µs).  A line longer than MT_TAG_READER_MAX_REPLY is
+ * returned cut to one byte over the limit as soon as that many bytes have
+ * come, so a helper that never ends its line cannot fill our memory.
+ * Returns NULL with *eof set when the helper closed its end (it died). */
 static char *
 read_line (MtTagReader  *self,
-           int           timeout_ms,
+           gint64        deadline,
+           gsize        *length,
            gboolean     *eof)
 {
   int fd = g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (g_subprocess_get_stdout_pipe (self->helper)));
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 
   *eof = FALSE;
   for (;;)
@@ -159,10 +167,18 @@ read_line (MtTagReader  *self,
       ssize_t n;
       int rc;
 
-      if (newline != NULL)
+      if (newline != NULL || self->pending->len > MT_TAG_READER_MAX_REPLY)
         {
-          char *line = g_strndup (self->pending->str, newline - self->pending->str);
-          g_string_erase (self->pending, 0, newline - self->pending->str + 1);
+          gsize line_length = newline != NULL ? (gsize) (newline - self->pending->str)
+                                              : self->pending->len;
+          char *line;
+
+          /* The rest of an over-long line is never read: the caller
+           * restarts the helper. */
+          line_length = MIN (line_length, (gsize) MT_TAG_READER_MAX_REPLY + 1);
+          line = g_strndup (self->pending->str, line_length);
+          g_string_erase (self->pending, 0, MIN (line_length + 1, self->pending->len));
+          *length = line_length;
           return line;
         }
       left_ms = (deadline - g_get_monotonic_time ()) / 1000;
@@ -185,12 +201,162 @@ read_line (MtTagReader  *self,
     }
 }
 
-static char *
-dup_member (JsonObject *object,
-            const char *member)
+/* A string member of a reply: absent or null is NULL (as is ""), another
+ * type is an error. */
+static gboolean
+get_string_member (JsonObject  *object,
+                   const char  *member,
+                   char       **out_value,
+                   GError     **error)
 {
-  const char *value = json_object_get_string_member_with_default (object, member, NULL);
-  return value && value[0] ? g_strdup (value) : NULL;
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out_value = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                   "“%s” is not a string", member);
+      return FALSE;
+    }
+  if (json_node_get_string (node)[0] != '\0')
+    *out_value = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+/* An integer member of a reply: absent or null is 0, another type is an
+ * error. */
+static gboolean
+get_int_member (JsonObject  *object,
+                const char  *member,
+                gint64      *out_value,
+                GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  *out_value = 0;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                   "“%s” is not an integer", member);
+      return FALSE;
+    }
+  *out_value = json_node_get_int (node);
+  return TRUE;
+}
+
+gboolean
+mt_tag_reader_parse_reply (const char  *line,
+                           gsize        length,
+                           guint64      expected_id,
+                           MtSong      *song,
+                           GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *artist = NULL;
+  g_autofree char *album = NULL;
+  g_autofree char *genre = NULL;
+  JsonObject *object;
+  JsonNode *root;
+  JsonNode *node;
+  gint64 id;
+  gint64 track;
+  gint64 duration_ms;
+
+  g_return_val_if_fail (line != NULL || length == 0, FALSE);
+  g_return_val_if_fail (song != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (length > MT_TAG_READER_MAX_REPLY)
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                   "the reply is longer than %d KiB", MT_TAG_READER_MAX_REPLY / 1024);
+      return FALSE;
+    }
+  /* Also refuses NUL bytes, which would cut strings short. */
+  if (!g_utf8_validate_len (line, length, NULL))
+    {
+      g_set_error_literal (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
+                           "the line is not UTF-8 text");
+      return FALSE;
+    }
+  parser = json_parser_new ();
+  if (!mt_json_check_limits (line, length, MT_JSON_MAX_DEPTH, &local_error) ||
+      !json_parser_load_from_data (parser, line, (gssize) length, &local_error))
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
+                   "the line is not JSON: %s", local_error->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error_literal (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
+                           "the line is not a JSON object");
+      return FALSE;
+    }
+  object = json_node_get_object (root);
+
+  /* The id first: whatever else a line with another id says is not about
+   * this file. */
+  node = json_object_get_member (object, "id");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error_literal (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
+                           "the line has no request id");
+      return FALSE;
+    }
+  id = json_node_get_int (node);
+  if (id < 0 || (guint64) id != expected_id)
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
+                   "the line answers request %" G_GINT64_FORMAT ", not %" G_GUINT64_FORMAT,
+                   id, expected_id);
+      return FALSE;
+    }
+
+  node = json_object_get_member (object, "ok");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      g_set_error_literal (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                           "“ok” is not true or false");
+      return FALSE;
+    }
+  if (!json_node_get_boolean (node))
+    {
+      g_autofree char *why = NULL;
+
+      if (!get_string_member (object, "error", &why, error))
+        return FALSE;
+      g_set_error_literal (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_UNREADABLE,
+                           why != NULL ? why : "unreadable file");
+      return FALSE;
+    }
+
+  if (!get_string_member (object, "title", &title, error) ||
+      !get_string_member (object, "artist", &artist, error) ||
+      !get_string_member (object, "album", &album, error) ||
+      !get_string_member (object, "genre", &genre, error) ||
+      !get_int_member (object, "track", &track, error) ||
+      !get_int_member (object, "duration_ms", &duration_ms, error))
+    return FALSE;
+
+  g_free (song->title);
+  song->title = g_steal_pointer (&title);
+  g_free (song->artist);
+  song->artist = g_steal_pointer (&artist);
+  g_free (song->album);
+  song->album = g_steal_pointer (&album);
+  g_free (song->genre);
+  song->genre = g_steal_pointer (&genre);
+  song->track = (int) CLAMP (track, 0, G_MAXINT);
+  song->duration_ms = MAX (duration_ms, 0);
+  return TRUE;
 }
 
 gboolean
@@ -201,14 +367,12 @@ mt_tag_reader_read (MtTagReader  *self,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) request_node = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *json = NULL;
   g_autofree char *request = NULL;
-  g_autofree char *reply = NULL;
   g_autoptr(GError) local_error = NULL;
-  JsonObject *object;
-  JsonNode *root;
-  gboolean eof = FALSE;
+  guint64 id;
+  gint64 deadline;
+  guint n_stray = 0;
 
   g_return_val_if_fail (MT_IS_TAG_READER (self), FALSE);
   g_return_val_if_fail (uri != NULL, FALSE);
@@ -217,7 +381,10 @@ mt_tag_reader_read (MtTagReader  *self,
   if (!ensure_helper (self, error))
     return FALSE;
 
+  id = ++self->last_id;
   json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, (gint64) id);
   json_builder_set_member_name (builder, "uri");
   json_builder_add_string_value (builder, uri);
   json_builder_end_object (builder);
@@ -247,60 +414,68 @@ mt_tag_reader_read (MtTagReader  *self,
 
   /* The discoverer gives up after timeout_s; allow a few seconds more for
    * the helper's own start-up before calling it hung. */
-  reply = read_line (self, (int) (self->timeout_s * 1000 + 4000), &eof);
-  if (reply == NULL)
+  deadline = g_get_monotonic_time () + (gint64) (self->timeout_s + 4) * G_USEC_PER_SEC;
+  for (;;)
     {
-      if (eof)
-        {
-          g_autofree char *how = NULL;
+      g_autofree char *reply = NULL;
+      gboolean eof = FALSE;
+      gsize length = 0;
 
-          g_subprocess_wait (self->helper, NULL, NULL);
-          if (g_subprocess_get_if_signaled (self->helper))
-            how = g_strdup_printf ("killed by signal %d", g_subprocess_get_term_sig (self->helper));
+      reply = read_line (self, deadline, &length, &eof);
+      if (reply == NULL)
+        {
+          if (eof)
+            {
+              g_autofree char *how = NULL;
+
+              g_subprocess_wait (self->helper, NULL, NULL);
+              if (g_subprocess_get_if_signaled (self->helper))
+                how = g_strdup_printf ("killed by signal %d", g_subprocess_get_term_sig (self->helper));
+              else
+                how = g_strdup_printf ("exit status %d", g_subprocess_get_exit_status (self->helper));
+              g_clear_object (&self->helper);
+              g_string_truncate (self->pending, 0);
+              self->n_restarts++;
+              g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_CRASHED,
+                           "the tag reader crashed on this file (%s)", how);
+            }
           else
-            how = g_strdup_printf ("exit status %d", g_subprocess_get_exit_status (self->helper));
-          g_clear_object (&self->helper);
-          g_string_truncate (self->pending, 0);
-          self->n_restarts++;
-          g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_CRASHED,
-                       "the tag reader crashed on this file (%s)", how);
+            {
+              stop_helper (self);
+              self->n_restarts++;
+              g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_TIMEOUT,
+                           "the tag reader did not answer within %u s", self->timeout_s + 4);
+            }
+          return FALSE;
         }
-      else
+
+      if (mt_tag_reader_parse_reply (reply, length, id, song, &local_error))
+        return TRUE;
+      if (g_error_matches (local_error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_UNREADABLE))
         {
-          stop_helper (self);
-          self->n_restarts++;
-          g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_TIMEOUT,
-                       "the tag reader did not answer within %u s", self->timeout_s + 4);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
         }
-      return FALSE;
-    }
+      /* Not the reply to this request (something in the helper printed on
+       * its stdout): skip it, never take it for this file's tags. */
+      if (g_error_matches (local_error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY) &&
+          ++n_stray <= MAX_STRAY_LINES)
+        {
+          g_debug ("skipping a line from the tag reader: %s", local_error->message);
+          g_clear_error (&local_error);
+          continue;
+        }
 
-  if (!mt_json_check_limits (reply, strlen (reply), MT_JSON_MAX_DEPTH, &local_error) ||
-      !json_parser_load_from_data (parser, reply, -1, &local_error) ||
-      !(root = json_parser_get_root (parser)) || !JSON_NODE_HOLDS_OBJECT (root))
-    {
+      /* Too long, malformed, or a flood of stray lines: the helper is not
+       * to be trusted any more. */
       stop_helper (self);
-      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_HELPER,
-                   "the tag reader sent a bad reply: %s", local_error ? local_error->message : reply);
+      self->n_restarts++;
+      if (n_stray > MAX_STRAY_LINES)
+        g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                     "the tag reader sent over %d lines that were not its reply", MAX_STRAY_LINES);
+      else
+        g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                     "the tag reader sent a bad reply: %s", local_error->message);
       return FALSE;
     }
-  object = json_node_get_object (root);
-  if (!json_object_get_boolean_member_with_default (object, "ok", FALSE))
-    {
-      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_UNREADABLE, "%s",
-                   json_object_get_string_member_with_default (object, "error", "unreadable file"));
-      return FALSE;
-    }
-
-  g_free (song->title);
-  song->title = dup_member (object, "title");
-  g_free (song->artist);
-  song->artist = dup_member (object, "artist");
-  g_free (song->album);
-  song->album = dup_member (object, "album");
-  g_free (song->genre);
-  song->genre = dup_member (object, "genre");
-  song->track = (int) CLAMP (json_object_get_int_member_with_default (object, "track", 0), 0, G_MAXINT);
-  song->duration_ms = MAX (json_object_get_int_member_with_default (object, "duration_ms", 0), 0);
-  return TRUE;
 }

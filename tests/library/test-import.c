@@ -11,6 +11,7 @@
 
 #include "mt-library.h"
 #include "mt-library-importer.h"
+#include "mt-tag-reader.h"
 #include "mt-test-music.h"
 
 typedef struct {
@@ -420,6 +421,185 @@ test_tag_reader_hang (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (reason, "did not answer"));
 }
 
+/* A stand-in helper: a shell script that runs @body (after `real` is set to
+ * the real helper), set through $MT_TAG_READER. */
+static char *
+write_helper_script (Fixture    *f,
+                     const char *name,
+                     const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *real = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "library",
+                                            "moodtunes-tag-reader", NULL);
+  g_autofree char *quoted = g_shell_quote (real);
+  g_autofree char *text = g_strdup_printf ("#!/bin/sh\nreal=%s\n%s\n", quoted, body);
+  char *path = g_build_filename (f->dir, name, NULL);
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  return path;
+}
+
+static void
+test_tag_reader_stray_lines (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) report = NULL;
+  g_autofree char *script = NULL;
+  const char *names[] = { "a.ogg", "b.ogg", "c.ogg", "d.ogg" };
+  const char *titles[] = { "Alpha", "Beta", "Gamma", "Delta" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_free (make_song (f->music, names[i], titles[i], "X", NULL, 0.5));
+
+  /* Something in the helper prints on its stdout before the first reply:
+   * junk, a reply without an id and one with another id.  Without request
+   * ids each later reply would land on the file after its own. */
+  script = write_helper_script (f, "chatty-reader",
+                                "echo 'a plugin says hello'\n"
+                                "echo '{\"ok\": true, \"title\": \"Stray\"}'\n"
+                                "echo '{\"id\": 99, \"ok\": true, \"title\": \"Wrong id\"}'\n"
+                                "exec \"$real\" \"$@\"");
+  g_setenv ("MT_TAG_READER", script, TRUE);
+  report = import_folder (f->library, f->music, 0);
+  g_unsetenv ("MT_TAG_READER");
+
+  g_assert_cmpuint (report->imported, ==, G_N_ELEMENTS (names));
+  g_assert_cmpuint (report->skipped, ==, 0);
+  g_assert_cmpuint (report->reader_restarts, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (f->music, names[i], NULL);
+      g_autoptr(MtSong) song = find_song (f->library, path);
+
+      g_assert_nonnull (song);
+      g_assert_cmpstr (song->title, ==, titles[i]);
+    }
+}
+
+static void
+test_tag_reader_long_reply (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) report = NULL;
+  g_autofree char *script = NULL;
+  gint64 start;
+  const char *reason;
+
+  g_free (make_song (f->music, "long.ogg", "Long", "X", NULL, 0.5));
+  g_free (make_song (f->music, "endless.ogg", "Endless", "Y", NULL, 0.5));
+
+  /* A reply of 100 KB (a well-formed one, with the right id) and a line
+   * that never ends: both are refused at 64 KiB, at once, and the helper
+   * is restarted. */
+  script = write_helper_script (f, "long-reader",
+                                "while IFS= read -r line; do\n"
+                                "  id=$(printf '%s\\n' \"$line\" | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p')\n"
+                                "  case \"$line\" in\n"
+                                "  *endless*) head -c 4000000 /dev/zero | tr '\\0' x; sleep 60 ;;\n"
+                                "  *) printf '{\"id\":%s,\"ok\":true,\"title\":\"' \"${id:-0}\"\n"
+                                "     head -c 100000 /dev/zero | tr '\\0' x; printf '\"}\\n' ;;\n"
+                                "  esac\n"
+                                "done");
+  g_setenv ("MT_TAG_READER", script, TRUE);
+  start = g_get_monotonic_time ();
+  report = import_folder (f->library, f->music, 5);
+  g_unsetenv ("MT_TAG_READER");
+
+  /* The endless line is cut off long before the 9 s answer timeout. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 6 * G_USEC_PER_SEC);
+  g_assert_cmpuint (report->imported, ==, 0);
+  g_assert_cmpuint (report->skipped, ==, 2);
+  g_assert_cmpuint (report->reader_restarts, ==, 2);
+  reason = skip_reason (report, "long.ogg");
+  g_assert_nonnull (reason);
+  g_assert_nonnull (strstr (reason, "longer than 64 KiB"));
+  reason = skip_reason (report, "endless.ogg");
+  g_assert_nonnull (reason);
+  g_assert_nonnull (strstr (reason, "longer than 64 KiB"));
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 0);
+}
+
+/* The reply parser on its own, as the fuzzer drives it. */
+static void
+test_tag_reader_parse_reply (void)
+{
+  struct {
+    const char *line;
+    guint64     id;
+    int         code;    /* -1: parsed */
+    const char *title;
+  } cases[] = {
+    { "{\"id\": 3, \"ok\": true, \"title\": \"T\", \"track\": 2, \"duration_ms\": 1500}", 3, -1, "T" },
+    { "{\"id\": 3, \"ok\": true}", 3, -1, NULL },
+    { "{\"id\": 3, \"ok\": true, \"title\": null, \"track\": 99999999999, \"duration_ms\": -5}", 3, -1, NULL },
+    { "{\"id\": 4, \"ok\": true, \"title\": \"T\"}", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "{\"id\": -3, \"ok\": true}", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "{\"id\": \"3\", \"ok\": true}", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "{\"ok\": true, \"title\": \"T\"}", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "GStreamer says hello", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "[3]", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "", 3, MT_TAG_READER_ERROR_NOT_A_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": \"yes\"}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": true, \"title\": 5}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": true, \"artist\": [\"a\"]}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": true, \"track\": \"2\"}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": true, \"duration_ms\": 1.5}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": false, \"error\": {}}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": false, \"error\": \"no audio\"}", 3, MT_TAG_READER_ERROR_UNREADABLE, NULL },
+    { "{\"id\": 3, \"ok\": false}", 3, MT_TAG_READER_ERROR_UNREADABLE, NULL },
+  };
+  g_autoptr(GString) huge = g_string_new ("{\"id\": 1, \"ok\": true, \"title\": \"");
+  g_autoptr(MtSong) song = mt_song_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("reply %s", cases[i].line);
+      g_free (song->title);
+      song->title = g_strdup ("untouched");
+      song->track = 7;
+      if (cases[i].code < 0)
+        {
+          g_assert_true (mt_tag_reader_parse_reply (cases[i].line, strlen (cases[i].line), cases[i].id,
+                                                    song, &error));
+          g_assert_no_error (error);
+          g_assert_cmpstr (song->title, ==, cases[i].title);
+          g_assert_cmpint (song->track, >=, 0);
+          g_assert_cmpint (song->duration_ms, >=, 0);
+        }
+      else
+        {
+          g_assert_false (mt_tag_reader_parse_reply (cases[i].line, strlen (cases[i].line), cases[i].id,
+                                                     song, &error));
+          g_assert_error (error, MT_TAG_READER_ERROR, cases[i].code);
+          g_clear_error (&error);
+          g_assert_cmpstr (song->title, ==, "untouched");
+          g_assert_cmpint (song->track, ==, 7);
+        }
+    }
+
+  g_assert_true (mt_tag_reader_parse_reply (cases[0].line, strlen (cases[0].line), 3, song, NULL));
+  g_assert_cmpint (song->track, ==, 2);
+  g_assert_cmpint (song->duration_ms, ==, 1500);
+
+  /* A NUL byte would cut strings short. */
+  g_assert_false (mt_tag_reader_parse_reply ("{\"id\": 3, \"ok\": true}\0x", 23, 3, song, &error));
+  g_assert_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY);
+  g_clear_error (&error);
+
+  /* One byte over the limit is refused, whatever it says. */
+  while (huge->len < MT_TAG_READER_MAX_REPLY - 2)
+    g_string_append_c (huge, 'x');
+  g_string_append (huge, "\"}");
+  g_assert_cmpuint (huge->len, ==, MT_TAG_READER_MAX_REPLY);
+  g_assert_true (mt_tag_reader_parse_reply (huge->str, huge->len, 1, song, &error));
+  g_assert_no_error (error);
+  g_string_insert_c (huge, huge->len - 2, 'x');
+  g_assert_false (mt_tag_reader_parse_reply (huge->str, huge->len, 1, song, &error));
+  g_assert_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY);
+  g_assert_nonnull (strstr (error->message, "longer than 64 KiB"));
+}
+
 static void
 test_missing_folder (Fixture *f, gconstpointer data)
 {
@@ -603,6 +783,9 @@ main (int argc, char **argv)
   ADD ("/import/rescan", test_rescan);
   ADD ("/import/tag-reader-crash", test_tag_reader_crash);
   ADD ("/import/tag-reader-hang", test_tag_reader_hang);
+  ADD ("/import/tag-reader-stray-lines", test_tag_reader_stray_lines);
+  ADD ("/import/tag-reader-long-reply", test_tag_reader_long_reply);
+  g_test_add_func ("/import/tag-reader-parse-reply", test_tag_reader_parse_reply);
   ADD ("/import/missing-folder", test_missing_folder);
   ADD ("/import/async-and-cancel", test_async_and_cancel);
   ADD ("/import/killed-mid-import", test_killed_mid_import);
