@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "mt-server-frame.h"
@@ -81,6 +82,74 @@ mt_server_jpeg_read_size (const guint8  *data,
   return FALSE;
 }
 
+guint
+mt_server_jpeg_count_scans (const guint8 *data,
+                            gsize         length)
+{
+  gsize pos = 2;
+  guint scans = 0;
+
+  if (data == NULL || length < 4 || data[0] != 0xFF || data[1] != 0xD8)
+    return 0;
+
+  while (pos + 2 <= length)
+    {
+      const guint8 *next;
+      guint8 marker;
+      gsize segment;
+
+      if (data[pos] != 0xFF)
+        {
+          /* libjpeg skips stray bytes up to the next marker (a warning,
+           * not an error): so must we, or scans could hide behind them. */
+          next = memchr (data + pos, 0xFF, length - pos);
+          if (next == NULL)
+            break;
+          pos = next - data;
+          continue;
+        }
+      marker = data[pos + 1];
+      if (marker == 0xFF)
+        {
+          pos++;   /* fill byte */
+          continue;
+        }
+      if (marker == 0xD9)
+        break;   /* end of image */
+      if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7))
+        {
+          pos += 2;   /* markers without a length */
+          continue;
+        }
+      if (pos + 4 > length)
+        break;
+      segment = ((gsize) data[pos + 2] << 8) | data[pos + 3];
+      if (segment < 2 || segment > length - pos - 2)
+        break;   /* truncated: the decoder cannot get past it either */
+      pos += 2 + segment;
+      if (marker != 0xDA)
+        continue;
+
+      scans++;
+      /* The scan's entropy-coded data runs to the next marker: 0xFF 0x00 is
+       * a stuffed data byte and RSTn markers belong to the scan. */
+      while (pos < length)
+        {
+          next = memchr (data + pos, 0xFF, length - pos);
+          if (next == NULL || (gsize) (next - data) + 1 >= length)
+            return scans;
+          pos = next - data;
+          if (next[1] == 0x00 || (next[1] >= 0xD0 && next[1] <= 0xD7))
+            pos += 2;
+          else if (next[1] == 0xFF)
+            pos++;
+          else
+            break;   /* the next marker */
+        }
+    }
+  return scans;
+}
+
 static void
 on_size_prepared (GdkPixbufLoader *loader,
                   int              width,
@@ -107,6 +176,7 @@ mt_server_frame_decode (GBytes  *jpeg,
   const guint8 *data;
   gsize length;
   int width = 0, height = 0;
+  guint scans;
   gboolean too_large = FALSE;
   GdkPixbuf *pixbuf;
   MtServerFrame *self;
@@ -122,6 +192,14 @@ mt_server_frame_decode (GBytes  *jpeg,
       g_set_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_LARGE,
                    "The frame is too large (%d×%d pixels; at most %d per side and %d pixels)",
                    width, height, MT_SERVER_FRAME_MAX_SIDE, MT_SERVER_FRAME_MAX_PIXELS);
+      return NULL;
+    }
+  scans = mt_server_jpeg_count_scans (data, length);
+  if (scans > MT_SERVER_FRAME_MAX_SCANS)
+    {
+      g_set_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_COMPLEX,
+                   "The frame has too many scans to decode (%u; at most %d): send baseline JPEGs",
+                   scans, MT_SERVER_FRAME_MAX_SCANS);
       return NULL;
     }
 

@@ -113,7 +113,8 @@ GPtrArray        *_mt_server_recommend            (MtServer          *self,
 MtServerStreams  *_mt_server_streams_new          (MtServer          *server);
 void              _mt_server_streams_register     (MtServerStreams   *streams,
                                                    SoupServer        *soup);
-/* Closes every stream with "going away" and waits for the workers. */
+/* Closes every stream with "going away" and lets the workers go: a frame
+ * being analyzed finishes in its worker, unwaited for, and is dropped. */
 void              _mt_server_streams_free         (MtServerStreams   *streams);
 guint             _mt_server_streams_get_n        (MtServerStreams   *streams);
 guint             _mt_server_streams_get_n_workers (MtServerStreams  *streams);

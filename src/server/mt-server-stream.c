@@ -10,16 +10,19 @@
 #include "mt-mood-tracker.h"
 #include "mt-ws-guard-stream.h"
 
-/* What the workers need; lives until the pool has been freed. */
+/* What the workers need.  Reference counted (atomically): stopping the
+ * server does not wait for a frame being decoded or analyzed, so a worker
+ * may still use it after the server has let go. */
 typedef struct {
   char         *models_dir;
   char         *model;
   GMainContext *context;
+  gint          stopping;   /* atomic: frames still queued are not analyzed */
 } WorkerConfig;
 
 /* A worker thread's own analyzer (Darknet networks are not thread-safe). */
 typedef struct {
-  WorkerConfig *config;
+  WorkerConfig *config;   /* owned: compared by address, so kept alive */
   MtAnalyzer   *analyzer;
   char         *error;   /* loading failed: do not retry every frame */
 } WorkerState;
@@ -30,7 +33,7 @@ static GPrivate worker_key = G_PRIVATE_INIT (worker_state_free);
 struct _MtServerStreams {
   MtServer     *server;    /* unowned: it frees us */
   GThreadPool  *pool;
-  WorkerConfig  config;
+  WorkerConfig *config;
   guint         n_workers;
   GHashTable   *clients;   /* Client* set, main thread only */
 };
@@ -57,8 +60,9 @@ typedef struct {
 } Client;
 
 typedef struct {
-  Client  *client;
-  GBytes  *jpeg;
+  Client       *client;
+  WorkerConfig *config;
+  GBytes       *jpeg;
   gint64   received;    /* monotonic µs */
   /* Results, filled by the worker. */
   GArray  *faces;
@@ -89,6 +93,26 @@ client_unref (Client *client)
 }
 
 static void
+worker_config_clear (WorkerConfig *config)
+{
+  g_free (config->models_dir);
+  g_free (config->model);
+  g_main_context_unref (config->context);
+}
+
+static WorkerConfig *
+worker_config_ref (WorkerConfig *config)
+{
+  return g_atomic_rc_box_acquire (config);
+}
+
+static void
+worker_config_unref (WorkerConfig *config)
+{
+  g_atomic_rc_box_release_full (config, (GDestroyNotify) worker_config_clear);
+}
+
+static void
 job_free (gpointer data)
 {
   Job *job = data;
@@ -97,6 +121,7 @@ job_free (gpointer data)
   g_clear_pointer (&job->faces, g_array_unref);
   g_clear_error (&job->error);
   client_unref (job->client);
+  worker_config_unref (job->config);
   g_free (job);
 }
 
@@ -106,6 +131,7 @@ worker_state_free (gpointer data)
   WorkerState *state = data;
 
   g_clear_object (&state->analyzer);
+  g_clear_pointer (&state->config, worker_config_unref);
   g_free (state->error);
   g_free (state);
 }
@@ -150,6 +176,7 @@ frame_error_code (const GError *error)
         case MT_SERVER_FRAME_ERROR_NOT_JPEG:
           return "not-a-jpeg";
         case MT_SERVER_FRAME_ERROR_TOO_LARGE:
+        case MT_SERVER_FRAME_ERROR_TOO_COMPLEX:   /* too much to decode */
           return "frame-too-large";
         case MT_SERVER_FRAME_ERROR_DECODE:
         default:
@@ -169,7 +196,7 @@ worker_run (gpointer data,
             gpointer user_data)
 {
   Job *job = data;
-  WorkerConfig *config = user_data;
+  WorkerConfig *config = job->config;
   WorkerState *state = g_private_get (&worker_key);
   g_autoptr(MtServerFrame) frame = NULL;
   gint64 start;
@@ -177,8 +204,16 @@ worker_run (gpointer data,
   if (state == NULL || state->config != config)
     {
       state = g_new0 (WorkerState, 1);
-      state->config = config;
+      state->config = worker_config_ref (config);
       g_private_replace (&worker_key, state);
+    }
+  if (g_atomic_int_get (&config->stopping))
+    {
+      /* The server let go: the result is dropped on the main context,
+       * where the job's stream may be released. */
+      g_main_context_invoke_full (config->context, G_PRIORITY_DEFAULT,
+                                  deliver_result, job, job_free);
+      return;
     }
   if (state->analyzer == NULL && state->error == NULL)
     {
@@ -218,6 +253,7 @@ submit (Client *client,
   Job *job = g_new0 (Job, 1);
 
   job->client = client_ref (client);
+  job->config = worker_config_ref (client->streams->config);
   job->jpeg = jpeg;
   job->received = received;
   client->busy = TRUE;
@@ -663,14 +699,16 @@ _mt_server_streams_new (MtServer *server)
   g_autoptr(GError) error = NULL;
 
   self->server = server;
-  self->config.models_dir = g_strdup (options->models_dir);
-  self->config.model = g_strdup (options->model);
-  self->config.context = g_main_context_ref (server->context);
+  self->config = g_atomic_rc_box_new0 (WorkerConfig);
+  self->config->models_dir = g_strdup (options->models_dir);
+  self->config->model = g_strdup (options->model);
+  self->config->context = g_main_context_ref (server->context);
   self->n_workers = options->n_workers > 0 ? options->n_workers : (guint) g_get_num_processors ();
   self->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_unref, NULL);
-  /* Exclusive threads: each keeps its analyzer for the server's lifetime. */
-  self->pool = g_thread_pool_new_full (worker_run, &self->config, job_free,
-                                       self->n_workers, TRUE, &error);
+  /* Exclusive threads: each keeps its analyzer for the server's lifetime.
+   * No free function for queued jobs: GLib 2.74 would also hand it the
+   * markers it queues to stop threads that are not waited for. */
+  self->pool = g_thread_pool_new (worker_run, NULL, self->n_workers, TRUE, &error);
   if (self->pool == NULL)
     g_error ("Cannot start %u analysis threads: %s", self->n_workers, error->message);
   return self;
@@ -704,13 +742,14 @@ _mt_server_streams_free (MtServerStreams *self)
         soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "Server stopping");
     }
 
-  /* Drops queued frames, waits for the ones being analyzed; their results
-   * find their stream detached and are dropped. */
-  g_thread_pool_free (self->pool, TRUE, TRUE);
+  /* Returns at once: a frame being decoded or analyzed finishes in its
+   * worker (bounded by the frame limits), queued ones are skipped, and
+   * every result finds its stream detached and is dropped.  Waiting here
+   * would block the app's main loop for as long as a decode takes. */
+  g_atomic_int_set (&self->config->stopping, TRUE);
+  g_thread_pool_free (self->pool, FALSE, FALSE);
   g_hash_table_unref (self->clients);
-  g_free (self->config.models_dir);
-  g_free (self->config.model);
-  g_main_context_unref (self->config.context);
+  worker_config_unref (self->config);
   g_free (self);
 }
 

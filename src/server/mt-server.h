@@ -83,7 +83,8 @@ MtServer   *mt_server_new           (MtLibrary             *library,
  * the port is taken).  Analyzers are loaded lazily, on the first frame. */
 gboolean    mt_server_start         (MtServer              *self,
                                      GError               **error);
-/* Closes every stream (going-away) and stops listening.  Idempotent. */
+/* Closes every stream (going-away) and stops listening.  Idempotent.
+ * Returns at once: a frame being decoded or analyzed is not waited for. */
 void        mt_server_stop          (MtServer              *self);
 gboolean    mt_server_is_running    (MtServer              *self);
 

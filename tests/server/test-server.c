@@ -1141,6 +1141,72 @@ jpeg_header_claiming (int width,
 }
 
 static void
+append_segment (GByteArray   *out,
+                guint8        marker,
+                const guint8 *payload,
+                gsize         length)
+{
+  guint8 head[4] = { 0xFF, marker, (guint8) ((length + 2) >> 8), (guint8) (length + 2) };
+
+  g_byte_array_append (out, head, sizeof head);
+  g_byte_array_append (out, payload, length);
+}
+
+/* A progressive JPEG made by hand, of @components (1 or 3) components, all
+ * zero: a first DC scan (one Huffman bit per block), then @scans - 1 DC
+ * refinement scans (one raw bit per block).  libjpeg only warns about the
+ * repeated refinements and gdk-pixbuf runs a full output pass for each:
+ * thousands of tiny scans cost seconds of CPU. */
+static GBytes *
+progressive_jpeg (int   width,
+                  int   height,
+                  guint components,
+                  guint scans)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint8 quant[65] = { 0 };
+  guint8 frame[6 + 3 * 3] = { 8, (guint8) (height >> 8), (guint8) height,
+                              (guint8) (width >> 8), (guint8) width, (guint8) components };
+  /* DC table 0: one code of length 1, for category 0 (no difference). */
+  guint8 huffman[1 + 16 + 1] = { 0x00, 1 };
+  guint8 scan[1 + 3 * 2 + 3] = { (guint8) components };
+  gsize blocks = (gsize) components * ((width + 7) / 8) * ((height + 7) / 8);
+  gsize data_bytes = (blocks + 7) / 8;
+  guint8 *zeros = g_malloc0 (data_bytes);
+  gsize scan_length = 1 + components * 2 + 3;
+  const guint8 soi[] = { 0xFF, 0xD8 }, eoi[] = { 0xFF, 0xD9 };
+
+  g_assert_true (components == 1 || components == 3);
+  for (guint i = 1; i < 65; i++)
+    quant[i] = 1;
+  for (guint c = 0; c < components; c++)
+    {
+      frame[6 + 3 * c] = c + 1;        /* id */
+      frame[6 + 3 * c + 1] = 0x11;     /* no subsampling */
+      frame[6 + 3 * c + 2] = 0;        /* quantization table 0 */
+      scan[1 + 2 * c] = c + 1;
+      scan[1 + 2 * c + 1] = 0x00;      /* Huffman tables 0 */
+    }
+  /* Ss = 0, Se = 0: DC only. */
+  scan[scan_length - 3] = 0;
+  scan[scan_length - 2] = 0;
+
+  g_byte_array_append (out, soi, sizeof soi);
+  append_segment (out, 0xDB, quant, sizeof quant);
+  append_segment (out, 0xC2, frame, 6 + 3 * components);
+  append_segment (out, 0xC4, huffman, sizeof huffman);
+  for (guint i = 0; i < scans; i++)
+    {
+      scan[scan_length - 1] = i == 0 ? 0x01 : 0x10;   /* Ah/Al: first, then refinements */
+      append_segment (out, 0xDA, scan, scan_length);
+      g_byte_array_append (out, zeros, data_bytes);
+    }
+  g_byte_array_append (out, eoi, sizeof eoi);
+  g_free (zeros);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
 test_stream_garbage (Fixture *f, gconstpointer data)
 {
   g_autoptr(Stream) stream = NULL;
@@ -1266,6 +1332,61 @@ test_stream_flood (Fixture *f, gconstpointer data)
   wait_until (closed, 30);
   g_assert_cmpuint (stream->close_code, ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
   g_assert_cmpuint (sent, >, 5);
+}
+
+/* Thousands of tiny progressive scans (seconds of CPU for gdk-pixbuf) get
+ * an error at once, and the stream goes on. */
+static void
+test_stream_many_scans (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) many = progressive_jpeg (256, 256, 1, 15000);
+  g_autoptr(GBytes) normal = progressive_jpeg (64, 48, 3, 10);
+  g_autoptr(Stream) stream = stream_open (f);
+  JsonObject *reply;
+  guint at = 0;
+
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+  stream_send (stream, many);
+  reply = stream_wait (stream, "error", &at, 30);
+  g_assert_nonnull (reply);
+  g_assert_cmpstr (json_object_get_string_member (reply, "code"), ==, "frame-too-large");
+  g_assert_nonnull (strstr (json_object_get_string_member (reply, "message"), "scans"));
+
+  /* A progressive frame with a usual scan count is analyzed. */
+  stream_send (stream, normal);
+  reply = stream_wait (stream, "analysis", &at, 60);
+  g_assert_nonnull (reply);
+  g_assert_cmpint (json_object_get_int_member (reply, "width"), ==, 64);
+}
+
+/* Stopping never waits for a frame in a worker: the largest frame the
+ * limits allow, progressive with the most scans they allow, arrives first
+ * (so its worker also loads the models), then the server stops at once. */
+static void
+test_stream_stop_during_decode (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(GBytes) big = progressive_jpeg (MT_SERVER_FRAME_MAX_SIDE, MT_SERVER_FRAME_MAX_PIXELS / MT_SERVER_FRAME_MAX_SIDE,
+                                            3, MT_SERVER_FRAME_MAX_SCANS);
+  g_autoptr(Stream) stream = NULL;
+  gint64 start, end;
+  guint at = 0;
+
+  options->n_workers = 1;
+  start_server (f, options);
+  stream = stream_open (f);
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+  stream_send (stream, big);
+  end = g_get_monotonic_time () + 300 * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+
+  start = g_get_monotonic_time ();
+  mt_server_stop (f->server);
+  g_test_message ("stop with a %" G_GSIZE_FORMAT "-byte frame in the worker: %.1f ms",
+                  g_bytes_get_size (big), (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 500 * 1000);
+  g_assert_false (mt_server_is_running (f->server));
 }
 
 static void
@@ -1594,6 +1715,56 @@ test_jpeg_header (void)
     }
 }
 
+/* Thousands of tiny progressive scans are refused before decoding; a
+ * progressive JPEG with a usual scan count still decodes. */
+static void
+test_jpeg_scans (void)
+{
+  g_autoptr(GBytes) normal = progressive_jpeg (64, 48, 3, 10);
+  g_autoptr(GBytes) many = progressive_jpeg (256, 256, 1, 15000);
+  g_autoptr(MtServerFrame) frame = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+  double ms;
+  /* What a naive walk gets wrong: a marker's bytes inside an APP segment, a
+   * stuffed 0xFF, a restart marker and fill bytes inside scan data, stray
+   * bytes before a segment (libjpeg skips them), anything after EOI. */
+  const guint8 tricky[] = {
+    0xFF, 0xD8,
+    0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xDA, 0x00, 0x00,
+    0x12, 0x34,
+    0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0xFF, 0x00, 0xFF, 0xD0, 0x00, 0xFF, 0xFF,
+    0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x10,
+    0x00,
+    0xFF, 0xD9,
+    0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x10,
+  };
+
+  g_assert_cmpuint (mt_server_jpeg_count_scans (tricky, sizeof tricky), ==, 2);
+  g_assert_cmpuint (mt_server_jpeg_count_scans (tricky, 24), ==, 1);   /* cut in the first scan */
+  g_assert_cmpuint (mt_server_jpeg_count_scans (NULL, 0), ==, 0);
+  g_assert_cmpuint (mt_server_jpeg_count_scans (g_bytes_get_data (normal, NULL), g_bytes_get_size (normal)), ==, 10);
+  g_assert_cmpuint (mt_server_jpeg_count_scans (g_bytes_get_data (many, NULL), g_bytes_get_size (many)), ==, 15000);
+
+  frame = mt_server_frame_decode (normal, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mt_server_frame_get_frame (frame)->width, ==, 64);
+  g_assert_cmpint (mt_server_frame_get_frame (frame)->height, ==, 48);
+  g_clear_pointer (&frame, mt_server_frame_free);
+
+  /* Within the stream's frame limit. */
+  g_assert_cmpuint (g_bytes_get_size (many), <=, 2 * 1024 * 1024);
+  start = g_get_monotonic_time ();
+  frame = mt_server_frame_decode (many, &error);
+  ms = (g_get_monotonic_time () - start) / 1000.0;
+  g_test_message ("15000 scans in %" G_GSIZE_FORMAT " bytes: %s in %.1f ms", g_bytes_get_size (many),
+                  frame != NULL ? "decoded" : "refused", ms);
+  g_assert_null (frame);
+  g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_COMPLEX);
+  g_assert_cmpfloat (ms, <, 500);
+}
+
 #define ADD(name, func, data) \
   g_test_add (name, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
@@ -1628,6 +1799,8 @@ main (int argc, char *argv[])
   ADD ("/server/stream/garbage", test_stream_garbage, NULL);
   ADD ("/server/stream/too-big-closes", test_stream_too_big_closes, NULL);
   ADD ("/server/stream/flood", test_stream_flood, "no-start");
+  ADD ("/server/stream/many-scans", test_stream_many_scans, NULL);
+  ADD ("/server/stream/stop-during-decode", test_stream_stop_during_decode, "no-start");
   ADD ("/server/stream/latest-wins", test_stream_latest_wins, NULL);
   ADD ("/server/stream/origin", test_stream_origin, NULL);
   ADD ("/server/stream/token", test_stream_token, "no-start");
@@ -1635,6 +1808,7 @@ main (int argc, char *argv[])
   ADD ("/server/stream/abrupt-disconnect", test_stream_abrupt_disconnect, NULL);
   ADD ("/server/stop-closes-streams", test_stop_closes_streams, NULL);
   g_test_add_func ("/server/frame/jpeg-header", test_jpeg_header);
+  g_test_add_func ("/server/frame/progressive-scans", test_jpeg_scans);
 
   return g_test_run ();
 }
