@@ -67,6 +67,10 @@ static const char * const migrations[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
 
+/* How long a connection waits for another one's write lock (one batch of an
+ * import, a migration in another process) before it fails. */
+#define BUSY_TIMEOUT_MS 10000
+
 typedef enum {
   STMT_COUNT_SONGS,
   STMT_HAS_SONGS,
@@ -390,6 +394,27 @@ mt_library_dup_default_path (void)
   return g_build_filename (g_get_user_data_dir (), "moodtunes", "library.db", NULL);
 }
 
+/* Switching an old (or new) file to WAL needs it to itself for a moment.
+ * When two processes open it at once (the app and moodtunes-server), both
+ * hold a read lock while they try, and SQLite answers one of them "busy" at
+ * once instead of calling the busy handler (waiting could deadlock): wait
+ * and try again here, as long as the busy timeout would have. */
+static gboolean
+set_wal_mode (MtLibrary  *self,
+              GError    **error)
+{
+  gint64 deadline = g_get_monotonic_time () + BUSY_TIMEOUT_MS * 1000;
+  int rc;
+
+  while ((rc = sqlite3_exec (self->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL)) != SQLITE_OK)
+    {
+      if ((rc & 0xff) != SQLITE_BUSY || g_get_monotonic_time () > deadline)
+        return set_db_error (self, error, "switching to WAL mode");
+      g_usleep (5000);
+    }
+  return TRUE;
+}
+
 static int
 read_user_version (MtLibrary *self)
 {
@@ -409,31 +434,48 @@ migrate (MtLibrary  *self,
 {
   int version = read_user_version (self);
 
+  /* Up to date (the usual case): no write lock needed.  A version only
+   * ever grows, so a current one read here stays current. */
+  if (version == MT_LIBRARY_SCHEMA_VERSION)
+    return TRUE;
+
+  /* Another process (the app and moodtunes-server) may be opening the same
+   * old or new database right now: the version that decides what to run is
+   * read again under the write lock, so each step runs exactly once.  All
+   * steps and the version bump are one transaction: a crash leaves the old
+   * version or the new one, never something in between. */
+  if (!exec_sql (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  version = read_user_version (self);
   if (version < 0)
-    return set_db_error (self, error, "reading the schema version");
+    {
+      set_db_error (self, error, "reading the schema version");
+      exec_sql (self, "ROLLBACK", NULL);
+      return FALSE;
+    }
   if (version > MT_LIBRARY_SCHEMA_VERSION)
     {
       g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_TOO_NEW,
                    "Music library “%s” has schema version %d, made by a newer Moodtunes "
                    "(this one knows up to %d)", self->path, version, MT_LIBRARY_SCHEMA_VERSION);
+      exec_sql (self, "ROLLBACK", NULL);
       return FALSE;
     }
   for (int v = version; v < MT_LIBRARY_SCHEMA_VERSION; v++)
     {
       g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %d", v + 1);
 
-      /* Each step with its version bump is one transaction: a crash leaves
-       * the database at the old or the new version, never in between. */
-      if (!exec_sql (self, "BEGIN IMMEDIATE", error))
-        return FALSE;
       if (!exec_sql (self, migrations[v], error) || !exec_sql (self, set_version, error))
         {
           exec_sql (self, "ROLLBACK", NULL);
           g_prefix_error (error, "Migrating to schema version %d: ", v + 1);
           return FALSE;
         }
-      if (!exec_sql (self, "COMMIT", error))
-        return FALSE;
+    }
+  if (!exec_sql (self, "COMMIT", error))
+    {
+      exec_sql (self, "ROLLBACK", NULL);
+      return FALSE;
     }
   return TRUE;
 }
@@ -471,10 +513,10 @@ mt_library_open (const char  *path,
   sqlite3_extended_result_codes (self->db, TRUE);
   /* Another connection (the importer's thread, a second process) may hold
    * the write lock for one batch: wait for it rather than fail. */
-  sqlite3_busy_timeout (self->db, 10000);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
 
   /* A file that is not a database fails here, with SQLite's own words. */
-  if (!exec_sql (self, "PRAGMA journal_mode = WAL", error) ||
+  if (!set_wal_mode (self, error) ||
       !exec_sql (self, "PRAGMA synchronous = NORMAL", error) ||
       !exec_sql (self, "PRAGMA foreign_keys = ON", error))
     return NULL;

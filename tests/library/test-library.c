@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -173,6 +175,102 @@ test_migration_from_v1 (void)
   g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.4, 1e-9);
   g_assert_cmpint (mt_library_count_feedback (library, 7, MT_FEEDBACK_LIKED, NULL), ==, 1);
   g_clear_object (&library);
+  mt_test_rmdir (dir);
+}
+
+/* Opens @path in @n_children processes at the same moment (they wait on one
+ * pipe that the parent closes) and asserts each open succeeded. */
+static void
+open_at_once (const char *path,
+              guint       n_children)
+{
+  pid_t children[8];
+  int gate[2];
+
+  g_assert_cmpuint (n_children, <=, G_N_ELEMENTS (children));
+  g_assert_cmpint (pipe (gate), ==, 0);
+  for (guint i = 0; i < n_children; i++)
+    {
+      children[i] = fork ();
+      g_assert_cmpint (children[i], >=, 0);
+      if (children[i] == 0)
+        {
+          g_autoptr(GError) error = NULL;
+          MtLibrary *library;
+          char byte;
+
+          close (gate[1]);
+          if (read (gate[0], &byte, 1) != 0)
+            _exit (3);
+          library = mt_library_open (path, &error);
+          if (library == NULL)
+            {
+              g_printerr ("child %u: %s\n", i, error->message);
+              _exit (1);
+            }
+          if (mt_library_get_schema_version (library) != MT_LIBRARY_SCHEMA_VERSION)
+            _exit (2);
+          g_object_unref (library);
+          _exit (0);
+        }
+    }
+  close (gate[0]);
+  close (gate[1]);   /* every child's read() returns now */
+  for (guint i = 0; i < n_children; i++)
+    {
+      int status = 0;
+
+      g_assert_cmpint (waitpid (children[i], &status, 0), ==, children[i]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    }
+}
+
+/* The app and moodtunes-server may open a new or old database at the same
+ * time: each migration step must run once, never twice ("table songs already
+ * exists", "duplicate column"). */
+static void
+test_concurrent_open (void)
+{
+  g_autofree char *dir = mt_test_make_temp_dir ();
+  gint64 columns = -1;
+
+  for (guint trial = 0; trial < 60; trial++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/trial-%u.db", dir, trial);
+      g_autoptr(MtLibrary) library = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *integrity = NULL;
+      gint64 n_columns;
+
+      /* Even trials: a new database; odd ones: a version 1 database. */
+      if (trial % 2 == 1)
+        {
+          sqlite3 *db = NULL;
+          g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+          g_assert_cmpint (sqlite3_exec (db, v1_database, NULL, NULL, NULL), ==, SQLITE_OK);
+          sqlite3_close (db);
+        }
+      open_at_once (path, 3);
+
+      library = mt_library_open (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (mt_library_get_schema_version (library), ==, MT_LIBRARY_SCHEMA_VERSION);
+      integrity = mt_library_check_integrity (library, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (integrity, ==, "ok");
+      n_columns = query_int (path, "SELECT count(*) FROM pragma_table_info('songs')");
+      if (columns < 0)
+        columns = n_columns;
+      g_assert_cmpint (n_columns, ==, columns);
+      if (trial % 2 == 1)
+        {
+          g_autoptr(MtSong) song = mt_library_get_song (library, 7, &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.7, 1e-9);
+          g_assert_cmpint (mt_library_count_feedback (library, 7, MT_FEEDBACK_LIKED, NULL), ==, 1);
+        }
+    }
   mt_test_rmdir (dir);
 }
 
@@ -520,6 +618,7 @@ main (int argc, char **argv)
   g_test_add_func ("/library/mood-names", test_mood_names);
   g_test_add ("/library/schema", Fixture, NULL, fixture_set_up, test_schema, fixture_tear_down);
   g_test_add_func ("/library/migration-from-v1", test_migration_from_v1);
+  g_test_add_func ("/library/concurrent-open", test_concurrent_open);
   g_test_add_func ("/library/too-new-and-not-a-database", test_too_new_and_not_a_database);
   g_test_add ("/library/songs", Fixture, NULL, fixture_set_up, test_songs, fixture_tear_down);
   g_test_add ("/library/mood-weights", Fixture, NULL, fixture_set_up, test_mood_weights, fixture_tear_down);
