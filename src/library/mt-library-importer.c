@@ -544,6 +544,60 @@ read_pool_free (ReadPool *pool)
   return restarts;
 }
 
+/* Writes what was read of one file, inside the batch's transaction. */
+static gboolean
+store_result (MtLibraryImporter  *self,
+              MtLibrary          *library,
+              ReadResult         *result,
+              const WorkItem     *item,
+              GHashTable         *vanished_by_key,
+              MtImportReport     *report,
+              GError            **error)
+{
+  MtSong *song = result->song;
+
+  report->files_read++;
+  if (result->error != NULL)
+    {
+      if (g_error_matches (result->error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_HELPER))
+        {
+          g_propagate_error (error, g_steal_pointer (&result->error));
+          return FALSE;
+        }
+      add_skip (report, item->path, result->error->message);
+      return TRUE;
+    }
+  else
+    {
+      g_autofree char *key = move_key_for (song);
+      GQueue *same_key = item->known_id == 0 ? g_hash_table_lookup (vanished_by_key, key) : NULL;
+      KnownSong *moved_from = same_key ? g_queue_pop_head (same_key) : NULL;
+
+      if (item->known_id != 0 || moved_from != NULL)
+        {
+          song->id = item->known_id != 0 ? item->known_id : moved_from->id;
+          if (!mt_library_update_song (library, song, error) ||
+              !store_rule_moods (self, library, song, error))
+            return FALSE;
+          if (moved_from != NULL)
+            {
+              moved_from->seen = TRUE;   /* found again: not to be removed */
+              report->moved++;
+            }
+          else
+            report->updated++;
+        }
+      else
+        {
+          if ((song->id = mt_library_add_song (library, song, error)) == 0 ||
+              !store_rule_moods (self, library, song, error))
+            return FALSE;
+          report->imported++;
+        }
+    }
+  return TRUE;
+}
+
 static MtImportReport *
 import_run (MtLibraryImporter  *self,
             const char * const *folders,
@@ -566,7 +620,6 @@ import_run (MtLibraryImporter  *self,
   g_autoptr(GHashTable) visited_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func (work_item_free);
   Scan scan = { self, report, known, visited_dirs, work, cancellable, context };
-  guint in_batch = 0;
 
   if (self->rules == NULL && !(self->rules = mt_mood_rules_new_default (error)))
     return NULL;
@@ -647,80 +700,42 @@ import_run (MtLibraryImporter  *self,
   pool = read_pool_new (work, self->timeout_s);
   while (!failed)
     {
-      g_autoptr(GError) read_error = NULL;
+      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) read_result_free);
       ReadResult *result;
-      WorkItem *item;
-      MtSong *song;
 
-      if (!g_cancellable_is_cancelled (cancellable))
-        read_pool_submit (pool);
-      if (!(result = read_pool_next (pool)))
-        break;
-      item = g_ptr_array_index (work, result->index);
-      song = result->song;
-      read_error = g_steal_pointer (&result->error);
-
-      if (in_batch == 0 && !mt_library_begin (library, error))
+      /* A whole batch is read before any of it is written, with no
+       * transaction open: a slow or hung file (seconds, up to the helper's
+       * timeout) then holds up this import only, never the player's or the
+       * server's feedback, which would wait for our write lock. */
+      while (batch->len < self->batch_size)
         {
-          read_result_free (result);
+          if (!g_cancellable_is_cancelled (cancellable))
+            read_pool_submit (pool);
+          if (!(result = read_pool_next (pool)))
+            break;
+          g_ptr_array_add (batch, result);
+        }
+      if (batch->len == 0)
+        break;
+
+      if (!mt_library_begin (library, error))
+        {
           failed = TRUE;
           break;
         }
-
-      report->files_read++;
-      if (read_error != NULL)
+      for (guint i = 0; i < batch->len && !failed; i++)
         {
-          if (g_error_matches (read_error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_HELPER))
-            {
-              g_propagate_error (error, g_steal_pointer (&read_error));
-              failed = TRUE;
-            }
-          else
-            add_skip (report, item->path, read_error->message);
+          result = g_ptr_array_index (batch, i);
+          failed = !store_result (self, library, result, g_ptr_array_index (work, result->index),
+                                  vanished_by_key, report, error);
         }
-      else
-        {
-          g_autofree char *key = move_key_for (song);
-          GQueue *same_key = item->known_id == 0 ? g_hash_table_lookup (vanished_by_key, key) : NULL;
-          KnownSong *moved_from = same_key ? g_queue_pop_head (same_key) : NULL;
-
-          if (item->known_id != 0 || moved_from != NULL)
-            {
-              song->id = item->known_id != 0 ? item->known_id : moved_from->id;
-              failed = !mt_library_update_song (library, song, error) ||
-                       !store_rule_moods (self, library, song, error);
-              if (moved_from != NULL)
-                {
-                  moved_from->seen = TRUE;   /* found again: not to be removed */
-                  report->moved++;
-                }
-              else
-                report->updated++;
-            }
-          else
-            {
-              failed = (song->id = mt_library_add_song (library, song, error)) == 0 ||
-                       !store_rule_moods (self, library, song, error);
-              report->imported++;
-            }
-        }
-      read_result_free (result);
-
-      if (!failed && ++in_batch >= self->batch_size)
-        {
-          failed = !mt_library_commit (library, error);
-          in_batch = 0;
-          emit_progress (self, context, report);
-        }
+      if (!failed)
+        failed = !mt_library_commit (library, error);
+      if (!failed)
+        emit_progress (self, context, report);
     }
   report->reader_restarts = read_pool_free (pool);
   if (failed)
-    {
-      mt_library_rollback (library);
-      return NULL;
-    }
-
-  if (in_batch > 0 && !mt_library_commit (library, error))
     {
       mt_library_rollback (library);
       return NULL;

@@ -3,9 +3,11 @@
  * Runs in a worker thread with its own database connection; reports
  * progress; can be cancelled.  A rescan only reads files whose size or
  * mtime changed, removes songs whose files are gone, and recognises a
- * moved file by its tags so that it keeps its moods and history.  Writes are
- * committed in batches: a crash or kill keeps every finished batch and
- * leaves a consistent database.
+ * moved file by its tags so that it keeps its moods and history.  Files are
+ * read a batch at a time with no transaction open, then the batch is
+ * written in one short transaction: a crash or kill keeps every finished
+ * batch and leaves a consistent database, and a hung file never holds the
+ * write lock that the player's feedback waits for.
  */
 #pragma once
 

@@ -421,6 +421,83 @@ test_tag_reader_hang (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (reason, "did not answer"));
 }
 
+typedef struct {
+  gboolean        done;
+  MtImportReport *report;
+  GError         *error;
+} ImportWait;
+
+static void
+on_import_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  ImportWait *wait = data;
+
+  wait->report = mt_library_importer_import_finish (MT_LIBRARY_IMPORTER (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+/* Feedback (the player, POST /api/v1/feedback) goes through another
+ * connection while an import waits on a hung tag helper: the import must not
+ * hold the database's write lock meanwhile, or feedback waits for the helper
+ * (up to 9 s a file) and then fails with SQLITE_BUSY. */
+static void
+test_feedback_during_hung_read (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtLibraryImporter) importer = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *liked = make_song (f->music, "liked.ogg", "Liked", "X", NULL, 0.5);
+  const char *folders[] = { f->music, NULL };
+  ImportWait wait = { FALSE, NULL, NULL };
+  gint64 start, worst = 0, at = 1000;
+  guint n_feedback = 0;
+
+  first = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (first->imported, ==, 1);
+  song = find_song (f->library, liked);
+
+  /* a.ogg is read at once, then the helper hangs on b-hang.ogg for its
+   * timeout (1 s) plus the 4 s start-up allowance. */
+  g_free (make_song (f->music, "a.ogg", "Quick", "Y", NULL, 0.5));
+  g_free (make_song (f->music, "b-hang.ogg", "Hung", "Z", NULL, 0.5));
+  g_setenv ("MT_TAG_READER_HANG_ON", "b-hang.ogg", TRUE);
+  importer = mt_library_importer_new (f->library);
+  mt_library_importer_set_timeout (importer, 1);
+  start = g_get_monotonic_time ();
+  mt_library_importer_import_async (importer, folders, NULL, on_import_done, &wait);
+
+  while (!wait.done)
+    {
+      gint64 before = g_get_monotonic_time ();
+
+      g_assert_true (mt_library_add_feedback (f->library, song->id, MT_FEEDBACK_PLAYED, MT_MOOD_HAPPY,
+                                              at++, &error));
+      g_assert_no_error (error);
+      worst = MAX (worst, g_get_monotonic_time () - before);
+      n_feedback++;
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (50000);
+    }
+  g_unsetenv ("MT_TAG_READER_HANG_ON");
+
+  g_assert_no_error (wait.error);
+  g_test_message ("import took %.1f s; %u feedback writes meanwhile, the slowest %.1f ms",
+                  (g_get_monotonic_time () - start) / 1e6, n_feedback, worst / 1e3);
+  g_assert_cmpuint (wait.report->imported, ==, 1);
+  g_assert_cmpuint (wait.report->skipped, ==, 1);
+  g_assert_nonnull (strstr (skip_reason (wait.report, "b-hang.ogg"), "did not answer"));
+  /* The hang lasts about 5 s; a writer that waits for it is blocked for
+   * seconds.  A generous bound: one batch's short transaction is ms. */
+  g_assert_cmpuint (n_feedback, >=, 10);
+  g_assert_cmpint (worst, <, 1500000);
+  g_assert_cmpint (mt_library_count_feedback (f->library, song->id, MT_FEEDBACK_PLAYED, NULL), ==, n_feedback);
+  mt_import_report_free (wait.report);
+}
+
 /* A stand-in helper: a shell script that runs @body (after `real` is set to
  * the real helper), set through $MT_TAG_READER. */
 static char *
@@ -786,6 +863,7 @@ main (int argc, char **argv)
   ADD ("/import/tag-reader-stray-lines", test_tag_reader_stray_lines);
   ADD ("/import/tag-reader-long-reply", test_tag_reader_long_reply);
   g_test_add_func ("/import/tag-reader-parse-reply", test_tag_reader_parse_reply);
+  ADD ("/import/feedback-during-hung-read", test_feedback_during_hung_read);
   ADD ("/import/missing-folder", test_missing_folder);
   ADD ("/import/async-and-cancel", test_async_and_cancel);
   ADD ("/import/killed-mid-import", test_killed_mid_import);
