@@ -230,7 +230,7 @@ settings_changed_cb (MtApplication *self,
                      const char    *key)
 {
   if (g_str_equal (key, "server-enabled") || g_str_equal (key, "server-port") ||
-      g_str_equal (key, "server-listen"))
+      g_str_equal (key, "server-listen") || g_str_equal (key, "server-require-token"))
     update_server (self);
 #ifdef HAVE_MT_SERVER
   else if (g_str_equal (key, "strategy") && self->server != NULL)

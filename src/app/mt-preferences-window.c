@@ -25,6 +25,7 @@ struct _MtPreferencesWindow
   GtkWidget            *import_button;
   GtkWidget            *server_group;
   GtkSwitch            *server_switch;
+  GtkSwitch            *server_token_switch;
   GtkSpinButton        *port_spin;
   AdwActionRow         *server_status_row;
 };
@@ -233,6 +234,7 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, import_button);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_switch);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_token_switch);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, port_spin);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_status_row);
   gtk_widget_class_bind_template_callback (widget_class, add_folder_clicked_cb);
@@ -270,6 +272,8 @@ mt_preferences_window_new (MtApplication *application,
   if (mt_application_has_server (application))
     {
       g_settings_bind (self->settings, "server-enabled", self->server_switch, "active", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "server-require-token", self->server_token_switch, "active",
+                       G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "server-port", gtk_spin_button_get_adjustment (self->port_spin),
                        "value", G_SETTINGS_BIND_DEFAULT);
       update_server_status (self);

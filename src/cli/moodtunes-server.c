@@ -28,6 +28,7 @@ static char *tls_cert;
 static char *tls_key;
 static char *token;
 static gboolean require_token;
+static gboolean no_require_token;
 static char *models_dir;
 static char *model;
 static int workers;
@@ -41,11 +42,12 @@ static gboolean version;
 static const GOptionEntry option_entries[] = {
   { "port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port (default 8765, or the app's setting; 0: any free port)", "N" },
   { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Music library database (default: the app's)", "FILE" },
-  { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_address, "Listen on ADDRESS instead of loopback (then every request needs the access token)", "ADDRESS" },
+  { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_address, "Listen on ADDRESS instead of loopback (the access token is then always needed)", "ADDRESS" },
   { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, "Serve https/wss with this PEM certificate", "FILE" },
   { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, "The certificate's PEM private key", "FILE" },
   { "token", 0, 0, G_OPTION_ARG_STRING, &token, "Access token (default: the stored one, or a new one)", "TOKEN" },
-  { "require-token", 0, 0, G_OPTION_ARG_NONE, &require_token, "Require the token on loopback too", NULL },
+  { "require-token", 0, 0, G_OPTION_ARG_NONE, &require_token, "Require the access token on loopback too (the default, unless the app's settings turn it off)", NULL },
+  { "no-require-token", 0, 0, G_OPTION_ARG_NONE, &no_require_token, "Loopback only: serve without the access token (any program or account on this computer can then use the server)", NULL },
   { "models-dir", 0, 0, G_OPTION_ARG_FILENAME, &models_dir, "Folder of the face and expression models", "DIR" },
   { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Expression model (ensemble, emotion-xception, face-expression)", "NAME" },
   { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Analysis threads (default: one per processor)", "N" },
@@ -115,6 +117,8 @@ main (int   argc,
     return usage_error ("--port must be from 0 to 65535");
   if (workers < 0 || workers > 256 || max_streams < 0 || max_connections < 0 || max_fps < 0)
     return usage_error ("limits must be positive numbers");
+  if (require_token && no_require_token)
+    return usage_error ("--require-token and --no-require-token contradict each other");
 
   options = mt_server_options_new ();
   settings = open_settings ();
@@ -133,7 +137,11 @@ main (int   argc,
       g_free (options->token);
       options->token = g_strdup (token);
     }
-  options->require_token = require_token;
+  /* The command line over the settings over the default (required). */
+  if (require_token)
+    options->require_token = TRUE;
+  else if (no_require_token)
+    options->require_token = FALSE;
   options->tls_cert_file = g_strdup (tls_cert);
   options->tls_key_file = g_strdup (tls_key);
   options->models_dir = g_strdup (models_dir);

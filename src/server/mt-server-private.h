@@ -96,6 +96,9 @@ void              _mt_server_security_attach      (MtServerSecurity  *security,
 /* TRUE when @token matches (constant time). */
 gboolean          _mt_server_security_token_equal (MtServerSecurity  *security,
                                                    const char        *token);
+/* TRUE when @msg's ?token= is the server's token (checked with its headers):
+ * only then may the page's cookie be set from it. */
+gboolean          _mt_server_security_query_token_matched (SoupServerMessage *msg);
 /* The remote address a request came from, as the caps count it. */
 char             *_mt_server_security_client_key  (SoupServerMessage *msg);
 

@@ -24,6 +24,7 @@ struct _MtServerSecurity {
 
 static GQuark client_quark;
 static GQuark body_bytes_quark;
+static GQuark query_token_quark;
 
 static void
 client_entry_free (gpointer data)
@@ -45,6 +46,7 @@ _mt_server_security_new (MtServer *server)
     {
       client_quark = g_quark_from_static_string ("mt-server-client");
       body_bytes_quark = g_quark_from_static_string ("mt-server-body-bytes");
+      query_token_quark = g_quark_from_static_string ("mt-server-query-token");
     }
   self->server = server;
   self->clients = g_ptr_array_new_with_free_func (client_entry_free);
@@ -136,25 +138,29 @@ _mt_server_security_token_equal (MtServerSecurity *self,
   return diff == 0;
 }
 
-/* The token from "Authorization: Bearer", the page's cookie or ?token=. */
-static char *
-dup_request_token (SoupServerMessage *msg)
+/* Whether the request carries this server's token: in "Authorization:
+ * Bearer", in ?token= or in the page's cookie.  Each one given is compared,
+ * and any that matches lets the request in, so a fresh ?token= link wins
+ * over the cookie an earlier server (with another token) left behind.
+ * @given says whether any was sent. */
+static gboolean
+request_has_token (MtServerSecurity  *self,
+                   SoupServerMessage *msg,
+                   gboolean          *given)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *authorization = soup_message_headers_get_one (headers, "Authorization");
   const char *cookie = soup_message_headers_get_list (headers, "Cookie");
   const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  gboolean ok = FALSE;
 
+  *given = FALSE;
   if (authorization != NULL && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
-    return g_strstrip (g_strdup (authorization + 7));
-
-  if (cookie != NULL)
     {
-      g_autoptr(GHashTable) cookies = soup_header_parse_semi_param_list (cookie);
-      const char *value = g_hash_table_lookup (cookies, MT_SERVER_TOKEN_COOKIE);
+      g_autofree char *bearer = g_strstrip (g_strdup (authorization + 7));
 
-      if (value != NULL)
-        return g_strdup (value);
+      *given = TRUE;
+      ok |= _mt_server_security_token_equal (self, bearer);
     }
 
   if (query != NULL)
@@ -163,9 +169,36 @@ dup_request_token (SoupServerMessage *msg)
       const char *value = g_hash_table_lookup (form, "token");
 
       if (value != NULL)
-        return g_strdup (value);
+        {
+          *given = TRUE;
+          if (_mt_server_security_token_equal (self, value))
+            {
+              ok = TRUE;
+              /* The page may keep this one in its cookie. */
+              g_object_set_qdata (G_OBJECT (msg), query_token_quark, GINT_TO_POINTER (TRUE));
+            }
+        }
     }
-  return NULL;
+
+  if (cookie != NULL)
+    {
+      g_autoptr(GHashTable) cookies = soup_header_parse_semi_param_list (cookie);
+      const char *value = g_hash_table_lookup (cookies, MT_SERVER_TOKEN_COOKIE);
+
+      if (value != NULL)
+        {
+          *given = TRUE;
+          ok |= _mt_server_security_token_equal (self, value);
+        }
+    }
+  return ok;
+}
+
+gboolean
+_mt_server_security_query_token_matched (SoupServerMessage *msg)
+{
+  return query_token_quark != 0 &&
+         g_object_get_qdata (G_OBJECT (msg), query_token_quark) != NULL;
 }
 
 /* Splits "name:port" / "[v6]:port"; @port is -1 when absent. */
@@ -295,13 +328,13 @@ on_got_headers (SoupServerMessage *msg,
 
   if (self->server->token != NULL)
     {
-      g_autofree char *token = dup_request_token (msg);
+      gboolean given;
 
-      if (!_mt_server_security_token_equal (self, token))
+      if (!request_has_token (self, msg, &given))
         {
           refuse (msg, SOUP_STATUS_UNAUTHORIZED, FALSE,
-                  token == NULL ? "This server needs its access token (Authorization: Bearer, or ?token=)"
-                                : "Wrong access token");
+                  !given ? "This server needs its access token (Authorization: Bearer, or ?token=)"
+                         : "Wrong access token");
           soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                         "WWW-Authenticate", "Bearer realm=\"moodtunes\"");
           return;

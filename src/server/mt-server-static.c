@@ -33,18 +33,18 @@ static const struct {
  * the address bar. */
 static gboolean
 redirect_with_cookie (MtServer          *self,
-                      SoupServerMessage *msg,
-                      GHashTable        *query)
+                      SoupServerMessage *msg)
 {
-  const char *token = query != NULL ? g_hash_table_lookup (query, "token") : NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree char *cookie = NULL;
 
-  if (token == NULL || self->token == NULL)
+  /* Only a ?token= that matched, and the cookie holds the server's own
+   * token (checked to be URL- and cookie-safe at start), never the text
+   * the client sent. */
+  if (self->token == NULL || !_mt_server_security_query_token_matched (msg))
     return FALSE;
-  /* The security check already compared it; a wrong token never gets here. */
   cookie = g_strdup_printf ("%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
-                            MT_SERVER_TOKEN_COOKIE, token, self->tls ? "; Secure" : "");
+                            MT_SERVER_TOKEN_COOKIE, self->token, self->tls ? "; Secure" : "");
   _mt_server_add_security_headers (msg);
   soup_message_headers_append (headers, "Set-Cookie", cookie);
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
@@ -81,7 +81,7 @@ on_static_request (SoupServer        *soup,
       soup_message_headers_replace (headers, "Allow", "GET, HEAD");
       return;
     }
-  if (i == 0 && redirect_with_cookie (self, msg, query))
+  if (i == 0 && redirect_with_cookie (self, msg))
     return;
 
   resource = g_strconcat (RESOURCE_PREFIX, files[i].resource, NULL);

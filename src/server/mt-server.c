@@ -36,6 +36,7 @@ mt_server_options_new (void)
   MtServerOptions *options = g_new0 (MtServerOptions, 1);
 
   options->port = MT_SERVER_DEFAULT_PORT;
+  options->require_token = TRUE;
   options->max_connections_per_client = 32;
   options->max_streams = 64;
   options->max_frame_bytes = 2 * 1024 * 1024;
@@ -114,6 +115,7 @@ void
 mt_server_options_load_settings (MtServerOptions *options,
                                  GSettings       *settings)
 {
+  g_autoptr(GSettingsSchema) schema = NULL;
   g_autofree char *token = NULL;
 
   g_return_if_fail (options != NULL);
@@ -123,9 +125,14 @@ mt_server_options_load_settings (MtServerOptions *options,
   g_clear_pointer (&options->listen, g_free);
   options->listen = g_settings_get_string (settings, "server-listen");
   options->strategy = (MtStrategy) g_settings_get_enum (settings, "strategy");
+  /* An older installed schema lacks the key: the token stays required. */
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  if (g_settings_schema_has_key (schema, "server-require-token"))
+    options->require_token = g_settings_get_boolean (settings, "server-require-token");
 
+  /* The token is kept, so the address with it stays valid across restarts. */
   token = g_settings_get_string (settings, "server-token");
-  if (token[0] == '\0' && !mt_server_address_is_loopback (options->listen))
+  if (token[0] == '\0' && (options->require_token || !mt_server_address_is_loopback (options->listen)))
     {
       g_clear_pointer (&token, g_free);
       token = make_token ();
@@ -281,6 +288,15 @@ check_options (MtServerOptions  *options,
                            "The access token is too short (at least 16 characters)");
       return FALSE;
     }
+  /* It goes into the printed address and the page's cookie as it is. */
+  if (options->token != NULL &&
+      strspn (options->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+      != strlen (options->token))
+    {
+      g_set_error_literal (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS,
+                           "The access token may hold only letters, digits and - . _ ~");
+      return FALSE;
+    }
   if (options->max_frame_bytes == 0 || options->max_body_bytes == 0 ||
       options->max_streams == 0 || options->max_connections_per_client == 0 ||
       options->max_frames_per_second == 0)
@@ -399,7 +415,8 @@ mt_server_start (MtServer  *self,
 
   loopback = mt_server_address_is_loopback (options->listen);
   g_clear_pointer (&self->token, g_free);
-  /* Loopback is the user's own session; anything wider needs the token. */
+  /* Any local program or account, sandboxed apps included, can reach
+   * loopback: the token is needed there too unless turned off. */
   if (!loopback || options->require_token)
     self->token = options->token != NULL && options->token[0] != '\0'
                   ? g_strdup (options->token) : make_token ();

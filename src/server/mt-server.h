@@ -8,7 +8,9 @@
  * documented in data/moodtunes-api.json.
  *
  * By default it listens on loopback only (127.0.0.1 and ::1 when the host has
- * it).  Any other listen address requires an access token on every request.
+ * it), and every request needs the access token: any local program or
+ * account can reach loopback.  Only on loopback can the token be turned off
+ * (require_token).
  * REST runs on the main context of the thread that called mt_server_start();
  * the MtLibrary given to mt_server_new() is used from that thread only (the
  * app's own library: feedback from the page shows in the app).  Frames are
@@ -39,8 +41,8 @@ typedef enum {
 typedef struct {
   guint       port;                    /* MT_SERVER_DEFAULT_PORT; 0 = any free port */
   char       *listen;                  /* NULL or "": loopback only */
-  char       *token;                   /* access token; NULL beyond loopback: one is made */
-  gboolean    require_token;           /* also on loopback (FALSE) */
+  char       *token;                   /* access token (letters, digits, -._~, ≥ 16); NULL: one is made */
+  gboolean    require_token;           /* on loopback too (TRUE); beyond loopback always */
   char       *tls_cert_file;           /* both set: https and wss */
   char       *tls_key_file;
   char       *models_dir;              /* NULL: mt_analyzer_get_default_models_dir() */
@@ -61,9 +63,9 @@ GType            mt_server_options_get_type      (void) G_GNUC_CONST;
 MtServerOptions *mt_server_options_new           (void);
 MtServerOptions *mt_server_options_copy          (const MtServerOptions *options);
 void             mt_server_options_free          (MtServerOptions       *options);
-/* Reads server-port, server-listen, server-token and strategy from the
- * app's settings.  When the listen address is beyond loopback and no token
- * is stored yet, makes one and stores it in server-token. */
+/* Reads server-port, server-listen, server-require-token, server-token and
+ * strategy from the app's settings.  When a token is needed and none is
+ * stored yet, makes one and stores it in server-token. */
 void             mt_server_options_load_settings (MtServerOptions       *options,
                                                   GSettings             *settings);
 /* TRUE when @address (NULL/"" included) means loopback only. */
@@ -92,7 +94,7 @@ gboolean    mt_server_is_running    (MtServer              *self);
 guint       mt_server_get_port      (MtServer              *self);
 /* The listen address: "127.0.0.1" for loopback, else the option. */
 const char *mt_server_get_address   (MtServer              *self);
-/* The access token, NULL when none is needed (loopback). */
+/* The access token, NULL when none is needed (loopback, require_token off). */
 const char *mt_server_get_token     (MtServer              *self);
 /* The companion page's address, with ?token= when one is needed; NULL when stopped. */
 char       *mt_server_dup_url       (MtServer              *self);

@@ -304,10 +304,12 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def api(port, method, path, body=None):
+def api(port, method, path, body=None, token=None):
     """One request to the app's local server; (status, parsed JSON)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token is not None:
+        headers["Authorization"] = "Bearer " + token
     conn.request(method, path, json.dumps(body) if body is not None else None, headers)
     reply = conn.getresponse()
     data = reply.read()
@@ -317,15 +319,17 @@ def api(port, method, path, body=None):
 
 def case_companion(session):
     """The local server runs inside the app (its settings switched on in a
-    keyfile, as Preferences would): the page sees the desktop camera's mood, and
-    a song the page dislikes while it plays in the app is rated in the shared
-    library, announced, and skipped."""
+    keyfile, as Preferences would): it needs its stored token on loopback too,
+    the page sees the desktop camera's mood, and a song the page dislikes while
+    it plays in the app is rated in the shared library, announced, and skipped."""
     port = free_port()
+    token = "5eed5eed5eed5eed5eed5eed5eed5eed"
     env = dict(session.env, GSETTINGS_BACKEND="keyfile")
     keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
     os.makedirs(os.path.dirname(keyfile), exist_ok=True)
     with open(keyfile, "w") as f:
-        f.write("[io/github/moodtunes/Moodtunes]\nserver-enabled=true\nserver-port=%d\n" % port)
+        f.write("[io/github/moodtunes/Moodtunes]\nserver-enabled=true\nserver-port=%d\nserver-token='%s'\n"
+                % (port, token))
     companion = Session.__new__(Session)
     companion.env = env
     shot = os.path.join(ARTIFACTS, "app-companion.png")
@@ -334,14 +338,16 @@ def case_companion(session):
     playing = app.wait_for(lambda e: e["event"] == "player" and e["state"] == "playing", 20)
     check(playing is not None, "the app plays a song")
     try:
-        status, mood = api(port, "GET", "/api/v1/mood")
+        status, _ = api(port, "GET", "/api/v1/mood")
+        check(status == 401, "the app's server needs its token on loopback (%s)" % status)
+        status, mood = api(port, "GET", "/api/v1/mood", token=token)
         # The camera's steady mood: none, as the test pattern shows no face
         # (a mood picked by hand is the app's, not the camera's).
         check(status == 200 and mood["source"] == "desktop" and mood["mood"] is None and "timestamp" in mood,
               "GET /api/v1/mood is the desktop camera's (%s %s)" % (status, mood))
         if playing is not None:
             status, _ = api(port, "POST", "/api/v1/feedback",
-                            {"song": playing["song"], "feedback": "disliked", "mood": "happy"})
+                            {"song": playing["song"], "feedback": "disliked", "mood": "happy"}, token=token)
             check(status in (200, 201), "the page's Dislike is accepted (%s)" % status)
     except OSError as error:
         check(False, "the app's local server answers on port %d (%s)" % (port, error))

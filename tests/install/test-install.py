@@ -176,14 +176,24 @@ def check_server(session):
     if check(url is not None, "the installed moodtunes-server starts (%s)" % url):
         host_port = url.split("://", 1)[1].split("/", 1)[0]
         path_query = "/" + url.split("://", 1)[1].split("/", 1)[1] if "/" in url.split("://", 1)[1] else "/"
+        # The printed address carries the token, needed on loopback too.
+        token = path_query.split("token=", 1)[1] if "token=" in path_query else None
+        check(token is not None, "the printed address carries the access token (%s)" % url)
         conn = http.client.HTTPConnection(host_port, timeout=10)
-        conn.request("GET", "/api/v1/status")
+        conn.request("GET", "/api/v1/status", headers={"Authorization": "Bearer %s" % token})
         resp = conn.getresponse()
         status = json.loads(resp.read() or b"{}")
         check(resp.status == 200, "GET /api/v1/status answers 200 (%d)" % resp.status)
         check(status.get("models", {}).get("available"), "the status lists the installed models (%s)"
               % status.get("models"))
+        # The printed address keeps the token in a cookie, then the page loads with it.
         conn.request("GET", path_query)
+        resp = conn.getresponse()
+        resp.read()
+        cookie = (resp.getheader("Set-Cookie") or "").split(";", 1)[0]
+        check(resp.status == 303 and cookie == "moodtunes_token=%s" % token,
+              "the printed address sets the token cookie (%d %s)" % (resp.status, cookie))
+        conn.request("GET", "/", headers={"Cookie": cookie})
         resp = conn.getresponse()
         page = resp.read()
         check(resp.status == 200 and b"<html" in page.lower(), "the companion page is served (%d)" % resp.status)

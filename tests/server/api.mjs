@@ -13,6 +13,9 @@ const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false
 ajv.addSchema(api, 'api');
 
 const TOKEN = 'feedfacefeedfacefeedfacefeedface';
+// What an earlier server, with another token, left in a page's cookie.
+const OLD_TOKEN = 'deadbeefdeadbeefdeadbeefdeadbeef';
+const bearer = { Authorization: 'Bearer ' + TOKEN };
 const covered = new Set();
 let checks = 0;
 
@@ -29,8 +32,10 @@ function schemaFor(path, method, status) {
   return response.content?.['application/json']?.schema;
 }
 
-async function call(base, method, path, { query = '', body, headers = {}, expect }) {
-  const response = await fetch(base + path + query, { method, body, headers, redirect: 'manual' });
+// The token is needed by default, on loopback too: sent unless auth is false.
+async function call(base, method, path, { query = '', body, headers = {}, auth = true, expect }) {
+  const sent = auth ? { ...bearer, ...headers } : headers;
+  const response = await fetch(base + path + query, { method, body, headers: sent, redirect: 'manual' });
   const text = await response.text();
   assert.equal(response.status, expect, `${method} ${path}${query}: ${response.status} ${text}`);
   assert.equal(response.headers.get('access-control-allow-origin'), null);
@@ -49,12 +54,15 @@ async function call(base, method, path, { query = '', body, headers = {}, expect
 }
 
 const library = makeLibrary(makeTestLibrary, 4);
-const server = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1']);
+const server = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1', '--token', TOKEN]);
 const base = server.origin;
 const json = { 'Content-Type': 'application/json' };
 try {
+  // The printed address carries the token: it is needed by default.
+  assert.ok(server.url.endsWith('/?token=' + TOKEN), server.url);
   const status = await call(base, 'GET', '/api/v1/status', { expect: 200 });
   assert.equal(status.library.songs, 28);
+  assert.equal(status.token_required, true);
   await call(base, 'POST', '/api/v1/status', { body: '{}', headers: json, expect: 405 });
   await call(base, 'GET', '/api/v1/status', { headers: { Origin: 'http://evil.example' }, expect: 403 });
 
@@ -93,29 +101,55 @@ try {
   await call(base, 'POST', '/api/v1/stream', { body: '{}', headers: json, expect: 405 });
 
   // Not documented paths are 404 with the same error shape.
-  const missing = await fetch(base + '/api/v1/nope');
+  const missing = await fetch(base + '/api/v1/nope', { headers: bearer });
   assert.equal(missing.status, 404);
   assert.ok(ajv.compile({ $ref: 'api#/components/schemas/Error' })(await missing.json()));
 } finally {
   assert.equal(await server.stop(), 0, 'the server exits 0 on SIGTERM');
 }
 
-// The token, beyond loopback or asked for: every request needs it.
+// The token, on loopback by default (--require-token says so too): every
+// request needs it.
 const guarded = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1',
                                                '--require-token', '--token', TOKEN]);
 try {
   assert.ok(guarded.url.endsWith('/?token=' + TOKEN));
   for (const path of ['/api/v1/status', '/api/v1/mood', '/api/v1/songs', '/api/v1/recommendations'])
-    await call(guarded.origin, 'GET', path, { expect: 401 });
-  await call(guarded.origin, 'POST', '/api/v1/feedback', { body: '{}', headers: json, expect: 401 });
-  await call(guarded.origin, 'GET', '/api/v1/stream', { expect: 401 });
-  await call(guarded.origin, 'GET', '/api/v1/status', { headers: { Authorization: 'Bearer ' + TOKEN }, expect: 200 });
+    await call(guarded.origin, 'GET', path, { auth: false, expect: 401 });
+  await call(guarded.origin, 'POST', '/api/v1/feedback', { body: '{}', headers: json, auth: false, expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/stream', { auth: false, expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/status', { headers: { Authorization: 'Bearer ' + OLD_TOKEN }, auth: false, expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/status', { expect: 200 });
   const page = await fetch(guarded.url, { redirect: 'manual' });
   assert.equal(page.status, 303);
   const cookie = page.headers.get('set-cookie').split(';')[0];
-  await call(guarded.origin, 'GET', '/api/v1/mood', { headers: { Cookie: cookie }, expect: 200 });
+  assert.equal(cookie, 'moodtunes_token=' + TOKEN);
+  await call(guarded.origin, 'GET', '/api/v1/mood', { headers: { Cookie: cookie }, auth: false, expect: 200 });
+
+  // A restarted server's new link wins over the old server's cookie.
+  const stale = { Cookie: 'moodtunes_token=' + OLD_TOKEN };
+  await call(guarded.origin, 'GET', '/api/v1/mood', { headers: stale, auth: false, expect: 401 });
+  await call(guarded.origin, 'GET', '/api/v1/mood', { query: '?token=' + TOKEN, headers: stale, auth: false, expect: 200 });
+  const relogin = await fetch(guarded.url, { headers: stale, redirect: 'manual' });
+  assert.equal(relogin.status, 303);
+  assert.equal(relogin.headers.get('set-cookie').split(';')[0], 'moodtunes_token=' + TOKEN);
+  // A ?token= that did not match never reaches a header.
+  const injected = await fetch(guarded.origin + '/?token=' + encodeURIComponent('x; Domain=evil.example'),
+                               { headers: { Cookie: cookie }, redirect: 'manual' });
+  assert.equal(injected.status, 200);
+  assert.equal(injected.headers.get('set-cookie'), null);
 } finally {
   await guarded.stop();
+}
+
+// Turned off explicitly, on loopback only: no token needed, none printed.
+const unguarded = await startServer(serverPath, ['--port', '0', '--db', library.db, '--workers', '1', '--no-require-token']);
+try {
+  assert.equal(unguarded.url, unguarded.origin + '/');
+  const status = await call(unguarded.origin, 'GET', '/api/v1/status', { auth: false, expect: 200 });
+  assert.equal(status.token_required, false);
+} finally {
+  await unguarded.stop();
 }
 
 // The command line: a taken port is a clear error (exit 1), bad usage exit 2.
@@ -127,6 +161,9 @@ try {
   await first.stop();
 }
 await assert.rejects(startServer(serverPath, ['--port', '70000']), (error) => error.code === 2);
+await assert.rejects(startServer(serverPath, ['--require-token', '--no-require-token']), (error) => error.code === 2);
+await assert.rejects(startServer(serverPath, ['--port', '0', '--db', library.db, '--token', 'not a cookie-safe token;']),
+  (error) => error.code === 1 && /token may hold only/.test(error.stderr));
 await assert.rejects(startServer(serverPath, ['--strategy', 'shuffle']), (error) => error.code === 2);
 await assert.rejects(startServer(serverPath, ['--port', '0', '--db', library.db, '--listen', 'not-an-address']),
   (error) => error.code === 1 && /not an IP address/.test(error.stderr));

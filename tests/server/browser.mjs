@@ -2,8 +2,9 @@
 // by playwright-core, with a fake camera playing a real face video.  Checks
 // that a mood and songs appear, that like works, that every stream message
 // matches the OpenAPI schemas, that the page says so when the server goes and
-// comes back, and that a denied camera gets a clear message.  Saves
-// screenshots in the build directory.
+// comes back (with the same token), that the link of a server restarted
+// with a new token wins over the old cookie, and that a denied camera gets
+// a clear message.  Saves screenshots in the build directory.
 //   node browser.mjs API-JSON MOODTUNES-SERVER MAKE-TEST-LIBRARY OUT-DIR
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -62,8 +63,12 @@ const baseArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const cameraArgs = ['--use-fake-device-for-media-stream', '--use-file-for-fake-video-capture=' + y4m];
 
+// The token is needed on loopback too; a kept one (as the app's settings
+// keep it) survives a restart.
+const TOKEN = 'c0ffeec0ffeec0ffeec0ffeec0ffeec0';
+const NEW_TOKEN = 'beadbeadbeadbeadbeadbeadbeadbead';
 const library = makeLibrary(makeTestLibrary, 5);
-let server = await startServer(serverPath, ['--port', '0', '--db', library.db]);
+let server = await startServer(serverPath, ['--port', '0', '--db', library.db, '--token', TOKEN]);
 const port = server.port;
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...baseArgs, ...cameraArgs, '--use-fake-ui-for-media-stream'] });
 let failed = true;
@@ -81,6 +86,7 @@ try {
       received.push(JSON.parse(frame.payload));
   }));
 
+  assert.ok(server.url.endsWith('/?token=' + TOKEN));
   await page.goto(server.url);
   await page.waitForSelector('#mood:not([data-mood=""])', { timeout: 180000 });
   await page.waitForSelector('#songs li', { timeout: 60000 });
@@ -112,9 +118,21 @@ try {
   const notice = await page.locator('#notice-text').textContent();
   assert.match(notice, /lost/);
   await page.screenshot({ path: join(outDir, 'companion-disconnected.png') });
-  server = await startServer(serverPath, ['--port', String(port), '--db', library.db]);
+  server = await startServer(serverPath, ['--port', String(port), '--db', library.db, '--token', TOKEN]);
   await page.waitForSelector('body[data-state="streaming"]', { timeout: 60000 });
   assert.equal(await page.locator('#notice').isHidden(), true);
+
+  // Restarted with a new token: the page's cookie is stale, and the new
+  // link must win over it (it once answered "Wrong access token" until the
+  // cookies were cleared).
+  assert.equal(await server.stop(), 0);
+  server = await startServer(serverPath, ['--port', String(port), '--db', library.db, '--token', NEW_TOKEN]);
+  assert.ok(server.url.endsWith('/?token=' + NEW_TOKEN));
+  await page.goto(server.url);
+  assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar');
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 60000 });
+  const cookies = await context.cookies();
+  assert.deepEqual(cookies.filter((c) => c.name === 'moodtunes_token').map((c) => c.value), [NEW_TOKEN]);
 
   assert.deepEqual(consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e)), []);
   failed = false;

@@ -17,12 +17,15 @@
 #include "mt-song.h"
 
 #define TEST_TOKEN "0123456789abcdef0123456789abcdef"
+/* What an earlier server, with another token, left in the page's cookie. */
+#define OLD_TOKEN  "fedcba9876543210fedcba9876543210"
 
 typedef struct {
   char        *dir;
   MtLibrary   *library;
   MtServer    *server;
   SoupSession *session;
+  char        *token;      /* sent with every request (Bearer) when set */
   gint64       happy_id;
   int          feedback_signals;
 } Fixture;
@@ -101,6 +104,9 @@ start_server (Fixture         *f,
   g_assert_true (mt_server_start (f->server, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (mt_server_get_port (f->server), >, 0);
+  /* The token is needed by default, also on loopback: the helpers send it. */
+  g_free (f->token);
+  f->token = g_strdup (mt_server_get_token (f->server));
 }
 
 static MtServerOptions *
@@ -110,6 +116,7 @@ test_options (void)
 
   options->port = 0;   /* any free port on loopback */
   options->n_workers = 2;
+  options->token = g_strdup (TEST_TOKEN);
   return options;
 }
 
@@ -147,6 +154,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_object (&f->server);
   g_clear_object (&f->session);
   g_clear_object (&f->library);
+  g_clear_pointer (&f->token, g_free);
   /* Let pending closes and idles run before the next test. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -185,7 +193,13 @@ send_message (Fixture     *f,
   Reply *reply = g_new0 (Reply, 1);
   GBytes *body = NULL;
   gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  SoupMessageHeaders *request = soup_message_get_request_headers (msg);
 
+  if (f->token != NULL && soup_message_headers_get_one (request, "Authorization") == NULL)
+    {
+      g_autofree char *bearer = g_strconcat ("Bearer ", f->token, NULL);
+      soup_message_headers_replace (request, "Authorization", bearer);
+    }
   soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &body);
   while (body == NULL && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, TRUE);
@@ -228,6 +242,22 @@ request (Fixture    *f,
 }
 
 #define GET(f, path, ...) request ((f), "GET", (path), NULL, NULL, ##__VA_ARGS__, NULL)
+
+/* A GET whose redirect is not followed, with an optional Cookie header. */
+static Reply *
+get_no_redirect (Fixture    *f,
+                 const char *path,
+                 const char *cookie)
+{
+  g_autofree char *url = url_for (f, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+  g_assert_nonnull (msg);
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  if (cookie != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", cookie);
+  return send_message (f, msg);
+}
 
 static JsonObject *
 reply_json (Reply       *reply,
@@ -281,7 +311,7 @@ test_status (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (object, "api"), ==, "v1");
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "library"), "songs"), ==, 4);
   g_assert_cmpint (json_object_get_int_member (object, "workers"), ==, 2);
-  g_assert_false (json_object_get_boolean_member (object, "token_required"));
+  g_assert_true (json_object_get_boolean_member (object, "token_required"));
   g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Cache-Control"), ==, "no-store");
   g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "X-Content-Type-Options"), ==, "nosniff");
 }
@@ -595,8 +625,11 @@ raw_get (Fixture           *f,
          const char        *extra)
 {
   g_autofree char *default_host = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (f->server));
-  g_autofree char *text = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", path,
-                                           host != NULL ? host : default_host, extra != NULL ? extra : "");
+  g_autofree char *authorization = f->token != NULL ? g_strdup_printf ("Authorization: Bearer %s\r\n", f->token)
+                                                    : g_strdup ("");
+  g_autofree char *text = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n", path,
+                                           host != NULL ? host : default_host, authorization,
+                                           extra != NULL ? extra : "");
 
   return raw_exchange (connection, text);
 }
@@ -692,11 +725,15 @@ test_token (Fixture *f, gconstpointer data)
   g_autoptr(Reply) page = NULL;
   g_autoptr(Reply) cookie = NULL;
   g_autoptr(Reply) short_token = NULL;
+  g_autoptr(Reply) stale = NULL;
+  g_autoptr(Reply) stale_with_query = NULL;
+  g_autoptr(Reply) relogin = NULL;
+  g_autoptr(Reply) injected = NULL;
   g_autofree char *url = NULL;
+  const char *set_cookie;
 
-  options->require_token = TRUE;
-  options->token = g_strdup (TEST_TOKEN);
   start_server (f, options);
+  g_clear_pointer (&f->token, g_free);   /* each request below says what it sends */
   g_assert_cmpstr (mt_server_get_token (f->server), ==, TEST_TOKEN);
   url = mt_server_dup_url (f->server);
   g_assert_true (g_str_has_suffix (url, "/?token=" TEST_TOKEN));
@@ -718,7 +755,6 @@ test_token (Fixture *f, gconstpointer data)
   {
     g_autofree char *page_url = url_for (f, "/?token=" TEST_TOKEN);
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", page_url);
-    const char *set_cookie;
 
     soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
     page = send_message (f, msg);
@@ -732,6 +768,56 @@ test_token (Fixture *f, gconstpointer data)
   }
   cookie = GET (f, "/app.js", "Cookie", "other=1; moodtunes_token=" TEST_TOKEN);
   g_assert_cmpuint (cookie->status, ==, 200);
+
+  /* After a restart with a new token the page's old cookie is wrong, but a
+   * new link must win over it (it once answered "Wrong access token" until
+   * the cookies were cleared) and replace it. */
+  stale = GET (f, "/api/v1/status", "Cookie", "moodtunes_token=" OLD_TOKEN);
+  assert_error (stale, 401, "Wrong");
+  stale_with_query = GET (f, "/api/v1/status?token=" TEST_TOKEN, "Cookie", "moodtunes_token=" OLD_TOKEN);
+  g_assert_cmpuint (stale_with_query->status, ==, 200);
+  relogin = get_no_redirect (f, "/?token=" TEST_TOKEN, "moodtunes_token=" OLD_TOKEN);
+  g_assert_cmpuint (relogin->status, ==, 303);
+  set_cookie = soup_message_headers_get_one (relogin->headers, "Set-Cookie");
+  g_assert_nonnull (set_cookie);
+  g_assert_true (g_str_has_prefix (set_cookie, "moodtunes_token=" TEST_TOKEN ";"));
+
+  /* A ?token= that did not match is never written into a header, even when
+   * a good cookie lets the request in. */
+  injected = get_no_redirect (f, "/?token=x%3B%20Domain%3Devil.example%3B%20Path%3D%2Fx",
+                              "moodtunes_token=" TEST_TOKEN);
+  g_assert_cmpuint (injected->status, ==, 200);
+  g_assert_null (soup_message_headers_get_one (injected->headers, "Set-Cookie"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (injected->body, NULL), g_bytes_get_size (injected->body),
+                                  "<title>Moodtunes</title>"));
+}
+
+/* Turned off explicitly (the server-require-token setting,
+ * --no-require-token): loopback answers without a token again. */
+static void
+test_token_off_on_loopback (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(Reply) status = NULL;
+  g_autoptr(Reply) page = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
+
+  options->require_token = FALSE;
+  start_server (f, options);
+  g_assert_null (mt_server_get_token (f->server));
+  g_assert_null (f->token);
+  url = mt_server_dup_url (f->server);
+  expected = g_strdup_printf ("http://127.0.0.1:%u/", mt_server_get_port (f->server));
+  g_assert_cmpstr (url, ==, expected);
+  status = GET (f, "/api/v1/status");
+  g_assert_cmpuint (status->status, ==, 200);
+  g_assert_false (json_object_get_boolean_member (reply_json (status, &parser), "token_required"));
+  /* No token to keep: the link's ?token= sets no cookie. */
+  page = get_no_redirect (f, "/?token=" TEST_TOKEN, NULL);
+  g_assert_cmpuint (page->status, ==, 200);
+  g_assert_null (soup_message_headers_get_one (page->headers, "Set-Cookie"));
 }
 
 static void
@@ -771,6 +857,15 @@ test_bad_options (void)
   options->port = 0;
   options->token = g_strdup ("short");
   options->require_token = TRUE;
+  server = mt_server_new (NULL, options);
+  g_assert_false (mt_server_start (server, &error));
+  g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS);
+  g_clear_error (&error);
+
+  /* It goes into the printed address and a cookie as it is. */
+  g_free (options->token);
+  options->token = g_strdup ("0123456789abcdef; Domain=x");
+  g_clear_object (&server);
   server = mt_server_new (NULL, options);
   g_assert_false (mt_server_start (server, &error));
   g_assert_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS);
@@ -957,6 +1052,11 @@ stream_open_full (Fixture     *f,
 
   if (tls)
     g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  if (f->token != NULL)
+    {
+      g_autofree char *bearer = g_strconcat ("Bearer ", f->token, NULL);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+    }
 
   soup_session_websocket_connect_async (f->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
                                         on_connected, &connecting);
@@ -1440,6 +1540,59 @@ test_stream_origin (Fixture *f, gconstpointer data)
   g_assert_nonnull (allowed);
 }
 
+/* The default: the token on loopback too, for the page, every endpoint and
+ * the stream (any local program or account can reach loopback). */
+static void
+test_token_by_default (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = mt_server_options_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Stream) refused = NULL;
+  g_autoptr(Stream) allowed = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *expected = NULL;
+  const char *paths[] = { "/", "/app.js", "/api/v1/status", "/api/v1/mood", "/api/v1/songs",
+                          "/api/v1/recommendations?mood=happy" };
+  const char *token;
+
+  g_assert_true (options->require_token);
+  options->port = 0;
+  options->n_workers = 1;
+  start_server (f, options);
+  token = mt_server_get_token (f->server);
+  g_assert_nonnull (token);
+  g_assert_cmpuint (strlen (token), ==, 48);
+  url = mt_server_dup_url (f->server);
+  expected = g_strdup_printf ("http://127.0.0.1:%u/?token=%s", mt_server_get_port (f->server), token);
+  g_assert_cmpstr (url, ==, expected);
+
+  g_clear_pointer (&f->token, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(Reply) reply = GET (f, paths[i]);
+      g_test_message ("%s without the token: %u", paths[i], reply->status);
+      assert_error (reply, 401, NULL);
+    }
+  {
+    g_autofree char *body = g_strdup_printf ("{\"song\": %" G_GINT64_FORMAT ", \"feedback\": \"liked\"}", f->happy_id);
+    g_autoptr(Reply) reply = request (f, "POST", "/api/v1/feedback", "application/json", body, NULL);
+    assert_error (reply, 401, NULL);
+    g_assert_cmpint (f->feedback_signals, ==, 0);
+  }
+  refused = stream_open_full (f, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_clear_error (&error);
+
+  f->token = g_strdup (token);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(Reply) reply = GET (f, paths[i]);
+      g_assert_cmpuint (reply->status, ==, 200);
+    }
+  allowed = stream_open_full (f, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
 static void
 test_stream_token (Fixture *f, gconstpointer data)
 {
@@ -1448,9 +1601,8 @@ test_stream_token (Fixture *f, gconstpointer data)
   g_autoptr(Stream) refused = NULL;
   g_autoptr(Stream) allowed = NULL;
 
-  options->require_token = TRUE;
-  options->token = g_strdup (TEST_TOKEN);
   start_server (f, options);
+  g_clear_pointer (&f->token, g_free);
   refused = stream_open_full (f, NULL, NULL, &error);
   g_assert_null (refused);
   g_clear_error (&error);
@@ -1625,7 +1777,10 @@ test_listen_beyond_loopback (Fixture *f, gconstpointer data)
   guint at = 0;
 
   options->listen = g_strdup ("0.0.0.0");
+  options->require_token = FALSE;   /* cannot be turned off beyond loopback */
+  g_clear_pointer (&options->token, g_free);   /* one is made */
   start_server (f, options);
+  g_clear_pointer (&f->token, g_free);
   g_assert_cmpstr (mt_server_get_address (f->server), ==, "0.0.0.0");
   token = mt_server_get_token (f->server);
   g_assert_nonnull (token);
@@ -1788,6 +1943,8 @@ main (int argc, char *argv[])
   ADD ("/server/security/host", test_host_check, NULL);
   ADD ("/server/security/origin", test_origin_check, NULL);
   ADD ("/server/security/token", test_token, "no-start");
+  ADD ("/server/security/token-by-default", test_token_by_default, "no-start");
+  ADD ("/server/security/token-off-on-loopback", test_token_off_on_loopback, "no-start");
   g_test_add_func ("/server/security/beyond-loopback", test_token_required_beyond_loopback);
   g_test_add_func ("/server/options/bad", test_bad_options);
   ADD ("/server/security/connection-cap", test_connection_cap, "no-start");

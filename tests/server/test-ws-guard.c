@@ -342,10 +342,12 @@ raw_open (MtServerOptions *options)
   raw->tick = g_timeout_add (100, keep_waking, NULL);
   raw_read_more (raw);
 
+  /* The token is needed on loopback too (the server made one). */
   request = g_strdup_printf ("GET /api/v1/stream HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             "Sec-WebSocket-Version: 13\r\n"
-                             "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", address);
+                             "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n"
+                             "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+                             address, mt_server_get_token (raw->server));
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw->connection)),
                              request, strlen (request), NULL, NULL, &error);
   g_assert_no_error (error);
