@@ -6,8 +6,10 @@
  *   moodtunes-library [--db FILE] tag SONG-ID MOOD WEIGHT
  *   moodtunes-library [--db FILE] feedback SONG-ID played|skipped|liked|disliked --mood MOOD
  *   moodtunes-library [--db FILE] play --mood MOOD [--strategy …] [--limit N]
+ *   moodtunes-library [--db FILE] forget-missing [--older-than DAYS]
  *
- * Exit status: 0 done, 1 failed, 2 bad usage, 3 the library is empty.
+ * Exit status: 0 done, 1 failed, 2 bad usage, 3 nothing to play (the library
+ * is empty, or every song in it is missing).
  */
 #define G_LOG_DOMAIN "moodtunes-library"
 
@@ -39,6 +41,7 @@ static const char *usage_text =
   "  tag SONG-ID MOOD WEIGHT              set how much a song fits a mood (0..1)\n"
   "  feedback SONG-ID played|skipped|liked|disliked --mood MOOD\n"
   "  play --mood MOOD [--strategy match|lift] [--limit N]\n"
+  "  forget-missing [--older-than DAYS]   remove songs whose files are gone, with their history\n"
   "\n"
   "Moods: angry, disgust, fear, happy, sad, surprise, neutral.";
 
@@ -168,6 +171,13 @@ add_song_json (JsonBuilder  *builder,
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "play_count");
   json_builder_add_int_value (builder, song->play_count);
+  json_builder_set_member_name (builder, "missing");
+  json_builder_add_boolean_value (builder, song->missing_since != 0);
+  json_builder_set_member_name (builder, "missing_since");
+  if (song->missing_since != 0)
+    json_builder_add_int_value (builder, song->missing_since);
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
 #undef ADD_STRING
 }
@@ -199,12 +209,27 @@ format_duration (gint64 ms)
   return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d", s / 60, (int) (s % 60));
 }
 
+/* "  (missing since 2024-05-01)" for a song whose file is gone, else "". */
+static char *
+format_missing (const MtSong *song)
+{
+  g_autoptr(GDateTime) since = NULL;
+  g_autofree char *date = NULL;
+
+  if (song->missing_since == 0)
+    return g_strdup ("");
+  since = g_date_time_new_from_unix_local (song->missing_since);
+  date = since ? g_date_time_format (since, "%Y-%m-%d") : NULL;
+  return g_strdup_printf ("  (missing since %s)", date ? date : "?");
+}
+
 static void
 print_song_line (const MtSong *song,
                  gboolean      with_score)
 {
   g_autofree char *title = mt_song_dup_display_title (song);
   g_autofree char *duration = format_duration (song->duration_ms);
+  g_autofree char *missing = format_missing (song);
   MtMood mood = mt_song_get_main_mood (song);
 
   if (with_score)
@@ -213,10 +238,10 @@ print_song_line (const MtSong *song,
              mood == MT_MOOD_NONE ? "no mood" : mt_mood_to_string (mood),
              mood == MT_MOOD_NONE ? 0.0 : song->moods[mood]);
   else
-    g_print ("%6" G_GINT64_FORMAT "  %s — %s (%s)  [%s %.2f]\n", song->id,
+    g_print ("%6" G_GINT64_FORMAT "  %s — %s (%s)  [%s %.2f]%s\n", song->id,
              song->artist ? song->artist : "Unknown artist", title, duration,
              mood == MT_MOOD_NONE ? "no mood" : mt_mood_to_string (mood),
-             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood]);
+             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood], missing);
 }
 
 /* import */
@@ -285,7 +310,8 @@ cmd_import (int    argc,
       const struct { const char *name; guint value; } counts[] = {
         { "files_seen", report->files_seen }, { "imported", report->imported },
         { "updated", report->updated }, { "moved", report->moved },
-        { "unchanged", report->unchanged }, { "removed", report->removed },
+        { "unchanged", report->unchanged }, { "missing", report->missing },
+        { "restored", report->restored }, { "removed", report->removed },
         { "skipped", report->skipped }, { "files_read", report->files_read },
         { "reader_restarts", report->reader_restarts },
       };
@@ -320,15 +346,22 @@ cmd_import (int    argc,
     }
   else
     {
-      g_print ("%u audio files: %u imported, %u updated, %u moved, %u unchanged, %u removed, %u skipped\n",
+      gint64 missing = mt_library_count_missing (library, NULL);
+
+      g_print ("%u audio files: %u imported, %u updated, %u moved, %u unchanged, %u restored, "
+               "%u newly missing, %u removed, %u skipped\n",
                report->files_seen, report->imported, report->updated, report->moved,
-               report->unchanged, report->removed, report->skipped);
+               report->unchanged, report->restored, report->missing, report->removed, report->skipped);
       for (guint i = 0; i < report->skips->len; i++)
         {
           MtImportSkip *skip = g_ptr_array_index (report->skips, i);
           g_autofree char *display = g_filename_display_name (skip->path);
           g_print ("  skipped %s: %s\n", display, skip->reason);
         }
+      if (missing > 0)
+        g_print ("%" G_GINT64_FORMAT " songs of the library are missing: they are kept with their history "
+                 "and come back when their files do (“moodtunes-library forget-missing” removes them)\n",
+                 missing);
     }
   return EXIT_SUCCESS;
 }
@@ -363,6 +396,38 @@ cmd_list (int    argc,
   else
     for (guint i = 0; i < songs->len; i++)
       print_song_line (g_ptr_array_index (songs, i), FALSE);
+  return EXIT_SUCCESS;
+}
+
+/* forget-missing */
+
+static int
+cmd_forget_missing (int    argc,
+                    char **argv)
+{
+  int days = 0;
+  GOptionEntry entries[] = {
+    { "older-than", 0, 0, G_OPTION_ARG_INT, &days, "Only songs missing for at least DAYS days (default: all)", "DAYS" },
+    { NULL }
+  };
+  g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  gint64 forgotten;
+
+  if (!parse_command_options ("forget-missing", "", entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return usage_error ("forget-missing takes no arguments besides --older-than");
+  if (days < 0)
+    return usage_error ("--older-than must be 0 or more days");
+  if (!(library = open_library (&error)))
+    return fail ("%s", error->message);
+  forgotten = mt_library_forget_missing (library, g_get_real_time () / G_USEC_PER_SEC - (gint64) days * 24 * 3600,
+                                         &error);
+  if (forgotten < 0)
+    return fail ("%s", error->message);
+  g_print ("Forgot %" G_GINT64_FORMAT " missing songs, with their moods and history\n", forgotten);
   return EXIT_SUCCESS;
 }
 
@@ -415,6 +480,18 @@ make_playlist (MtLibrary        *library,
       *status = fail ("%s", error->message);
       if (g_error_matches (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
         *status = EXIT_EMPTY;
+    }
+  else if (songs->len == 0)
+    {
+      gint64 missing = mt_library_count_missing (library, NULL);
+
+      if (missing > 0)
+        {
+          g_clear_pointer (&songs, g_ptr_array_unref);
+          fail ("all %" G_GINT64_FORMAT " songs of the music library are missing: connect the drive "
+                "they are on, then import their folder again", missing);
+          *status = EXIT_EMPTY;
+        }
     }
   return songs;
 }
@@ -728,6 +805,7 @@ main (int    argc,
   } commands[] = {
     { "import", cmd_import }, { "list", cmd_list }, { "recommend", cmd_recommend },
     { "tag", cmd_tag }, { "feedback", cmd_feedback }, { "play", cmd_play },
+    { "forget-missing", cmd_forget_missing },
   };
   int status = -1;
 
@@ -743,7 +821,7 @@ main (int    argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc < 2)
-    return usage_error ("missing command (import, list, recommend, tag, feedback, play)");
+    return usage_error ("missing command (import, list, recommend, tag, feedback, play, forget-missing)");
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))

@@ -204,13 +204,22 @@ emit_progress (MtLibraryImporter    *self,
 }
 
 /* What a rescan needs to know of a song already in the library. */
+/* What became of a song whose file was not found at its path. */
+typedef enum {
+  VANISHED_GONE,         /* in a folder that is there: missing, forgotten after the grace period */
+  VANISHED_UNREACHABLE,  /* in a folder that is not there (a drive not mounted): missing, kept */
+  VANISHED_ELSEWHERE,    /* missing since an earlier scan, not under the folders scanned now */
+} VanishedState;
+
 typedef struct {
-  gint64   id;
-  gint64   size;
-  gint64   mtime;
-  char    *uri;
-  char    *move_key;   /* see move_key_for() */
-  gboolean seen;
+  gint64        id;
+  gint64        size;
+  gint64        mtime;
+  gint64        missing_since;
+  char         *uri;
+  char         *move_key;   /* see move_key_for() */
+  gboolean      seen;
+  VanishedState state;
 } KnownSong;
 
 static void
@@ -249,6 +258,7 @@ typedef struct {
   gint64  size;
   gint64  mtime;
   gint64  known_id;   /* 0 for a file new to the library */
+  gboolean was_missing;
 } WorkItem;
 
 static void
@@ -279,9 +289,35 @@ typedef struct {
   GHashTable        *known;        /* uri -> KnownSong */
   GHashTable        *visited_dirs; /* "dev:inode" strings: symlink loops */
   GPtrArray         *work;         /* of WorkItem */
+  /* Folder URIs, each ending in '/'.  A folder that could not be read is
+   * not an empty one: its songs stay as they are.  A folder that is not
+   * there (a link to a drive not mounted) has its songs marked missing, but
+   * never forgotten on a rescan. */
+  GPtrArray         *unreadable;
+  GPtrArray         *unreachable;
+  GArray            *found_again;  /* ids of missing songs whose unchanged files are back */
   GCancellable      *cancellable;
   GMainContext      *context;
 } Scan;
+
+/* The URI of a folder with a final '/', to test what lies under it. */
+static char *
+folder_prefix (GFile *folder)
+{
+  g_autofree char *uri = g_file_get_uri (folder);
+
+  return g_str_has_suffix (uri, "/") ? g_steal_pointer (&uri) : g_strconcat (uri, "/", NULL);
+}
+
+static gboolean
+is_under_any (const char *uri,
+              GPtrArray  *prefixes)
+{
+  for (guint i = 0; i < prefixes->len; i++)
+    if (g_str_has_prefix (uri, g_ptr_array_index (prefixes, i)))
+      return TRUE;
+  return FALSE;
+}
 
 static gboolean
 walk_folder (Scan        *scan,
@@ -327,6 +363,7 @@ walk_folder (Scan        *scan,
               return FALSE;
             }
           add_skip (scan->report, path ? path : "?", local_error->message);
+          g_ptr_array_add (scan->unreadable, folder_prefix (dir));
           continue;
         }
 
@@ -345,7 +382,9 @@ walk_folder (Scan        *scan,
                   g_propagate_error (error, g_steal_pointer (&local_error));
                   return FALSE;
                 }
+              /* Listed in part: what was not listed may well be there. */
               add_skip (scan->report, path ? path : "?", local_error->message);
+              g_ptr_array_add (scan->unreadable, folder_prefix (dir));
               break;
             }
           if (info == NULL)
@@ -357,6 +396,10 @@ walk_folder (Scan        *scan,
 
           if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
             g_ptr_array_add (stack, g_object_ref (child));
+          else if (g_file_info_get_file_type (info) == G_FILE_TYPE_SYMBOLIC_LINK)
+            /* Links are followed, so only a dangling one says "link": maybe
+             * a folder on a drive that is not mounted now. */
+            g_ptr_array_add (scan->unreachable, folder_prefix (child));
           else if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR &&
                    mt_library_is_audio_file_name (name))
             {
@@ -369,7 +412,11 @@ walk_folder (Scan        *scan,
               if (known != NULL)
                 known->seen = TRUE;
               if (known != NULL && known->size == size && known->mtime == mtime)
-                scan->report->unchanged++;
+                {
+                  scan->report->unchanged++;
+                  if (known->missing_since != 0)
+                    g_array_append_val (scan->found_again, known->id);
+                }
               else
                 {
                   WorkItem *item = g_new0 (WorkItem, 1);
@@ -379,6 +426,7 @@ walk_folder (Scan        *scan,
                   item->size = size;
                   item->mtime = mtime;
                   item->known_id = known ? known->id : 0;
+                  item->was_missing = known && known->missing_since != 0;
                   g_ptr_array_add (scan->work, item);
                 }
               if (scan->report->files_seen % 500 == 0)
@@ -581,11 +629,17 @@ store_result (MtLibraryImporter  *self,
             return FALSE;
           if (moved_from != NULL)
             {
-              moved_from->seen = TRUE;   /* found again: not to be removed */
+              moved_from->seen = TRUE;   /* found again: not missing */
               report->moved++;
+              if (moved_from->missing_since != 0)
+                report->restored++;
             }
           else
-            report->updated++;
+            {
+              report->updated++;
+              if (item->was_missing)
+                report->restored++;
+            }
         }
       else
         {
@@ -596,6 +650,71 @@ store_result (MtLibraryImporter  *self,
         }
     }
   return TRUE;
+}
+
+/* The end of a rescan, in one short transaction: missing songs whose files
+ * are back are marked so; songs whose files were not found are marked
+ * missing, and forgotten only when they have been gone from a folder that is
+ * there for the grace period. */
+static gboolean
+store_vanished (MtLibrary      *library,
+                GArray         *found_again,
+                GPtrArray      *vanished,
+                MtImportReport *report,
+                GError        **error)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 forget_before = now - (gint64) MT_LIBRARY_MISSING_GRACE_DAYS * 24 * 3600;
+
+  if (found_again->len == 0 && vanished->len == 0)
+    return TRUE;
+  if (!mt_library_begin (library, error))
+    return FALSE;
+  for (guint i = 0; i < found_again->len; i++)
+    {
+      if (!mt_library_set_missing (library, g_array_index (found_again, gint64, i), 0, error))
+        goto failed;
+      report->restored++;
+    }
+  for (guint i = 0; i < vanished->len; i++)
+    {
+      KnownSong *entry = g_ptr_array_index (vanished, i);
+
+      if (entry->seen || entry->state == VANISHED_ELSEWHERE)
+        continue;   /* moved here, or not looked for */
+      if (entry->missing_since == 0)
+        {
+          if (!mt_library_set_missing (library, entry->id, now, error))
+            goto failed;
+          report->missing++;
+        }
+      else if (entry->state == VANISHED_GONE && entry->missing_since <= forget_before)
+        {
+          if (!mt_library_remove_song (library, entry->id, error))
+            goto failed;
+          report->removed++;
+        }
+    }
+  if (mt_library_commit (library, error))
+    return TRUE;
+
+failed:
+  mt_library_rollback (library);
+  return FALSE;
+}
+
+static gboolean
+has_known_under (GHashTable *known,
+                 const char *prefix)
+{
+  GHashTableIter iter;
+  const char *uri;
+
+  g_hash_table_iter_init (&iter, known);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &uri, NULL))
+    if (g_str_has_prefix (uri, prefix))
+      return TRUE;
+  return FALSE;
 }
 
 static MtImportReport *
@@ -611,6 +730,9 @@ import_run (MtLibraryImporter  *self,
   gboolean failed = FALSE;
   g_autoptr(GPtrArray) songs = NULL;
   g_autoptr(GPtrArray) roots = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) unreadable = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) unreachable = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) found_again = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, known_song_free);
   /* Songs whose files were not found, and the same by move key (several
    * songs can share one: copies of a file). */
@@ -619,25 +741,13 @@ import_run (MtLibraryImporter  *self,
                                                                  (GDestroyNotify) g_queue_free);
   g_autoptr(GHashTable) visited_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) work = g_ptr_array_new_with_free_func (work_item_free);
-  Scan scan = { self, report, known, visited_dirs, work, cancellable, context };
+  Scan scan = { self, report, known, visited_dirs, work, unreadable, unreachable, found_again,
+                cancellable, context };
 
   if (self->rules == NULL && !(self->rules = mt_mood_rules_new_default (error)))
     return NULL;
   if (!(library = mt_library_open (self->db_path, error)))
     return NULL;
-
-  /* Check every folder before touching anything. */
-  for (guint i = 0; folders[i] != NULL; i++)
-    {
-      g_autoptr(GFile) root = g_file_new_for_commandline_arg (folders[i]);
-
-      if (g_file_query_file_type (root, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
-                       "Cannot import “%s”: no such folder", folders[i]);
-          return NULL;
-        }
-    }
 
   if (!(songs = mt_library_list_songs (library, error)))
     return NULL;
@@ -649,6 +759,7 @@ import_run (MtLibraryImporter  *self,
       entry->id = song->id;
       entry->size = song->size;
       entry->mtime = song->mtime;
+      entry->missing_since = song->missing_since;
       entry->uri = g_steal_pointer (&song->uri);
       song->uri = g_strdup (entry->uri);
       entry->move_key = move_key_for (song);
@@ -656,19 +767,52 @@ import_run (MtLibraryImporter  *self,
     }
   g_clear_pointer (&songs, g_ptr_array_unref);
 
+  /* Check every folder before touching anything.  One that is not there is
+   * a mistake, unless the library has songs in it: then it is a drive not
+   * mounted, or a folder renamed, and its songs are missing, not gone. */
   for (guint i = 0; folders[i] != NULL; i++)
     {
       g_autoptr(GFile) root = g_file_new_for_commandline_arg (folders[i]);
-      g_autofree char *root_uri = g_file_get_uri (root);
+      char *prefix = folder_prefix (root);
 
-      g_ptr_array_add (roots, g_str_has_suffix (root_uri, "/") ? g_strdup (root_uri)
-                                                                : g_strconcat (root_uri, "/", NULL));
-      if (!walk_folder (&scan, root, error))
-        return NULL;
+      g_ptr_array_add (roots, prefix);
+      if (g_file_query_file_type (root, G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY)
+        continue;
+      if (!has_known_under (known, prefix))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                       "Cannot import “%s”: no such folder", folders[i]);
+          return NULL;
+        }
+      add_skip (report, folders[i], "no such folder (a drive not mounted?): its songs are kept, "
+                                    "marked missing until it is back");
+      g_ptr_array_add (unreachable, g_strdup (prefix));
     }
 
-  /* Songs under the scanned folders whose files were not found: removed at
-   * the end unless a new file turns out to be the same song, moved. */
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autoptr(GFile) root = g_file_new_for_commandline_arg (folders[i]);
+      const char *prefix = g_ptr_array_index (roots, i);
+      guint files_before = report->files_seen;
+
+      if (is_under_any (prefix, unreachable))
+        continue;
+      if (!walk_folder (&scan, root, error))
+        return NULL;
+      /* An empty mount point looks like a folder whose music was all
+       * deleted; the songs of a folder with no music left are kept. */
+      if (report->files_seen == files_before)
+        {
+          if (has_known_under (known, prefix) && !is_under_any (prefix, unreadable))
+            add_skip (report, folders[i], "no music found (a drive not mounted?): its songs are kept, "
+                                          "marked missing until they are back");
+          g_ptr_array_add (unreachable, g_strdup (prefix));
+        }
+    }
+
+  /* Songs whose files were not found: marked missing at the end unless a
+   * new file turns out to be the same song, moved.  Songs already missing
+   * from other folders can be found that way too (a folder renamed). */
   {
     GHashTableIter iter;
     KnownSong *entry;
@@ -676,19 +820,26 @@ import_run (MtLibraryImporter  *self,
     g_hash_table_iter_init (&iter, known);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
       {
-        if (entry->seen)
-          continue;
-        for (guint r = 0; r < roots->len; r++)
-          if (g_str_has_prefix (entry->uri, g_ptr_array_index (roots, r)))
-            {
-              GQueue *same_key = g_hash_table_lookup (vanished_by_key, entry->move_key);
+        GQueue *same_key;
 
-              if (same_key == NULL)
-                g_hash_table_insert (vanished_by_key, entry->move_key, (same_key = g_queue_new ()));
-              g_queue_push_tail (same_key, entry);
-              g_ptr_array_add (vanished, entry);
-              break;
-            }
+        if (entry->seen || is_under_any (entry->uri, unreadable))
+          continue;   /* found, or not known either way */
+        if (!is_under_any (entry->uri, roots))
+          {
+            if (entry->missing_since == 0)
+              continue;
+            entry->state = VANISHED_ELSEWHERE;
+          }
+        else if (is_under_any (entry->uri, unreachable))
+          entry->state = VANISHED_UNREACHABLE;
+        else
+          entry->state = VANISHED_GONE;
+
+        same_key = g_hash_table_lookup (vanished_by_key, entry->move_key);
+        if (same_key == NULL)
+          g_hash_table_insert (vanished_by_key, entry->move_key, (same_key = g_queue_new ()));
+        g_queue_push_tail (same_key, entry);
+        g_ptr_array_add (vanished, entry);
       }
   }
 
@@ -743,29 +894,8 @@ import_run (MtLibraryImporter  *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  if (vanished->len > 0)
-    {
-      if (!mt_library_begin (library, error))
-        return NULL;
-      for (guint i = 0; i < vanished->len; i++)
-        {
-          KnownSong *entry = g_ptr_array_index (vanished, i);
-
-          if (entry->seen)
-            continue;
-          if (!mt_library_remove_song (library, entry->id, error))
-            {
-              mt_library_rollback (library);
-              return NULL;
-            }
-          report->removed++;
-        }
-      if (!mt_library_commit (library, error))
-        {
-          mt_library_rollback (library);
-          return NULL;
-        }
-    }
+  if (!store_vanished (library, found_again, vanished, report, error))
+    return NULL;
 
   emit_progress (self, context, report);
   return g_steal_pointer (&report);

@@ -2,10 +2,14 @@
  *
  * Runs in a worker thread with its own database connection; reports
  * progress; can be cancelled.  A rescan only reads files whose size or
- * mtime changed, removes songs whose files are gone, and recognises a
- * moved file by its tags so that it keeps its moods and history.  Files are
- * read a batch at a time with no transaction open, then the batch is
- * written in one short transaction: a crash or kill keeps every finished
+ * mtime changed, and recognises a moved file by its tags so that it keeps
+ * its moods and history.  Songs whose files are gone are kept, marked
+ * missing (with their history, back as they were when the files are), and
+ * forgotten only after MT_LIBRARY_MISSING_GRACE_DAYS in a folder that is
+ * otherwise there; a folder that cannot be read, or that is missing or
+ * empty (a drive not mounted), never counts as one whose music was deleted.
+ * Files are read a batch at a time with no transaction open, then the batch
+ * is written in one short transaction: a crash or kill keeps every finished
  * batch and leaves a consistent database, and a hung file never holds the
  * write lock that the player's feedback waits for.
  */
@@ -29,7 +33,9 @@ typedef struct {
   guint      updated;      /* changed files read again */
   guint      moved;        /* new paths of songs whose files moved */
   guint      unchanged;    /* same size and mtime: not read */
-  guint      removed;      /* songs whose files are gone */
+  guint      missing;      /* songs whose files were there before and are not now: kept */
+  guint      restored;     /* missing songs whose files are back */
+  guint      removed;      /* songs missing for the grace period: forgotten */
   guint      skipped;      /* unreadable files, see skips */
   guint      files_read;   /* files given to the tag reader */
   guint      reader_restarts;  /* tag reader crashes or hangs survived */

@@ -63,6 +63,10 @@ static const char * const migrations[] = {
   "  w_sad = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 4), 0),"
   "  w_surprise = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 5), 0),"
   "  w_neutral = coalesce ((SELECT score FROM mood_scores WHERE song_id = songs.id AND mood = 6), 0);",
+  /* 2 -> 3: a song whose file is gone (an unplugged drive, a renamed
+   * folder) is kept with its history and marked: seconds since the epoch
+   * when it was first found gone, 0 while its file is there. */
+  "ALTER TABLE songs ADD COLUMN missing_since INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
@@ -90,13 +94,19 @@ typedef enum {
   STMT_MARK_PLAYED,
   STMT_COUNT_EVENTS,
   STMT_TOP_FOR_MOOD,
+  STMT_SET_MISSING,
+  STMT_COUNT_MISSING,
+  STMT_FORGET_MISSING,
   N_STMTS
 } StmtId;
 
 #define SONG_COLUMNS \
   "s.id, s.uri, s.title, s.artist, s.album, s.genre, s.duration_ms, s.track, " \
   "s.size, s.mtime, s.last_played, s.play_count, " \
-  "s.w_angry, s.w_disgust, s.w_fear, s.w_happy, s.w_sad, s.w_surprise, s.w_neutral"
+  "s.w_angry, s.w_disgust, s.w_fear, s.w_happy, s.w_sad, s.w_surprise, s.w_neutral, s.missing_since"
+/* Where the columns after the weights are, and how many SONG_COLUMNS has. */
+#define COLUMN_MISSING_SINCE (12 + MT_N_MOODS)
+#define N_SONG_COLUMNS (COLUMN_MISSING_SINCE + 1)
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_SONGS] = "SELECT count(*) FROM songs",
@@ -108,11 +118,11 @@ static const char * const stmt_sql[N_STMTS] = {
     "INSERT INTO songs (uri, title, artist, album, genre, duration_ms, track, size, mtime, added_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     " ON CONFLICT (uri) DO UPDATE SET title = ?2, artist = ?3, album = ?4, genre = ?5,"
-    " duration_ms = ?6, track = ?7, size = ?8, mtime = ?9"
+    " duration_ms = ?6, track = ?7, size = ?8, mtime = ?9, missing_since = 0"
     " RETURNING id",
   [STMT_UPDATE_SONG] =
     "UPDATE songs SET uri = ?2, title = ?3, artist = ?4, album = ?5, genre = ?6,"
-    " duration_ms = ?7, track = ?8, size = ?9, mtime = ?10 WHERE id = ?1",
+    " duration_ms = ?7, track = ?8, size = ?9, mtime = ?10, missing_since = 0 WHERE id = ?1",
   [STMT_DELETE_SONG] = "DELETE FROM songs WHERE id = ?1",
   [STMT_GET_SONG] = "SELECT " SONG_COLUMNS " FROM songs s WHERE s.id = ?1",
   [STMT_LIST_SONGS] =
@@ -132,7 +142,13 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_EVENTS] = "SELECT count(*) FROM events WHERE song_id = ?1 AND kind = ?2",
   [STMT_TOP_FOR_MOOD] =
     "SELECT " SONG_COLUMNS ", m.score FROM mood_scores m JOIN songs s ON s.id = m.song_id"
-    " WHERE m.mood = ?1 ORDER BY m.score DESC, m.song_id LIMIT ?2",
+    " WHERE m.mood = ?1 AND s.missing_since = 0 ORDER BY m.score DESC, m.song_id LIMIT ?2",
+  /* Gone again: the first time it was found gone stays. */
+  [STMT_SET_MISSING] =
+    "UPDATE songs SET missing_since = CASE WHEN ?2 = 0 OR missing_since = 0 THEN ?2"
+    " ELSE min (missing_since, ?2) END WHERE id = ?1",
+  [STMT_COUNT_MISSING] = "SELECT count(*) FROM songs WHERE missing_since != 0",
+  [STMT_FORGET_MISSING] = "DELETE FROM songs WHERE missing_since != 0 AND missing_since <= ?1",
 };
 
 struct _MtLibrary
@@ -275,6 +291,7 @@ song_from_row (sqlite3_stmt *stmt)
   song->play_count = sqlite3_column_int (stmt, 11);
   for (int i = 0; i < MT_N_MOODS; i++)
     song->moods[i] = sqlite3_column_double (stmt, 12 + i);
+  song->missing_since = sqlite3_column_int64 (stmt, COLUMN_MISSING_SINCE);
   return song;
 }
 
@@ -703,6 +720,81 @@ mt_library_remove_song (MtLibrary  *self,
   return TRUE;
 }
 
+gboolean
+mt_library_set_missing (MtLibrary  *self,
+                        gint64      id,
+                        gint64      since,
+                        GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  g_return_val_if_fail (since >= 0, FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_SET_MISSING, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, since);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return set_db_error (self, error, "marking a song missing");
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+                   "No song with id %" G_GINT64_FORMAT " in the library", id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gint64
+mt_library_count_missing (MtLibrary  *self,
+                          GError    **error)
+{
+  sqlite3_stmt *stmt;
+  gint64 count;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), -1);
+
+  if (!(stmt = get_stmt (self, STMT_COUNT_MISSING, error)))
+    return -1;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      set_db_error (self, error, "counting missing songs");
+      sqlite3_reset (stmt);
+      return -1;
+    }
+  count = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return count;
+}
+
+gint64
+mt_library_forget_missing (MtLibrary  *self,
+                           gint64      missing_before,
+                           GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), -1);
+
+  if (!(stmt = get_stmt (self, STMT_FORGET_MISSING, error)))
+    return -1;
+  sqlite3_bind_int64 (stmt, 1, missing_before);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "forgetting missing songs");
+      return -1;
+    }
+  /* Only the songs themselves: their moods and events go by cascade. */
+  return sqlite3_changes (self->db);
+}
+
 MtSong *
 mt_library_get_song (MtLibrary  *self,
                      gint64      id,
@@ -1017,7 +1109,7 @@ mt_library_top_for_mood (MtLibrary  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       MtSong *song = song_from_row (stmt);
-      song->score = sqlite3_column_double (stmt, 12 + MT_N_MOODS);
+      song->score = sqlite3_column_double (stmt, N_SONG_COLUMNS);
       g_ptr_array_add (songs, song);
     }
   sqlite3_reset (stmt);

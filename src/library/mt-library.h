@@ -38,7 +38,15 @@ typedef enum {
   MT_FEEDBACK_DISLIKED,
 } MtFeedback;
 
-#define MT_LIBRARY_SCHEMA_VERSION 2
+#define MT_LIBRARY_SCHEMA_VERSION 3
+
+/* Days a song whose file is gone stays in the library, marked missing, with
+ * its moods and history, before a rescan of a folder that is otherwise there
+ * forgets it.  Long, because a music drive or a network share can stay
+ * unplugged for weeks and its songs must come back as they were; while the
+ * whole folder looks unmounted (missing or empty) its songs are never
+ * forgotten, only on request (mt_library_forget_missing()). */
+#define MT_LIBRARY_MISSING_GRACE_DAYS 90
 
 #define MT_TYPE_LIBRARY (mt_library_get_type ())
 G_DECLARE_FINAL_TYPE (MtLibrary, mt_library, MT, LIBRARY, GObject)
@@ -76,17 +84,33 @@ gboolean    mt_library_is_empty           (MtLibrary   *self,
                                            GError     **error);
 
 /* Inserts a song (by song->uri; an existing uri is updated and keeps its id)
- * with its tags, size and mtime.  Returns the id, 0 on error. */
+ * with its tags, size and mtime; either way its file is there (not missing).
+ * Returns the id, 0 on error. */
 gint64      mt_library_add_song           (MtLibrary     *self,
                                            const MtSong  *song,
                                            GError       **error);
 /* Updates uri, tags, size and mtime of the song with song->id (a re-read or
- * moved file): its moods and history stay. */
+ * moved file, so no longer missing): its moods and history stay. */
 gboolean    mt_library_update_song        (MtLibrary     *self,
                                            const MtSong  *song,
                                            GError       **error);
 gboolean    mt_library_remove_song        (MtLibrary     *self,
                                            gint64         id,
+                                           GError       **error);
+/* Marks a song whose file is gone since @since (seconds; a song already
+ * missing keeps the earlier date), or with @since 0, found again.  A missing
+ * song keeps its moods and history but is not recommended. */
+gboolean    mt_library_set_missing        (MtLibrary     *self,
+                                           gint64         id,
+                                           gint64         since,
+                                           GError       **error);
+/* Number of songs marked missing, -1 on error. */
+gint64      mt_library_count_missing      (MtLibrary     *self,
+                                           GError       **error);
+/* Removes the songs missing since @missing_before (seconds) or earlier, with
+ * their moods and history.  Returns how many, -1 on error. */
+gint64      mt_library_forget_missing     (MtLibrary     *self,
+                                           gint64         missing_before,
                                            GError       **error);
 MtSong     *mt_library_get_song           (MtLibrary     *self,
                                            gint64         id,
@@ -132,7 +156,8 @@ gint64      mt_library_count_feedback     (MtLibrary     *self,
                                            GError       **error);
 
 /* The best @limit songs for one mood by effective weight, through the
- * (mood, score) index.  MtSong.score holds that weight. */
+ * (mood, score) index; missing songs are left out.  MtSong.score holds that
+ * weight. */
 GPtrArray  *mt_library_top_for_mood       (MtLibrary     *self,
                                            MtMood         mood,
                                            int            limit,

@@ -41,8 +41,10 @@ void           mt_recommender_set_seed    (MtRecommender    *self,
 void           mt_recommender_set_now     (MtRecommender    *self,
                                            gint64            now);
 
-/* Up to @limit songs (MtSong, best first, MtSong.score set).  Fails with
- * MT_RECOMMENDER_ERROR_EMPTY_LIBRARY when there is no music yet. */
+/* Up to @limit songs (MtSong, best first, MtSong.score set), never a
+ * missing one: none when every song is missing (a drive unplugged; see
+ * mt_library_count_missing()).  Fails with MT_RECOMMENDER_ERROR_EMPTY_LIBRARY
+ * when there is no music yet. */
 GPtrArray     *mt_recommender_recommend   (MtRecommender    *self,
                                            MtMood            mood,
                                            MtStrategy        strategy,

@@ -23,6 +23,7 @@ typedef struct {
   gint64  mtime;          /* seconds since the epoch */
   gint64  last_played;    /* seconds since the epoch, 0 = never */
   int     play_count;
+  gint64  missing_since;  /* seconds since the epoch its file was found gone, 0 = there */
   /* Effective mood weights in [0, 1] (rule or user weight plus learning). */
   double  moods[MT_N_MOODS];
   /* Ranking score given by the recommender, 0 elsewhere. */

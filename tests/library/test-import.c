@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <utime.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
@@ -310,6 +313,8 @@ test_rescan (Fixture *f, gconstpointer data)
   g_autoptr(MtSong) before = NULL;
   g_autoptr(MtSong) after = NULL;
   g_autoptr(MtSong) edited = NULL;
+  g_autoptr(MtSong) gone = NULL;
+  g_autoptr(MtImportReport) later = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *a = make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5);
   g_autofree char *b = make_song (f->music, "b.ogg", "Beta", "Two", NULL, 0.5);
@@ -356,12 +361,34 @@ test_rescan (Fixture *f, gconstpointer data)
   g_assert_cmpuint (changed->updated, ==, 1);     /* a */
   g_assert_cmpuint (changed->moved, ==, 1);       /* b */
   g_assert_cmpuint (changed->imported, ==, 1);    /* e */
-  g_assert_cmpuint (changed->removed, ==, 3);     /* c, twin1, twin2 */
+  g_assert_cmpuint (changed->missing, ==, 3);     /* c, twin1, twin2: kept */
+  g_assert_cmpuint (changed->removed, ==, 0);
   g_assert_cmpuint (changed->files_read, ==, 3);  /* a, b, e */
-  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 4);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 7);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 3);
 
   edited = find_song (f->library, a);
   g_assert_cmpstr (edited->title, ==, "Alpha (live)");
+  g_assert_cmpint (edited->missing_since, ==, 0);
+  gone = find_song (f->library, c);
+  g_assert_nonnull (gone);
+  g_assert_cmpint (gone->missing_since, >, 0);
+
+  /* Still gone a grace period later, in a folder that is otherwise there:
+   * forgotten then, with their history. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(MtSong) song = find_song (f->library, (const char *[]) { c, twin1, twin2 }[i]);
+      g_assert_true (mt_library_set_missing (f->library, song->id,
+                                             gone->missing_since - (MT_LIBRARY_MISSING_GRACE_DAYS + 1) * 86400,
+                                             &error));
+      g_assert_no_error (error);
+    }
+  later = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (later->unchanged, ==, 4);
+  g_assert_cmpuint (later->missing, ==, 0);
+  g_assert_cmpuint (later->removed, ==, 3);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 4);
   g_assert_null (find_song (f->library, c));
 
   after = find_song (f->library, b_moved);
@@ -369,6 +396,297 @@ test_rescan (Fixture *f, gconstpointer data)
   g_assert_cmpint (after->id, ==, before->id);
   g_assert_cmpint (mt_library_count_feedback (f->library, after->id, MT_FEEDBACK_LIKED, NULL), ==, 1);
   g_assert_cmpfloat_with_epsilon (after->moods[MT_MOOD_SAD], 0.9, 1e-9);
+}
+
+static gint64
+count_missing_in (GPtrArray *songs)
+{
+  gint64 n = 0;
+
+  for (guint i = 0; i < songs->len; i++)
+    if (((MtSong *) g_ptr_array_index (songs, i))->missing_since != 0)
+      n++;
+  return n;
+}
+
+static gboolean
+is_recommended (MtLibrary *library,
+                gint64     id)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (int m = 0; m < MT_N_MOODS; m++)
+    {
+      g_autoptr(GPtrArray) top = mt_library_top_for_mood (library, m, 100, &error);
+
+      g_assert_no_error (error);
+      for (guint i = 0; i < top->len; i++)
+        if (((MtSong *) g_ptr_array_index (top, i))->id == id)
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/* The history a song must keep while its file is away. */
+static void
+assert_history (MtLibrary *library,
+                gint64     liked_id,
+                gint64     tagged_id)
+{
+  double learned[MT_N_MOODS];
+  g_autoptr(MtSong) tagged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (mt_library_count_feedback (library, liked_id, MT_FEEDBACK_LIKED, NULL), ==, 1);
+  g_assert_true (mt_library_get_mood_weights (library, liked_id, MT_MOOD_SOURCE_LEARNED, learned, &error));
+  g_assert_cmpfloat_with_epsilon (learned[MT_MOOD_HAPPY], mt_feedback_get_learning_step (MT_FEEDBACK_LIKED), 1e-9);
+  tagged = mt_library_get_song (library, tagged_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (tagged->moods[MT_MOOD_SAD], 0.9, 1e-9);
+}
+
+/* A music drive that is not mounted (or a folder renamed) leaves an empty or
+ * missing folder: its songs are kept, marked missing and not recommended,
+ * with their feedback and learned weights, and come back with the same ids
+ * when the files do.  While the whole folder looks unmounted they are never
+ * forgotten, however long it takes. */
+static void
+test_vanished_folder (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) renamed = NULL;
+  g_autoptr(MtImportReport) empty = NULL;
+  g_autoptr(MtImportReport) back = NULL;
+  g_autoptr(MtSong) liked = NULL;
+  g_autoptr(MtSong) tagged = NULL;
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sub = g_build_filename (f->music, "sub", NULL);
+  g_autofree char *away = g_build_filename (f->dir, "away", NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gint64 long_ago, liked_id, tagged_id;
+
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  a = make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5);
+  b = make_song (sub, "b.ogg", "Beta", "Two", NULL, 0.5);
+  g_free (make_song (sub, "c.ogg", "Gamma", "Three", NULL, 0.5));
+  first = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (first->imported, ==, 3);
+  liked = find_song (f->library, a);
+  tagged = find_song (f->library, b);
+  liked_id = liked->id;
+  tagged_id = tagged->id;
+  g_assert_true (mt_library_add_feedback (f->library, liked->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
+  g_assert_true (mt_library_set_user_mood (f->library, tagged->id, MT_MOOD_SAD, 0.9, &error));
+  g_assert_no_error (error);
+  g_assert_true (is_recommended (f->library, liked->id));
+
+  /* The drive is not mounted: its mount point is an empty folder. */
+  g_assert_cmpint (g_rename (f->music, away), ==, 0);
+  g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
+  empty = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (empty->files_seen, ==, 0);
+  g_assert_cmpuint (empty->missing, ==, 3);
+  g_assert_cmpuint (empty->removed, ==, 0);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 3);
+  g_assert_false (is_recommended (f->library, liked->id));
+  g_assert_false (is_recommended (f->library, tagged->id));
+  assert_history (f->library, liked->id, tagged->id);
+
+  /* No mount point either (or the folder renamed), and missing for longer
+   * than the grace period: not an error while the library has songs there,
+   * and still not a folder whose songs were deleted. */
+  g_assert_cmpint (g_rmdir (f->music), ==, 0);
+  songs = mt_library_list_songs (f->library, &error);
+  long_ago = g_get_real_time () / G_USEC_PER_SEC - 2 * MT_LIBRARY_MISSING_GRACE_DAYS * 86400;
+  for (guint i = 0; i < songs->len; i++)
+    g_assert_true (mt_library_set_missing (f->library, ((MtSong *) songs->pdata[i])->id, long_ago, &error));
+  renamed = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (renamed->missing, ==, 0);   /* already */
+  g_assert_cmpuint (renamed->removed, ==, 0);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 3);
+  assert_history (f->library, liked->id, tagged->id);
+
+  /* The drive is back: same songs, same ids, history and all. */
+  g_assert_cmpint (g_rename (away, f->music), ==, 0);
+  back = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (back->restored, ==, 3);
+  g_assert_cmpuint (back->unchanged, ==, 3);
+  g_assert_cmpuint (back->imported + back->missing + back->removed + back->files_read, ==, 0);
+  g_clear_pointer (&songs, g_ptr_array_unref);
+  songs = mt_library_list_songs (f->library, &error);
+  g_assert_cmpuint (songs->len, ==, 3);
+  g_assert_cmpint (count_missing_in (songs), ==, 0);
+  g_clear_pointer (&liked, mt_song_free);
+  liked = find_song (f->library, a);
+  g_assert_cmpint (liked->id, ==, liked_id);
+  g_assert_cmpint (liked->missing_since, ==, 0);
+  g_clear_pointer (&tagged, mt_song_free);
+  tagged = find_song (f->library, b);
+  g_assert_cmpint (tagged->id, ==, tagged_id);
+  assert_history (f->library, liked->id, tagged->id);
+  g_assert_true (is_recommended (f->library, liked->id));
+}
+
+/* A folder renamed, then imported under its new name: the songs missing
+ * under the old name are the ones found under the new. */
+static void
+test_renamed_folder (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) gone = NULL;
+  g_autoptr(MtImportReport) found = NULL;
+  g_autoptr(MtSong) before = NULL;
+  g_autoptr(MtSong) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *renamed = g_build_filename (f->dir, "renamed", NULL);
+  g_autofree char *a = make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5);
+  g_autofree char *a_renamed = g_build_filename (renamed, "a.ogg", NULL);
+
+  g_free (make_song (f->music, "b.ogg", "Beta", "Two", NULL, 0.5));
+  first = import_folder (f->library, f->music, 0);
+  before = find_song (f->library, a);
+  g_assert_true (mt_library_add_feedback (f->library, before->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
+
+  g_assert_cmpint (g_rename (f->music, renamed), ==, 0);
+  gone = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (gone->missing, ==, 2);
+  found = import_folder (f->library, renamed, 0);
+  g_assert_cmpuint (found->moved, ==, 2);
+  g_assert_cmpuint (found->restored, ==, 2);
+  g_assert_cmpuint (found->imported, ==, 0);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 2);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 0);
+  after = find_song (f->library, a_renamed);
+  g_assert_nonnull (after);
+  g_assert_cmpint (after->id, ==, before->id);
+  g_assert_cmpint (after->missing_since, ==, 0);
+  g_assert_cmpint (mt_library_count_feedback (f->library, after->id, MT_FEEDBACK_LIKED, NULL), ==, 1);
+}
+
+/* Moves CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in or out of this thread's
+ * effective capabilities.  Tests run as root, whom a chmod 000 does not stop;
+ * without these two, root meets file permissions as any user does.  They
+ * stay permitted, so they can come back.  Capabilities are per thread: the
+ * folder walk of mt_library_importer_import() runs in the calling thread. */
+static gboolean
+set_dac_capabilities (gboolean on)
+{
+  struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+  guint32 dac = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH);
+
+  if (syscall (SYS_capget, &header, caps) != 0)
+    return FALSE;
+  if (on)
+    caps[0].effective |= dac & caps[0].permitted;
+  else
+    caps[0].effective &= ~dac;
+  return syscall (SYS_capset, &header, caps) == 0;
+}
+
+/* A folder that cannot be read (permissions, an I/O error) is not an empty
+ * folder: its songs are left as they are, and the skip says why. */
+static void
+test_unreadable_subfolder (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) locked = NULL;
+  g_autoptr(MtImportReport) unlocked = NULL;
+  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (f->library);
+  g_autoptr(MtMoodRules) rules = NULL;
+  g_autoptr(GFileEnumerator) probe = NULL;
+  g_autoptr(GFile) sub_file = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sub = g_build_filename (f->music, "sub", NULL);
+  g_autofree char *b = NULL;
+  const char *folders[] = { f->music, NULL };
+
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  g_free (make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5));
+  b = make_song (sub, "b.ogg", "Beta", "Two", NULL, 0.5);
+  g_free (make_song (sub, "c.ogg", "Gamma", "Three", NULL, 0.5));
+  first = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (first->imported, ==, 3);
+
+  /* Loaded before the capabilities go: the walk is what must fail. */
+  rules = mt_mood_rules_new_default (&error);
+  g_assert_no_error (error);
+  mt_library_importer_set_rules (importer, rules);
+
+  g_assert_cmpint (g_chmod (sub, 0), ==, 0);
+  g_assert_true (set_dac_capabilities (FALSE));
+  sub_file = g_file_new_for_path (sub);
+  probe = g_file_enumerate_children (sub_file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  if (probe != NULL)
+    {
+      set_dac_capabilities (TRUE);
+      g_chmod (sub, 0755);
+      g_test_skip ("chmod 000 does not stop this process from reading a folder");
+      return;
+    }
+  locked = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_true (set_dac_capabilities (TRUE));
+  g_assert_cmpint (g_chmod (sub, 0755), ==, 0);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (locked->unchanged, ==, 1);
+  g_assert_cmpuint (locked->missing + locked->removed, ==, 0);
+  g_assert_cmpuint (locked->skipped, ==, 1);
+  g_assert_nonnull (skip_reason (locked, "sub"));
+  g_test_message ("%s", skip_reason (locked, "sub"));
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 0);
+  song = find_song (f->library, b);
+  g_assert_true (is_recommended (f->library, song->id));
+
+  unlocked = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (unlocked->unchanged, ==, 3);
+  g_assert_cmpuint (unlocked->skipped + unlocked->missing + unlocked->removed, ==, 0);
+}
+
+/* A subfolder that is a link to another drive, which is not mounted: its
+ * songs are missing, and not forgotten after the grace period either. */
+static void
+test_dangling_link (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtImportReport) first = NULL;
+  g_autoptr(MtImportReport) dangling = NULL;
+  g_autoptr(MtImportReport) later = NULL;
+  g_autoptr(MtImportReport) back = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *drive = g_build_filename (f->dir, "drive", NULL);
+  g_autofree char *away = g_build_filename (f->dir, "drive-away", NULL);
+  g_autofree char *link = g_build_filename (f->music, "linked", NULL);
+  g_autofree char *b_linked = g_build_filename (link, "b.ogg", NULL);
+
+  g_assert_cmpint (g_mkdir (drive, 0755), ==, 0);
+  g_free (make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5));
+  g_free (make_song (drive, "b.ogg", "Beta", "Two", NULL, 0.5));
+  g_assert_cmpint (symlink (drive, link), ==, 0);
+  first = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (first->imported, ==, 2);
+
+  g_assert_cmpint (g_rename (drive, away), ==, 0);
+  dangling = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (dangling->missing, ==, 1);
+  song = find_song (f->library, b_linked);
+  g_assert_cmpint (song->missing_since, >, 0);
+  g_assert_true (mt_library_set_missing (f->library, song->id, song->missing_since - 2 * MT_LIBRARY_MISSING_GRACE_DAYS * 86400, &error));
+  later = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (later->removed, ==, 0);
+
+  g_assert_cmpint (g_rename (away, drive), ==, 0);
+  back = import_folder (f->library, f->music, 0);
+  g_assert_cmpuint (back->restored, ==, 1);
+  g_clear_pointer (&song, mt_song_free);
+  song = find_song (f->library, b_linked);
+  g_assert_cmpint (song->missing_since, ==, 0);
 }
 
 static void
@@ -858,6 +1176,10 @@ main (int argc, char **argv)
   ADD ("/import/debian-music", test_debian_music);
   ADD ("/import/generated-and-broken", test_generated_and_broken);
   ADD ("/import/rescan", test_rescan);
+  ADD ("/import/vanished-folder", test_vanished_folder);
+  ADD ("/import/renamed-folder", test_renamed_folder);
+  ADD ("/import/unreadable-subfolder", test_unreadable_subfolder);
+  ADD ("/import/dangling-link", test_dangling_link);
   ADD ("/import/tag-reader-crash", test_tag_reader_crash);
   ADD ("/import/tag-reader-hang", test_tag_reader_hang);
   ADD ("/import/tag-reader-stray-lines", test_tag_reader_stray_lines);

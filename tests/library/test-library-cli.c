@@ -198,6 +198,87 @@ test_tag_and_feedback (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "No song with id 99999"));
 }
 
+static gint64
+report_count (const char *json, const char *member)
+{
+  g_autoptr(JsonNode) report = parse (json);
+  return json_object_get_int_member (json_node_get_object (report), member);
+}
+
+/* Songs whose files went away: listed as missing, not recommended, back with
+ * their history, forgotten only when asked. */
+static void
+test_missing_songs (Fixture *f, gconstpointer data)
+{
+  g_autofree char *away = g_build_filename (f->dir, "away", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  JsonArray *songs;
+  gint64 rain_id;
+  double sad;
+
+  g_assert_cmpint (run (f, NULL, NULL, "import", f->music, NULL), ==, 0);
+  rain_id = id_of (f, "Rain and Tears");
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, rain_id);
+  g_assert_cmpint (run (f, NULL, NULL, "feedback", id, "liked", "--mood", "sad", NULL), ==, 0);
+  sad = mood_of (f, "Rain and Tears", "sad");
+
+  g_assert_cmpint (g_rename (f->music, away), ==, 0);
+  g_assert_cmpint (run (f, &out, NULL, "import", "--json", f->music, NULL), ==, 0);
+  g_assert_cmpint (report_count (out, "missing"), ==, 3);
+  g_assert_cmpint (report_count (out, "removed"), ==, 0);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  songs = json_node_get_array (list);
+  g_assert_cmpuint (json_array_get_length (songs), ==, 3);
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    {
+      JsonObject *song = json_array_get_object_element (songs, i);
+      g_assert_true (json_object_get_boolean_member (song, "missing"));
+      g_assert_cmpint (json_object_get_int_member (song, "missing_since"), >, 0);
+    }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&list, json_node_unref);
+  g_assert_cmpint (run (f, &out, NULL, "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "missing since"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, NULL, &err, "recommend", "--mood", "sad", NULL), ==, 3);
+  g_assert_nonnull (strstr (err, "all 3 songs of the music library are missing"));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (g_rename (away, f->music), ==, 0);
+  g_assert_cmpint (run (f, &out, NULL, "import", "--json", f->music, NULL), ==, 0);
+  g_assert_cmpint (report_count (out, "restored"), ==, 3);
+  g_assert_cmpint (report_count (out, "imported"), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (id_of (f, "Rain and Tears"), ==, rain_id);
+  g_assert_cmpfloat_with_epsilon (mood_of (f, "Rain and Tears", "sad"), sad, 1e-9);
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  g_assert_null (strstr (out, "\"missing\" : true"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (f, &out, NULL, "recommend", "--mood", "sad", "--limit", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Rain and Tears"));
+  g_clear_pointer (&out, g_free);
+
+  /* Forgetting: only the songs missing long enough, unless told all. */
+  g_assert_cmpint (g_rename (f->music, away), ==, 0);
+  g_assert_cmpint (run (f, NULL, NULL, "import", f->music, NULL), ==, 0);
+  g_assert_cmpint (run (f, &out, NULL, "forget-missing", "--older-than", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "0 missing songs"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (f, &out, NULL, "forget-missing", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "3 missing songs"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 0);
+}
+
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
@@ -213,6 +294,8 @@ test_errors (Fixture *f, gconstpointer data)
     { 2, "not a song id", { "tag", "abc", "sad", "0.5" } },
     { 3, "import", { "recommend", "--mood", "sad" } },   /* empty library */
     { 1, "no such folder", { "import", "/nonexistent/music" } },
+    { 2, "--older-than", { "forget-missing", "--older-than", "-1" } },
+    { 2, "forget-missing takes no arguments", { "forget-missing", "now" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -252,6 +335,7 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/library-cli/import-list-recommend", test_import_list_recommend);
   ADD ("/library-cli/tag-and-feedback", test_tag_and_feedback);
+  ADD ("/library-cli/missing-songs", test_missing_songs);
   ADD ("/library-cli/errors", test_errors);
   ADD ("/library-cli/play", test_play);
 #undef ADD

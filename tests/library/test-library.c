@@ -174,6 +174,7 @@ test_migration_from_v1 (void)
   g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.7, 1e-9);
   g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.4, 1e-9);
   g_assert_cmpint (mt_library_count_feedback (library, 7, MT_FEEDBACK_LIKED, NULL), ==, 1);
+  g_assert_cmpint (song->missing_since, ==, 0);
   g_clear_object (&library);
   mt_test_rmdir (dir);
 }
@@ -456,6 +457,60 @@ test_cascade (Fixture *f, gconstpointer data)
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM mood_scores"), ==, 0);
 }
 
+/* A song whose file is gone is kept with its history, marked missing since
+ * the first time it was found gone, and not offered for a mood; forgetting
+ * removes only the songs missing long enough. */
+static void
+test_missing_songs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autoptr(GPtrArray) top = NULL;
+  double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.8, NAN, NAN, NAN };
+  gint64 old = add_song (f->library, "file:///music/old.ogg", "Old", "A");
+  gint64 recent = add_song (f->library, "file:///music/recent.ogg", "Recent", "B");
+  gint64 here = add_song (f->library, "file:///music/here.ogg", "Here", "C");
+
+  for (gint64 id = old; id <= here; id++)
+    g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_true (mt_library_add_feedback (f->library, old, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 1, &error));
+  g_assert_cmpint (mt_library_count_missing (f->library, &error), ==, 0);
+
+  g_assert_true (mt_library_set_missing (f->library, old, 2000, &error));
+  g_assert_true (mt_library_set_missing (f->library, old, 3000, &error));   /* keeps the first */
+  g_assert_true (mt_library_set_missing (f->library, recent, 5000, &error));
+  g_assert_no_error (error);
+  g_assert_false (mt_library_set_missing (f->library, 999, 1, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  song = mt_library_get_song (f->library, old, &error);
+  g_assert_cmpint (song->missing_since, ==, 2000);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 2);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
+  top = mt_library_top_for_mood (f->library, MT_MOOD_HAPPY, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (top->len, ==, 1);
+  g_assert_cmpint (((MtSong *) top->pdata[0])->id, ==, here);
+  g_assert_cmpint (mt_library_count_feedback (f->library, old, MT_FEEDBACK_LIKED, NULL), ==, 1);
+
+  /* Found again. */
+  g_assert_true (mt_library_set_missing (f->library, recent, 0, &error));
+  g_clear_pointer (&top, g_ptr_array_unref);
+  top = mt_library_top_for_mood (f->library, MT_MOOD_HAPPY, 10, &error);
+  g_assert_cmpuint (top->len, ==, 2);
+  g_assert_true (mt_library_set_missing (f->library, recent, 5000, &error));
+
+  g_assert_cmpint (mt_library_forget_missing (f->library, 1999, &error), ==, 0);
+  g_assert_cmpint (mt_library_forget_missing (f->library, 4000, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_null (mt_library_get_song (f->library, old, NULL));
+  g_assert_cmpint (query_int (mt_library_get_path (f->library), "SELECT count(*) FROM events"), ==, 0);
+  g_assert_cmpint (mt_library_forget_missing (f->library, G_MAXINT64, &error), ==, 1);
+  g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 1);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 0);
+}
+
 static void
 test_top_for_mood_uses_index (Fixture *f, gconstpointer data)
 {
@@ -624,6 +679,7 @@ main (int argc, char **argv)
   g_test_add ("/library/mood-weights", Fixture, NULL, fixture_set_up, test_mood_weights, fixture_tear_down);
   g_test_add ("/library/feedback-learning", Fixture, NULL, fixture_set_up, test_feedback_learning, fixture_tear_down);
   g_test_add ("/library/cascade", Fixture, NULL, fixture_set_up, test_cascade, fixture_tear_down);
+  g_test_add ("/library/missing-songs", Fixture, NULL, fixture_set_up, test_missing_songs, fixture_tear_down);
   g_test_add ("/library/top-for-mood-uses-index", Fixture, NULL, fixture_set_up, test_top_for_mood_uses_index, fixture_tear_down);
   g_test_add_func ("/library/mood-rules", test_mood_rules);
   g_test_add_func ("/library/bad-data-files", test_bad_data_files);

@@ -263,6 +263,27 @@ test_empty_library (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "import"));
 }
 
+/* Songs whose files are gone (an unplugged drive) are never offered; when
+ * every song is, the playlist is empty: not an empty library. */
+static void
+test_missing_songs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) some = NULL;
+  g_autoptr(GPtrArray) none = NULL;
+  gint64 s1 = add (f, "Best", "A", "happy=0.9");
+  gint64 s2 = add (f, "Good", "B", "happy=0.5");
+
+  g_assert_true (mt_library_set_missing (f->library, s1, NOW - 60, &error));
+  some = recommend (f, MT_MOOD_HAPPY, MT_STRATEGY_MATCH, 5);
+  assert_order (some, (gint64[]) { s2 }, 1);
+
+  g_assert_true (mt_library_set_missing (f->library, s2, NOW - 60, &error));
+  none = recommend (f, MT_MOOD_SAD, MT_STRATEGY_LIFT, 5);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 2);
+}
+
 static void
 test_untagged_songs (Fixture *f, gconstpointer data)
 {
@@ -366,6 +387,7 @@ main (int argc, char **argv)
   ADD ("/recommender/recency", test_recency);
   ADD ("/recommender/feedback-learning", test_feedback_learning);
   ADD ("/recommender/empty-library", test_empty_library);
+  ADD ("/recommender/missing-songs", test_missing_songs);
   ADD ("/recommender/untagged-songs", test_untagged_songs);
   ADD ("/recommender/lift-stages", test_lift_stages);
   ADD ("/recommender/lift-real-data", test_lift_real_data);
