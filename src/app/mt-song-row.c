@@ -1,5 +1,5 @@
 /* mt-song-row.c: title, artist and the song's main mood; a speaker icon on
- * the one playing. */
+ * the one playing, a warning on one whose file is missing. */
 #define G_LOG_DOMAIN "mt-song-row"
 
 #include "config.h"
@@ -14,6 +14,7 @@ struct _MtSongRow
   AdwActionRow  parent_instance;
   MtSong       *song;
   GtkWidget    *playing_icon;
+  GtkWidget    *missing_icon;
 };
 
 G_DEFINE_FINAL_TYPE (MtSongRow, mt_song_row, ADW_TYPE_ACTION_ROW)
@@ -41,6 +42,13 @@ mt_song_row_init (MtSongRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->playing_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Playing"), -1);
   adw_action_row_add_prefix (ADW_ACTION_ROW (self), self->playing_icon);
+
+  self->missing_icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
+  gtk_widget_set_visible (self->missing_icon, FALSE);
+  gtk_widget_set_tooltip_text (self->missing_icon, _("The file of this song is missing"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->missing_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("The file of this song is missing"), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self), self->missing_icon);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (self), TRUE);
 }
 
@@ -65,6 +73,8 @@ mt_song_row_new (const MtSong *song)
   gtk_accessible_update_property (GTK_ACCESSIBLE (mood_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   mt_mood_get_label (mood), -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (self), mood_icon);
+  if (song->missing_since != 0)
+    mt_song_row_set_missing (self, TRUE);
   return GTK_WIDGET (self);
 }
 
@@ -86,4 +96,26 @@ mt_song_row_set_playing (MtSongRow *self,
     gtk_widget_add_css_class (GTK_WIDGET (self), "playing");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "playing");
+}
+
+void
+mt_song_row_set_missing (MtSongRow *self,
+                         gboolean   missing)
+{
+  const char *artist;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *escaped = NULL;
+
+  g_return_if_fail (MT_IS_SONG_ROW (self));
+
+  artist = self->song->artist ? self->song->artist : _("Unknown Artist");
+  /* Translators: a song's artist, then that its file is gone (a drive unplugged) */
+  subtitle = missing ? g_strdup_printf (_("%s · File missing"), artist) : g_strdup (artist);
+  escaped = g_markup_escape_text (subtitle, -1);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), escaped);
+  gtk_widget_set_visible (self->missing_icon, missing);
+  if (missing)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "missing");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "missing");
 }

@@ -14,5 +14,8 @@ GtkWidget    *mt_song_row_new         (const MtSong *song);
 const MtSong *mt_song_row_get_song    (MtSongRow    *self);
 void          mt_song_row_set_playing (MtSongRow    *self,
                                        gboolean      playing);
+/* Shows that the song's file is missing (also set from MtSong.missing_since). */
+void          mt_song_row_set_missing (MtSongRow    *self,
+                                       gboolean      missing);
 
 G_END_DECLS

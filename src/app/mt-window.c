@@ -238,9 +238,30 @@ _mt_window_refresh_playlist (MtWindow *self,
   songs = mt_recommender_recommend (recommender, mood, strategy, PLAYLIST_LENGTH, &error);
   if (songs == NULL)
     {
-      if (!g_error_matches (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
-        _mt_window_toast (self, error->message);
-      _mt_window_update_library (self);
+      if (g_error_matches (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
+        {
+          _mt_window_update_library (self);
+          return;
+        }
+      /* Not _mt_window_update_library(): with songs in the library and no
+       * playlist it asks for one again, and fails again, forever. */
+      _mt_window_toast (self, error->message);
+      return;
+    }
+  if (songs->len == 0 && mt_library_count_missing (mt_application_get_library (self->app), NULL) > 0)
+    {
+      const char *all_missing = _("All Songs Missing");
+
+      /* Every song is missing (the drive with the music unplugged).  Said
+       * once, not on every change of mood while the drive is out. */
+      if (g_strcmp0 (gtk_label_get_text (self->playlist_title), all_missing) != 0)
+        _mt_window_toast (self, _("The files of every song are missing: connect the drive with your "
+                                  "music, then import it again"));
+      gtk_label_set_text (self->playlist_title, all_missing);
+      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->playlist))) != NULL)
+        gtk_list_box_remove (self->playlist, child);
+      mt_player_set_playlist (player, NULL);
+      _mt_window_update_player (self);
       return;
     }
 
@@ -372,6 +393,30 @@ player_track_changed_cb (MtWindow *self)
   _mt_window_update_player (self);
 }
 
+typedef struct {
+  MtWindow *self;
+  gint64    song_id;
+} UnplayableCheck;
+
+static void
+unplayable_file_checked_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      data)
+{
+  UnplayableCheck *check = data;
+  g_autoptr(MtWindow) self = check->self;
+  g_autoptr(GFileInfo) info = g_file_query_info_finish (G_FILE (source), result, NULL);
+  gint64 song_id = check->song_id;
+
+  g_free (check);
+  if (info != NULL)
+    return;   /* there, only not playable */
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->playlist)); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (MT_IS_SONG_ROW (row) && mt_song_row_get_song (MT_SONG_ROW (row))->id == song_id)
+      mt_song_row_set_missing (MT_SONG_ROW (row), TRUE);
+}
+
 static void
 player_unplayable_cb (MtWindow     *self,
                       const MtSong *song,
@@ -379,8 +424,18 @@ player_unplayable_cb (MtWindow     *self,
 {
   g_autofree char *title = mt_song_dup_display_title (song);
   g_autofree char *text = g_strdup_printf (_("“%s” cannot be played: %s"), title, message);
+  g_autoptr(GFile) file = g_file_new_for_uri (song->uri);
+  UnplayableCheck *check = g_new0 (UnplayableCheck, 1);
 
   _mt_window_toast (self, text);
+
+  /* A file that is gone (its drive unplugged while the playlist was up)
+   * shows as missing in the list.  Asked asynchronously: a stat on a
+   * network share that went away can hang. */
+  check->self = g_object_ref (self);
+  check->song_id = song->id;
+  g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT,
+                           NULL, unplayable_file_checked_cb, check);
 }
 
 /* ---- library ------------------------------------------------------------- */
