@@ -6,6 +6,7 @@
 
 #include "mt-analyzer.h"
 #include "mt-server-private.h"
+#include "mt-server-input.h"
 
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT     500
@@ -318,18 +319,14 @@ post_feedback (MtServer          *self,
                SoupServerMessage *msg,
                GHashTable        *query)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(MtSong) song = NULL;
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) reply = NULL;
-  JsonNode *root;
-  JsonObject *object;
-  JsonNode *member;
-  const char *feedback_text;
+  MtServerFeedbackInput input;
   MtFeedback feedback;
-  MtMood mood = MT_MOOD_NONE;
+  MtMood mood;
   gint64 song_id;
   gint64 count;
 
@@ -340,51 +337,14 @@ post_feedback (MtServer          *self,
       return;
     }
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (!mt_json_check_limits (g_bytes_get_data (body, NULL), g_bytes_get_size (body), MT_JSON_MAX_DEPTH, &error) ||
-      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error))
+  if (!_mt_server_parse_feedback (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &input, &error))
     {
-      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "The body is not valid JSON: %s", error->message);
+      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
       return;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                              "The body must be a JSON object {\"song\": id, \"feedback\": \"liked\", \"mood\": \"happy\"}");
-      return;
-    }
-  object = json_node_get_object (root);
-
-  member = json_object_get_member (object, "song");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) ||
-      json_node_get_value_type (member) != G_TYPE_INT64 || json_node_get_int (member) <= 0)
-    {
-      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "\"song\" must be a song id (a positive integer)");
-      return;
-    }
-  song_id = json_node_get_int (member);
-
-  member = json_object_get_member (object, "feedback");
-  feedback_text = member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
-                  json_node_get_value_type (member) == G_TYPE_STRING ? json_node_get_string (member) : NULL;
-  if (feedback_text == NULL || !mt_feedback_from_string (feedback_text, &feedback))
-    {
-      _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                              "\"feedback\" must be one of played, skipped, liked, disliked");
-      return;
-    }
-
-  member = json_object_get_member (object, "mood");
-  if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
-    {
-      if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING ||
-          !mt_mood_from_string (json_node_get_string (member), &mood))
-        {
-          _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                                  "\"mood\" must be null or one of: %s", mt_mood_list_names ());
-          return;
-        }
-    }
+  song_id = input.song_id;
+  feedback = input.feedback;
+  mood = input.mood;
 
   if (!require_library (self, msg))
     return;

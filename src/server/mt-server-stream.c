@@ -6,6 +6,7 @@
 
 #include "mt-server-private.h"
 #include "mt-server-frame.h"
+#include "mt-server-input.h"
 #include "mt-analyzer.h"
 #include "mt-mood-tracker.h"
 #include "mt-ws-guard-stream.h"
@@ -413,57 +414,20 @@ static void
 handle_control (Client *client,
                 GBytes *message)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  MtServerControlInput input;
   gsize length;
   const char *text = g_bytes_get_data (message, &length);
-  JsonNode *root;
-  JsonObject *object;
-  const char *type;
 
-  /* A config message is a few dozen bytes: a long or deeply nested one is
-   * refused before json-glib (which recurses without limit) sees it. */
-  if (length > MT_SERVER_MAX_CONTROL_BYTES)
+  if (!_mt_server_parse_control (text, length, &input, &error))
     {
-      g_autofree char *reason = g_strdup_printf ("Text messages are at most %d bytes",
-                                                 MT_SERVER_MAX_CONTROL_BYTES);
-      send_error (client, "bad-message", reason);
+      send_error (client, "bad-message", error->message);
       return;
     }
-  if (!mt_json_check_limits (text, length, MT_JSON_MAX_DEPTH, NULL) ||
-      !json_parser_load_from_data (parser, text, length, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      send_error (client, "bad-message",
-                  "Send frames as binary JPEG messages; text messages must be JSON objects");
-      return;
-    }
-  object = json_node_get_object (root);
-  type = json_object_get_string_member_with_default (object, "type", "");
-  if (!g_str_equal (type, "config"))
-    {
-      send_error (client, "bad-message", "Unknown message type (only \"config\" is understood)");
-      return;
-    }
-
-  if (json_object_has_member (object, "strategy"))
-    {
-      const char *strategy = json_object_get_string_member_with_default (object, "strategy", "");
-      if (!mt_strategy_from_string (strategy, &client->strategy))
-        {
-          send_error (client, "bad-message", "\"strategy\" must be match or lift");
-          return;
-        }
-    }
-  if (json_object_has_member (object, "limit"))
-    {
-      gint64 limit = json_object_get_int_member_with_default (object, "limit", 0);
-      if (limit < 1 || limit > 100)
-        {
-          send_error (client, "bad-message", "\"limit\" must be from 1 to 100");
-          return;
-        }
-      client->limit = (guint) limit;
-    }
+  if (input.has_strategy)
+    client->strategy = input.strategy;
+  if (input.has_limit)
+    client->limit = input.limit;
   send_recommendations (client);
 }
 
