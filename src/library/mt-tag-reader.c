@@ -202,7 +202,7 @@ read_line (MtTagReader  *self,
 }
 
 /* A string member of a reply: absent or null is NULL (as is ""), another
- * type is an error. */
+ * type or text that is not UTF-8 is an error. */
 static gboolean
 get_string_member (JsonObject  *object,
                    const char  *member,
@@ -218,6 +218,15 @@ get_string_member (JsonObject  *object,
     {
       g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
                    "“%s” is not a string", member);
+      return FALSE;
+    }
+  /* json-glib turns a lone UTF-16 surrogate ("\ud83c") into bytes that
+   * are not UTF-8: the raw line being valid is not enough (found by
+   * fuzz-tag-reply). */
+  if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+    {
+      g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_BAD_REPLY,
+                   "“%s” is not UTF-8 text", member);
       return FALSE;
     }
   if (json_node_get_string (node)[0] != '\0')
@@ -289,8 +298,11 @@ mt_tag_reader_parse_reply (const char  *line,
   if (!mt_json_check_limits (line, length, MT_JSON_MAX_DEPTH, &local_error) ||
       !json_parser_load_from_data (parser, line, (gssize) length, &local_error))
     {
+      /* json-glib quotes the bad string, invalid UTF-8 and all. */
+      g_autofree char *why = g_utf8_make_valid (local_error->message, -1);
+
       g_set_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY,
-                   "the line is not JSON: %s", local_error->message);
+                   "the line is not JSON: %s", why);
       return FALSE;
     }
   root = json_parser_get_root (parser);

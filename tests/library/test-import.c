@@ -940,6 +940,10 @@ test_tag_reader_parse_reply (void)
     { "{\"id\": 3, \"ok\": true, \"track\": \"2\"}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
     { "{\"id\": 3, \"ok\": true, \"duration_ms\": 1.5}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
     { "{\"id\": 3, \"ok\": false, \"error\": {}}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    /* A lone surrogate: json-glib makes it bytes that are not UTF-8. */
+    { "{\"id\": 3, \"ok\": true, \"title\": \"a\\ud83c b\"}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": false, \"error\": \"\\udfb5 x\"}", 3, MT_TAG_READER_ERROR_BAD_REPLY, NULL },
+    { "{\"id\": 3, \"ok\": true, \"title\": \"\\ud83c\\udfb5\"}", 3, -1, "\xf0\x9f\x8e\xb5" },
     { "{\"id\": 3, \"ok\": false, \"error\": \"no audio\"}", 3, MT_TAG_READER_ERROR_UNREADABLE, NULL },
     { "{\"id\": 3, \"ok\": false}", 3, MT_TAG_READER_ERROR_UNREADABLE, NULL },
   };
@@ -976,6 +980,14 @@ test_tag_reader_parse_reply (void)
   g_assert_true (mt_tag_reader_parse_reply (cases[0].line, strlen (cases[0].line), 3, song, NULL));
   g_assert_cmpint (song->track, ==, 2);
   g_assert_cmpint (song->duration_ms, ==, 1500);
+
+  /* json-glib's message quotes a bad string as it decoded it (here a lone
+   * surrogate, not UTF-8): ours is valid UTF-8 all the same. */
+  g_assert_false (mt_tag_reader_parse_reply ("{\"id\": 3, \"ok\": false, \"error\": \"\\ud83c x\"y}", 44,
+                                             3, song, &error));
+  g_assert_error (error, MT_TAG_READER_ERROR, MT_TAG_READER_ERROR_NOT_A_REPLY);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_clear_error (&error);
 
   /* A NUL byte would cut strings short. */
   g_assert_false (mt_tag_reader_parse_reply ("{\"id\": 3, \"ok\": true}\0x", 23, 3, song, &error));
