@@ -3,7 +3,8 @@
  *
  * The validator is what stands between a downloaded model and Darknet, which
  * exit()s, aborts or overflows on bad input.  Its own answers must agree:
- * a cfg it accepts has a sane shape, a weights file of exactly that size
+ * a cfg it accepts has a sane shape, the same at its own size through
+ * mt_model_check_cfg_at_size(), a weights file of exactly that size
  * holding finite, non-negative values passes, and one with a NaN, one byte
  * more or a wrong header version does not.  The files live in memfds (named
  * through /proc/self/fd), so nothing touches the disk. */
@@ -89,6 +90,27 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   MT_FUZZ_CHECK (shape.n_layers > 0 && shape.n_outputs > 0);
   MT_FUZZ_CHECK (shape.weights_size == MT_MODEL_WEIGHTS_HEADER_SIZE + shape.n_parameters * sizeof (float));
   MT_FUZZ_CHECK (shape.out_width >= 0 && shape.out_height >= 0 && shape.out_channels >= 0);
+
+  /* At its own size, mt_model_check_cfg_at_size() agrees; at the size a
+   * detector may be resized to (here picked by the input's first byte), it
+   * either refuses or gives a consistent shape of that size.  (With a
+   * [connected] layer the parameter count changes with the size: such a
+   * network is another one, and mt_net_resize() refuses it.) */
+  {
+    static const int sizes[] = { 32, 64, 96, 128, 224, 320, 416, 608, 1024, 4096 };
+    MtModelShape same, resized;
+    int side = sizes[(size > 0 ? data[0] : 0) % G_N_ELEMENTS (sizes)];
+
+    MT_FUZZ_CHECK (mt_model_check_cfg_at_size (cfg_path, shape.width, shape.height, &same, NULL));
+    MT_FUZZ_CHECK (memcmp (&same, &shape, sizeof shape) == 0);
+    if (mt_model_check_cfg_at_size (cfg_path, side, side, &resized, NULL))
+      {
+        MT_FUZZ_CHECK (resized.width == side && resized.height == side);
+        MT_FUZZ_CHECK (resized.channels == shape.channels && resized.n_layers == shape.n_layers);
+        MT_FUZZ_CHECK (resized.weights_size ==
+                       MT_MODEL_WEIGHTS_HEADER_SIZE + resized.n_parameters * sizeof (float));
+      }
+  }
 
   if (shape.weights_size > MAX_WEIGHTS_BYTES)
     return 0;
