@@ -785,6 +785,21 @@ is_blank (char c)
   return c == ' ' || c == '\t';
 }
 
+/* How many bytes of @text (valid UTF-8, @len bytes) to quote in a message:
+ * at most @max, never ending inside a character, so the message stays
+ * valid UTF-8 (fuzz-model-check found a quote cut through a BOM). */
+static int
+quote_length (const char *text,
+              gsize       len,
+              gsize       max)
+{
+  gsize n = MIN (len, max);
+
+  while (n > 0 && n < len && ((guchar) text[n] & 0xC0) == 0x80)
+    n--;
+  return (int) n;
+}
+
 static gboolean
 read_line (Checker     *self,
            guint        line,
@@ -809,12 +824,12 @@ read_line (Checker     *self,
 
   if (!self->in_section)
     return cfg_error (self, line, error, "“%.*s” comes before the first section ([net])",
-                      (int) MIN (len, 40), text);
+                      quote_length (text, len, 40), text);
 
   eq = memchr (text, '=', len);
   if (eq == NULL)
     return cfg_error (self, line, error, "expected key=value, found “%.*s”",
-                      (int) MIN (len, 40), text);
+                      quote_length (text, len, 40), text);
 
   key_len = eq - text;
   while (key_len > 0 && is_blank (text[key_len - 1]))
