@@ -34,6 +34,7 @@ static char *model;
 static int workers;
 static int max_streams;
 static int max_connections;
+static int max_connections_total;
 static int max_fps;
 static char *strategy;
 static gboolean no_settings;
@@ -52,6 +53,7 @@ static const GOptionEntry option_entries[] = {
   { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Expression model (ensemble, emotion-xception, face-expression)", "NAME" },
   { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Analysis threads (default: one per processor)", "N" },
   { "max-streams", 0, 0, G_OPTION_ARG_INT, &max_streams, "WebSocket streams at once (default 64)", "N" },
+  { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections_total, "Open connections in all (default 512, fewer when the descriptor limit leaves fewer)", "N" },
   { "max-connections-per-client", 0, 0, G_OPTION_ARG_INT, &max_connections, "Open connections per client address (default 32)", "N" },
   { "max-frames-per-second", 0, 0, G_OPTION_ARG_INT, &max_fps, "A stream sending more is closed (default 60)", "N" },
   { "strategy", 's', 0, G_OPTION_ARG_STRING, &strategy, "Recommendations: match or lift", "NAME" },
@@ -115,7 +117,8 @@ main (int   argc,
     return usage_error ("unexpected arguments");
   if (port > 65535 || port < -1)
     return usage_error ("--port must be from 0 to 65535");
-  if (workers < 0 || workers > 256 || max_streams < 0 || max_connections < 0 || max_fps < 0)
+  if (workers < 0 || workers > 256 || max_streams < 0 || max_connections < 0 || max_connections_total < 0 ||
+      max_fps < 0)
     return usage_error ("limits must be positive numbers");
   if (require_token && no_require_token)
     return usage_error ("--require-token and --no-require-token contradict each other");
@@ -151,6 +154,8 @@ main (int   argc,
     options->max_streams = (guint) max_streams;
   if (max_connections > 0)
     options->max_connections_per_client = (guint) max_connections;
+  if (max_connections_total > 0)
+    options->max_connections = (guint) max_connections_total;
   if (max_fps > 0)
     options->max_frames_per_second = (guint) max_fps;
   if (strategy != NULL && !mt_strategy_from_string (strategy, &options->strategy))

@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef struct _MtServerSecurity MtServerSecurity;
 typedef struct _MtServerStreams  MtServerStreams;
+typedef struct _MtServerListener MtServerListener;
 
 /* A steady mood as GET /api/v1/mood reports it. */
 typedef struct {
@@ -46,6 +47,7 @@ struct _MtServer {
 
   SoupServer       *soup;
   GMainContext     *context;      /* where REST runs and results come back */
+  MtServerListener *listener;     /* accepts connections and hands them to soup */
   MtServerSecurity *security;
   MtServerStreams  *streams;
 
@@ -88,7 +90,28 @@ void              _mt_server_add_mood             (JsonBuilder       *builder,
                                                    const char        *source);
 char             *_mt_server_node_to_string       (JsonNode          *node);
 
-/* mt-server-security.c: Host, token, Origin, body size and connection caps. */
+/* mt-server-listener.c: listening and accepting; connections counted and
+ * capped at accept (in all, below the descriptor limit, and per client),
+ * slow and idle ones timed out, accept errors survived. */
+MtServerListener *_mt_server_listener_new         (MtServer          *server,
+                                                   SoupServer        *soup,
+                                                   GTlsCertificate   *certificate);
+void              _mt_server_listener_free        (MtServerListener  *listener);
+/* Binds @address and listens (port 0: any free one, returned in @port). */
+gboolean          _mt_server_listener_add         (MtServerListener  *listener,
+                                                   GSocketAddress    *address,
+                                                   guint             *port,
+                                                   GError           **error);
+/* TRUE when @msg came on a connection opened while its client already had
+ * max_connections_per_client open (it gets a 503). */
+gboolean          _mt_server_listener_is_refused  (MtServerListener  *listener,
+                                                   SoupServerMessage *msg);
+/* @msg's connection now carries a WebSocket stream: no HTTP timeouts. */
+void              _mt_server_listener_upgraded    (MtServerListener  *listener,
+                                                   SoupServerMessage *msg);
+guint             _mt_server_listener_get_n_connections (MtServerListener *listener);
+
+/* mt-server-security.c: Host, token, Origin and body size checks. */
 MtServerSecurity *_mt_server_security_new         (MtServer          *server);
 void              _mt_server_security_free        (MtServerSecurity  *security);
 void              _mt_server_security_attach      (MtServerSecurity  *security,
@@ -99,8 +122,6 @@ gboolean          _mt_server_security_token_equal (MtServerSecurity  *security,
 /* TRUE when @msg's ?token= is the server's token (checked with its headers):
  * only then may the page's cookie be set from it. */
 gboolean          _mt_server_security_query_token_matched (SoupServerMessage *msg);
-/* The remote address a request came from, as the caps count it. */
-char             *_mt_server_security_client_key  (SoupServerMessage *msg);
 
 /* mt-server-rest.c */
 void              _mt_server_rest_register        (MtServer          *self,

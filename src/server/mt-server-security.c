@@ -6,50 +6,26 @@
 
 #include "mt-server-private.h"
 
-/* One open connection.  libsoup says nothing when a connection ends, but it
- * closes the socket then (also a WebSocket's, which took the stream over):
- * a closed socket no longer counts. */
-typedef struct {
-  GSocket  *socket;
-  char     *key;       /* remote address */
-  gboolean  refused;   /* opened while its client was over the cap */
-} ClientEntry;
-
 struct _MtServerSecurity {
   MtServer    *server;    /* unowned: the server frees us first */
-  GPtrArray   *clients;   /* ClientEntry* */
   gulong       request_started_id;
   SoupServer  *soup;
 };
 
-static GQuark client_quark;
 static GQuark body_bytes_quark;
 static GQuark query_token_quark;
-
-static void
-client_entry_free (gpointer data)
-{
-  ClientEntry *entry = data;
-
-  g_object_set_qdata (G_OBJECT (entry->socket), client_quark, NULL);
-  g_object_unref (entry->socket);
-  g_free (entry->key);
-  g_free (entry);
-}
 
 MtServerSecurity *
 _mt_server_security_new (MtServer *server)
 {
   MtServerSecurity *self = g_new0 (MtServerSecurity, 1);
 
-  if (client_quark == 0)
+  if (body_bytes_quark == 0)
     {
-      client_quark = g_quark_from_static_string ("mt-server-client");
       body_bytes_quark = g_quark_from_static_string ("mt-server-body-bytes");
       query_token_quark = g_quark_from_static_string ("mt-server-query-token");
     }
   self->server = server;
-  self->clients = g_ptr_array_new_with_free_func (client_entry_free);
   return self;
 }
 
@@ -61,59 +37,7 @@ _mt_server_security_free (MtServerSecurity *self)
   if (self->soup != NULL)
     g_clear_signal_handler (&self->request_started_id, self->soup);
   g_clear_object (&self->soup);
-  g_ptr_array_unref (self->clients);
   g_free (self);
-}
-
-/* libsoup does not notice an idle keep-alive connection that the client
- * closed until it reads from it again: look for the end of file ourselves. */
-static gboolean
-socket_is_gone (GSocket *socket)
-{
-  GIOCondition condition;
-  GInputVector vector;
-  char byte;
-  int flags = G_SOCKET_MSG_PEEK;
-  gssize n;
-
-  if (g_socket_is_closed (socket))
-    return TRUE;
-  condition = g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
-  if (condition & (G_IO_HUP | G_IO_ERR))
-    return TRUE;
-  if (!(condition & G_IO_IN))
-    return FALSE;
-  vector.buffer = &byte;
-  vector.size = 1;
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
-  return n == 0;
-}
-
-/* Forgets closed connections; returns how many of @key's are open. */
-static guint
-count_open (MtServerSecurity *self,
-            const char       *key)
-{
-  guint count = 0;
-
-  for (guint i = self->clients->len; i > 0; i--)
-    {
-      ClientEntry *entry = g_ptr_array_index (self->clients, i - 1);
-
-      if (socket_is_gone (entry->socket))
-        g_ptr_array_remove_index_fast (self->clients, i - 1);
-      else if (g_str_equal (entry->key, key))
-        count++;
-    }
-  return count;
-}
-
-char *
-_mt_server_security_client_key (SoupServerMessage *msg)
-{
-  const char *host = soup_server_message_get_remote_host (msg);
-
-  return g_strdup (host != NULL ? host : "unknown");
 }
 
 gboolean
@@ -301,8 +225,6 @@ on_got_headers (SoupServerMessage *msg,
   MtServerSecurity *self = user_data;
   MtServerOptions *options = self->server->options;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  GSocket *socket = soup_server_message_get_socket (msg);
-  ClientEntry *entry = socket != NULL ? g_object_get_qdata (G_OBJECT (socket), client_quark) : NULL;
   const char *host = soup_message_headers_get_one (headers, "Host");
   const char *origin = soup_message_headers_get_one (headers, "Origin");
   goffset length;
@@ -310,7 +232,13 @@ on_got_headers (SoupServerMessage *msg,
   if (soup_server_message_get_status (msg) != 0)
     return;   /* libsoup already refused it */
 
-  if (entry != NULL && entry->refused)
+  /* libsoup closes the connection after the response (see
+   * mt-server-listener.c): say so, so clients never reuse it.  A WebSocket
+   * handshake's answer says "Connection: Upgrade" instead. */
+  if (soup_message_headers_get_one (headers, "Upgrade") == NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+
+  if (_mt_server_listener_is_refused (self->server->listener, msg))
     {
       g_autofree char *message =
         g_strdup_printf ("Too many connections from this client (at most %u)",
@@ -393,20 +321,8 @@ on_request_started (SoupServer        *soup,
                     gpointer           user_data)
 {
   MtServerSecurity *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
 
-  /* A connection is counted on its first request. */
-  if (socket != NULL && g_object_get_qdata (G_OBJECT (socket), client_quark) == NULL)
-    {
-      ClientEntry *entry = g_new0 (ClientEntry, 1);
-
-      entry->socket = g_object_ref (socket);
-      entry->key = _mt_server_security_client_key (msg);
-      entry->refused = count_open (self, entry->key) + 1 > self->server->options->max_connections_per_client;
-      g_object_set_qdata (G_OBJECT (socket), client_quark, entry);
-      g_ptr_array_add (self->clients, entry);
-    }
-
+  /* Connections are counted where they are accepted (mt-server-listener.c). */
   g_signal_connect (msg, "got-headers", G_CALLBACK (on_got_headers), self);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), self);
 }

@@ -599,7 +599,10 @@ on_upgrade_written (SoupServerMessage *msg,
   g_signal_handler_disconnect (msg, upgrade->handler_id);
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
-    stream_accept (streams, msg, stream);
+    {
+      _mt_server_listener_upgraded (streams->server->listener, msg);
+      stream_accept (streams, msg, stream);
+    }
   g_object_unref (msg);
 }
 

@@ -37,7 +37,10 @@ mt_server_options_new (void)
 
   options->port = MT_SERVER_DEFAULT_PORT;
   options->require_token = TRUE;
+  options->max_connections = 512;
   options->max_connections_per_client = 32;
+  options->header_timeout_ms = 10 * 1000;
+  options->response_timeout_ms = 60 * 1000;
   options->max_streams = 64;
   options->max_frame_bytes = 2 * 1024 * 1024;
   options->max_frames_per_second = 60;
@@ -299,7 +302,8 @@ check_options (MtServerOptions  *options,
     }
   if (options->max_frame_bytes == 0 || options->max_body_bytes == 0 ||
       options->max_streams == 0 || options->max_connections_per_client == 0 ||
-      options->max_frames_per_second == 0)
+      options->max_connections == 0 || options->max_frames_per_second == 0 ||
+      options->header_timeout_ms == 0 || options->response_timeout_ms == 0)
     {
       g_set_error_literal (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS,
                            "Server limits must be larger than 0");
@@ -324,31 +328,24 @@ set_listen_error (GError     **error,
   return FALSE;
 }
 
-static guint
-first_uri_port (SoupServer *soup)
-{
-  GSList *uris = soup_server_get_uris (soup);
-  guint port = uris != NULL ? (guint) g_uri_get_port (uris->data) : 0;
-
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return port;
-}
-
 static gboolean
 listen_loopback (MtServer  *self,
-                 SoupServerListenOptions tls,
                  GError   **error)
 {
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GInetAddress) v4 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GInetAddress) v6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) v4_address = g_inet_socket_address_new (v4, self->options->port);
+  g_autoptr(GSocketAddress) v6_address = NULL;
   guint port = self->options->port;
 
-  /* Both families, each on its own: listen_local without IPV4_ONLY fails
-   * outright on hosts without an IPv6 loopback. */
-  if (!soup_server_listen_local (self->soup, port, SOUP_SERVER_LISTEN_IPV4_ONLY | tls, &local_error))
+  /* Both families, each on its own socket: hosts without an IPv6
+   * loopback still serve IPv4. */
+  if (!_mt_server_listener_add (self->listener, v4_address, &port, &local_error))
     return set_listen_error (error, local_error, "127.0.0.1", port);
-  port = first_uri_port (self->soup);
 
-  if (!soup_server_listen_local (self->soup, port, SOUP_SERVER_LISTEN_IPV6_ONLY | tls, &local_error))
+  v6_address = g_inet_socket_address_new (v6, port);
+  if (!_mt_server_listener_add (self->listener, v6_address, NULL, &local_error))
     {
       /* IPv4 works: a missing or taken ::1 only costs the IPv6 clients. */
       g_debug ("Not listening on [::1]:%u: %s", port, local_error->message);
@@ -360,7 +357,6 @@ listen_loopback (MtServer  *self,
 
 static gboolean
 listen_address (MtServer  *self,
-                SoupServerListenOptions tls,
                 GError   **error)
 {
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (self->options->listen);
@@ -375,9 +371,8 @@ listen_address (MtServer  *self,
       return FALSE;
     }
   address = g_inet_socket_address_new (inet, self->options->port);
-  if (!soup_server_listen (self->soup, address, tls, &local_error))
+  if (!_mt_server_listener_add (self->listener, address, &self->port, &local_error))
     return set_listen_error (error, local_error, self->options->listen, self->options->port);
-  self->port = first_uri_port (self->soup);
   return TRUE;
 }
 
@@ -424,11 +419,12 @@ mt_server_start (MtServer  *self,
   self->address = g_strdup (loopback ? "127.0.0.1" : options->listen);
   self->tls = certificate != NULL;
 
+  /* TLS is the listener's: it hands libsoup connections already secured. */
   self->soup = g_object_new (SOUP_TYPE_SERVER,
                              "server-header", "Moodtunes/" PACKAGE_VERSION " ",
-                             "tls-certificate", certificate,
                              NULL);
   self->context = g_main_context_ref_thread_default ();
+  self->listener = _mt_server_listener_new (self, self->soup, certificate);
   self->security = _mt_server_security_new (self);
   _mt_server_security_attach (self->security, self->soup);
   self->streams = _mt_server_streams_new (self);
@@ -437,9 +433,9 @@ mt_server_start (MtServer  *self,
   _mt_server_static_register (self, self->soup);
 
   if (loopback)
-    ok = listen_loopback (self, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+    ok = listen_loopback (self, error);
   else
-    ok = listen_address (self, self->tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+    ok = listen_address (self, error);
   if (!ok)
     {
       mt_server_stop (self);
@@ -467,6 +463,7 @@ mt_server_stop (MtServer *self)
   /* Streams first: they say goodbye over connections that still exist. */
   g_clear_pointer (&self->streams, _mt_server_streams_free);
   soup_server_disconnect (self->soup);
+  g_clear_pointer (&self->listener, _mt_server_listener_free);
   g_clear_pointer (&self->security, _mt_server_security_free);
   g_clear_object (&self->soup);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -536,6 +533,13 @@ mt_server_get_n_streams (MtServer *self)
 {
   g_return_val_if_fail (MT_IS_SERVER (self), 0);
   return self->streams != NULL ? _mt_server_streams_get_n (self->streams) : 0;
+}
+
+guint
+mt_server_get_n_connections (MtServer *self)
+{
+  g_return_val_if_fail (MT_IS_SERVER (self), 0);
+  return _mt_server_listener_get_n_connections (self->listener);
 }
 
 void

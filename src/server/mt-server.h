@@ -48,7 +48,13 @@ typedef struct {
   char       *models_dir;              /* NULL: mt_analyzer_get_default_models_dir() */
   char       *model;                   /* NULL: MT_ANALYZER_DEFAULT_MODEL */
   guint       n_workers;               /* analysis threads; 0 = one per processor */
+  guint       max_connections;         /* open connections in all (512), lowered to fit the
+                                        * descriptor limit (RLIMIT_NOFILE) at start */
   guint       max_connections_per_client; /* open connections per remote address (32) */
+  guint       header_timeout_ms;       /* a connection's request, headers and body, must be in
+                                        * within this of its accept (10 s); TLS handshake included */
+  guint       response_timeout_ms;     /* a response its client does not read is given up
+                                        * after this (60 s) */
   guint       max_streams;             /* WebSocket streams in all (64) */
   gsize       max_frame_bytes;         /* larger frames get an error message (2 MiB) */
   guint       max_frames_per_second;   /* a stream sending more is closed (60) */
@@ -100,6 +106,8 @@ const char *mt_server_get_token     (MtServer              *self);
 char       *mt_server_dup_url       (MtServer              *self);
 /* Open WebSocket streams. */
 guint       mt_server_get_n_streams (MtServer              *self);
+/* Open connections (WebSocket streams included), counted from accept. */
+guint       mt_server_get_n_connections (MtServer          *self);
 
 /* Publishes the desktop camera's steady mood for GET /api/v1/mood: @mood is
  * an MtMood or -1 (no face), @probabilities MT_N_MOODS smoothed values

@@ -6,6 +6,9 @@
 
 #include <math.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -56,6 +59,20 @@ wait_until (gboolean *done,
   while (!*done && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (*done);
+}
+
+/* Runs the loop without blocking for @ms (a server in this process works). */
+static void
+run_loop_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
 }
 
 static gint64
@@ -908,13 +925,11 @@ test_connection_cap (Fixture *f, gconstpointer data)
   options->max_connections_per_client = 2;
   start_server (f, options);
 
+  /* Counted from accept: two open connections, even silent ones (each
+   * answered connection closes after its response). */
   for (guint i = 0; i < 2; i++)
-    {
-      g_autofree char *answer = NULL;
-      connections[i] = raw_connect (f);
-      answer = raw_get (f, connections[i], "/api/v1/status", NULL, NULL);
-      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-    }
+    connections[i] = raw_connect (f);
+  run_loop_for (100);
   connections[2] = raw_connect (f);
   third = raw_get (f, connections[2], "/api/v1/status", NULL, NULL);
   g_assert_true (g_str_has_prefix (third, "HTTP/1.1 503"));
@@ -1653,6 +1668,10 @@ test_stream_abrupt_disconnect (Fixture *f, gconstpointer data)
   while (mt_server_get_n_streams (f->server) > 0 && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (mt_server_get_n_streams (f->server), ==, 0);
+  /* Their connections stop counting too. */
+  while (mt_server_get_n_connections (f->server) > 0 && g_get_monotonic_time () < end)
+    run_loop_for (20);
+  g_assert_cmpuint (mt_server_get_n_connections (f->server), ==, 0);
   after = GET (f, "/api/v1/status");
   g_assert_cmpuint (after->status, ==, 200);
 }
@@ -1679,6 +1698,381 @@ test_stop_closes_streams (Fixture *f, gconstpointer data)
     reply = GET (f, "/api/v1/status");
     g_assert_cmpuint (reply->status, ==, 200);
   }
+}
+
+/* ---- connections: caps at accept, timeouts, out of descriptors -------- */
+
+/* A plain client socket to @port on loopback, connected, nothing sent. */
+static GSocket *
+idle_connect (guint port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  g_autoptr(GError) error = NULL;
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  if (socket != NULL && !g_socket_connect (socket, address, NULL, &error))
+    g_clear_object (&socket);
+  return socket;
+}
+
+/* TRUE once the server has closed @socket (end of file or a reset) within
+ * @ms; the main loop runs meanwhile, as the server may be in this process.
+ * Whatever the server sent is read and dropped. */
+static gboolean
+wait_closed (GSocket *socket,
+             guint    ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[256];
+      gssize n = g_socket_receive_with_blocking (socket, buffer, sizeof buffer, FALSE, NULL, &error);
+
+      if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+        return TRUE;
+      if (n > 0)
+        continue;
+      if (g_get_monotonic_time () >= end)
+        return FALSE;
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+}
+
+typedef struct {
+  GBytes   *body;
+  gboolean  done;
+} Attempt;
+
+static void
+on_attempt_sent (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Attempt *attempt = user_data;
+
+  attempt->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  attempt->done = TRUE;
+}
+
+static gboolean
+cancel_attempt (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* GET /api/v1/status, giving up after @seconds: its status, or 0 when no
+ * answer came (a server that no longer accepts). */
+static guint
+status_within (Fixture *f,
+               guint    seconds)
+{
+  g_autofree char *url = url_for (f, "/api/v1/status");
+  g_autofree char *bearer = g_strconcat ("Bearer ", f->token, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Attempt attempt = { NULL, FALSE };
+  guint timer = g_timeout_add_seconds (seconds, cancel_attempt, cancellable);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, cancellable, on_attempt_sent, &attempt);
+  while (!attempt.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (timer);
+  if (attempt.body == NULL)
+    return 0;
+  g_bytes_unref (attempt.body);
+  return soup_message_get_status (msg);
+}
+
+static guint
+count_open_descriptors (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  return count;
+}
+
+/* accept() failing with EMFILE once made libsoup's listener give up for
+ * good: the server never accepted again, even after every descriptor was
+ * free.  Here the test's own client sockets take this process's last
+ * descriptors, so the server (in this process) cannot accept them. */
+static void
+test_out_of_descriptors (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  struct rlimit saved, low;
+  GSocket *socket;
+  guint status;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = count_open_descriptors () + 8;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+  while ((socket = idle_connect (mt_server_get_port (f->server))) != NULL)
+    g_ptr_array_add (clients, socket);
+  /* The server's turn: its accept() fails for want of descriptors. */
+  run_loop_for (300);
+  g_test_message ("%u client sockets took the last descriptors", clients->len);
+  g_ptr_array_set_size (clients, 0);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+
+  status = status_within (f, 10);
+  g_assert_cmpuint (status, ==, 200);
+}
+
+/* Reads from @socket until @expected has come (TRUE) or it closed or
+ * @ms passed (FALSE); the main loop runs meanwhile. */
+static gboolean
+wait_answer (GSocket    *socket,
+             const char *expected,
+             guint       ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  g_autoptr(GString) got = g_string_new (NULL);
+
+  while (g_get_monotonic_time () < end)
+    {
+      char buffer[256];
+      gssize n = g_socket_receive_with_blocking (socket, buffer, sizeof buffer, FALSE, NULL, NULL);
+
+      if (n == 0)
+        return FALSE;
+      if (n > 0)
+        {
+          g_string_append_len (got, buffer, n);
+          if (g_str_has_prefix (got->str, expected))
+            return TRUE;
+          continue;
+        }
+      run_loop_for (5);
+    }
+  return FALSE;
+}
+
+/* Counted at accept, before any byte: at max_connections in all, new
+ * connections wait (unaccepted, costing no descriptor) until one closes. */
+static void
+test_connection_total_cap (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autofree char *request = NULL;
+  GSocket *idle[5];
+  gint64 end;
+
+  options->max_connections = 4;
+  options->max_connections_per_client = 10;
+  start_server (f, options);
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    {
+      idle[i] = idle_connect (mt_server_get_port (f->server));
+      g_assert_nonnull (idle[i]);
+    }
+  request = g_strdup_printf ("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                             "Authorization: Bearer %s\r\n\r\n", mt_server_get_port (f->server), f->token);
+  g_assert_cmpint (g_socket_send (idle[4], request, strlen (request), NULL, NULL), ==, strlen (request));
+  g_assert_false (wait_answer (idle[4], "HTTP/1.1 200", 500));
+  g_assert_cmpuint (mt_server_get_n_connections (f->server), ==, 4);
+  for (guint i = 0; i < G_N_ELEMENTS (idle); i++)
+    g_assert_false (wait_closed (idle[i], 0));
+
+  /* One closes: the waiting one is served (and then closed). */
+  g_clear_object (&idle[0]);
+  g_assert_true (wait_answer (idle[4], "HTTP/1.1 200", 10000));
+  g_assert_true (wait_closed (idle[4], 5000));
+
+  for (guint i = 1; i < G_N_ELEMENTS (idle); i++)
+    g_object_unref (idle[i]);
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (mt_server_get_n_connections (f->server) > 0 && g_get_monotonic_time () < end)
+    run_loop_for (20);
+  g_assert_cmpuint (mt_server_get_n_connections (f->server), ==, 0);
+  g_assert_cmpuint (status_within (f, 10), ==, 200);
+}
+
+/* A connection that sends nothing, or its headers a byte at a time, is
+ * closed when the header timeout is up; a WebSocket stream stays. */
+static void
+test_slow_and_idle_clients (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  g_autoptr(Stream) stream = NULL;
+  GSocket *silent, *slow;
+  const char *start_line = "GET /api/v1/status HTTP/1.1\r\nX-Slow: ";
+  gint64 start, silent_at = 0, slow_at = 0;
+  guint at = 0;
+
+  options->header_timeout_ms = 400;
+  options->response_timeout_ms = 1000;
+  start_server (f, options);
+  stream = stream_open (f);
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+
+  start = g_get_monotonic_time ();
+  silent = idle_connect (mt_server_get_port (f->server));
+  slow = idle_connect (mt_server_get_port (f->server));
+  g_socket_send (slow, start_line, strlen (start_line), NULL, NULL);
+  while ((silent_at == 0 || slow_at == 0) && g_get_monotonic_time () - start < 10 * G_USEC_PER_SEC)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      /* Still sending, one header byte every 50 ms. */
+      if (slow_at == 0)
+        g_socket_send (slow, "a", 1, NULL, NULL);
+      if (silent_at == 0 && wait_closed (silent, 0))
+        silent_at = now;
+      if (slow_at == 0 && wait_closed (slow, 0))
+        slow_at = now;
+      run_loop_for (50);
+    }
+  g_test_message ("closed after: silent %.0f ms, slow headers %.0f ms",
+                  (silent_at - start) / 1000.0, (slow_at - start) / 1000.0);
+  g_assert_cmpint (silent_at, >, 0);
+  g_assert_cmpint (slow_at, >, 0);
+  g_assert_cmpint (silent_at - start, >=, 350 * 1000);
+  g_assert_cmpint (slow_at - start, >=, 350 * 1000);
+
+  /* The stream outlived the timeouts and still answers. */
+  run_loop_for (600);
+  g_assert_cmpint (soup_websocket_connection_get_state (stream->conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  g_assert_cmpuint (mt_server_get_n_streams (f->server), ==, 1);
+  soup_websocket_connection_send_text (stream->conn, "{\"type\": \"config\", \"limit\": 1000}");
+  g_assert_nonnull (stream_wait (stream, "error", &at, 10));
+  g_assert_cmpuint (status_within (f, 10), ==, 200);
+  g_object_unref (silent);
+  g_object_unref (slow);
+}
+
+/* libsoup 3.2 never closes a kept-alive connection whose client goes away
+ * between requests: each one cost the server a descriptor for good (100
+ * such clients, 100 descriptors).  Connections now close after their
+ * response, and say so. */
+static void
+test_closed_clients_free_descriptors (Fixture *f, gconstpointer data)
+{
+  guint before, after;
+  gint64 end;
+
+  g_assert_cmpuint (status_within (f, 10), ==, 200);
+  run_loop_for (100);
+  before = count_open_descriptors ();
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autoptr(GSocketConnection) connection = raw_connect (f);
+      g_autofree char *answer = raw_get (f, connection, "/api/v1/status", NULL, NULL);
+
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+      g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (count_open_descriptors () > before && g_get_monotonic_time () < end)
+    run_loop_for (20);
+  after = count_open_descriptors ();
+  g_test_message ("descriptors: %u before, %u after 100 clients came and went", before, after);
+  g_assert_cmpuint (after, <=, before);
+}
+
+static void
+limit_descriptors (gpointer user_data)
+{
+  struct rlimit limit = { 256, 256 };
+
+  /* In the child, before exec: the server runs under 256 descriptors,
+   * and ends with the test, should the test fail first. */
+  setrlimit (RLIMIT_NOFILE, &limit);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* The built moodtunes-server under a 256-descriptor limit: 255 idle
+ * connections (it once stopped accepting for good here, at EMFILE), then
+ * all closed: it must answer again. */
+static void
+test_descriptor_limit_process (Fixture *f, gconstpointer data)
+{
+  const char *build = g_getenv ("MT_BUILD_DIR");
+  g_autofree char *program = g_strdup (g_getenv ("MT_SERVER_PROGRAM"));
+  g_autofree char *db = g_build_filename (f->dir, "library.db", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(GUri) uri = NULL;
+  guint port, closed = 0;
+
+  if (program == NULL && build != NULL)
+    program = g_build_filename (build, "src", "cli", "moodtunes-server", NULL);
+  if (program == NULL || !g_file_test (program, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("the built moodtunes-server is not found (MT_BUILD_DIR)");
+      return;
+    }
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, limit_descriptors, NULL, NULL);
+  server = g_subprocess_launcher_spawn (launcher, &error, program, "--no-settings", "--port", "0", "--db", db,
+                                        "--workers", "1", "--token", TEST_TOKEN, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_nonnull (strstr (line, "listening on "));
+  uri = g_uri_parse (strstr (line, "listening on ") + strlen ("listening on "), G_URI_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  port = g_uri_get_port (uri);
+
+  for (guint i = 0; i < 255; i++)
+    {
+      GSocket *socket = idle_connect (port);
+      g_assert_nonnull (socket);
+      g_ptr_array_add (clients, socket);
+    }
+  g_usleep (G_USEC_PER_SEC);
+  for (guint i = 0; i < clients->len; i++)
+    closed += wait_closed (g_ptr_array_index (clients, i), 0);
+  /* Those over its cap wait in the backlog, costing it no descriptor. */
+  g_test_message ("under 256 descriptors: 255 idle connections, %u closed by the server", closed);
+  g_ptr_array_set_size (clients, 0);
+
+  {
+    g_autoptr(GSocket) socket = idle_connect (port);
+    g_autofree char *request = g_strdup_printf ("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                                "Authorization: Bearer " TEST_TOKEN "\r\n"
+                                                "Connection: close\r\n\r\n", port);
+    char answer[13] = { 0 };
+    gsize got = 0;
+
+    g_assert_nonnull (socket);
+    g_socket_set_timeout (socket, 10);
+    g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, NULL), ==, strlen (request));
+    while (got < 12)
+      {
+        gssize n = g_socket_receive (socket, answer + got, 12 - got, NULL, &error);
+        if (n <= 0)
+          break;
+        got += n;
+      }
+    g_test_message ("after closing them: %s", got > 0 ? answer : error != NULL ? error->message : "closed");
+    g_assert_cmpstr (answer, ==, "HTTP/1.1 200");
+  }
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_assert_true (g_subprocess_wait (server, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
 }
 
 /* ---- TLS ------------------------------------------------------------- */
@@ -1949,6 +2343,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/options/bad", test_bad_options);
   ADD ("/server/security/connection-cap", test_connection_cap, "no-start");
   ADD ("/server/security/abrupt-http-disconnect", test_abrupt_http_disconnect, NULL);
+  ADD ("/server/connections/out-of-descriptors", test_out_of_descriptors, NULL);
+  ADD ("/server/connections/total-cap", test_connection_total_cap, "no-start");
+  ADD ("/server/connections/slow-and-idle-clients", test_slow_and_idle_clients, "no-start");
+  ADD ("/server/connections/closed-clients-free-descriptors", test_closed_clients_free_descriptors, NULL);
+  ADD ("/server/connections/descriptor-limit-process", test_descriptor_limit_process, NULL);
   ADD ("/server/listen/port-in-use", test_port_in_use, NULL);
   ADD ("/server/listen/tls", test_tls, "no-start");
   ADD ("/server/listen/beyond-loopback", test_listen_beyond_loopback, "no-start");
