@@ -110,10 +110,12 @@ function connect() {
   clearTimeout(state.reconnectTimer);
   setState('connecting', 'Connecting to Moodtunes…');
   const socket = new WebSocket(streamUrl());
+  let opened = false;
   socket.binaryType = 'arraybuffer';
   state.socket = socket;
 
   socket.onopen = () => {
+    opened = true;
     hideNotice();
     state.reconnectDelay = 1000;
     state.inFlight = false;
@@ -133,17 +135,26 @@ function connect() {
     }
     handleMessage(message);
   };
-  socket.onclose = (event) => {
+  socket.onclose = async (event) => {
     if (state.socket !== socket)
       return;
     state.socket = null;
     clearTimeout(state.timer);
     const seconds = Math.round(state.reconnectDelay / 1000);
     const why = event.code === 1008 ? ' (' + event.reason + ')' : '';
-    showNotice('The connection to Moodtunes was lost' + why + '. Reconnecting in ' + seconds + ' s…', connect);
-    setState('disconnected', 'Disconnected');
     state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
     state.reconnectDelay = Math.min(state.reconnectDelay * 2, 15000);
+    // A server restarted with another access token refuses this page's
+    // cookie: only its new address (with ?token=) lets the page in again.
+    if (!opened && await tokenRefused()) {
+      if (state.socket === null) {
+        showNotice('This Moodtunes server needs its access token: open the address it shows, with ?token=, again.');
+        setState('unauthorized', 'Access token needed');
+      }
+      return;
+    }
+    showNotice('The connection to Moodtunes was lost' + why + '. Reconnecting in ' + seconds + ' s…', connect);
+    setState('disconnected', 'Disconnected');
   };
 }
 
@@ -313,6 +324,14 @@ function feedbackButton(song, feedback, label) {
     }
   };
   return button;
+}
+
+async function tokenRefused() {
+  try {
+    return (await fetch('/api/v1/status', { cache: 'no-store' })).status === 401;
+  } catch (error) {
+    return false;   // the server is gone: not a token matter
+  }
 }
 
 async function showServerStatus() {

@@ -128,6 +128,9 @@ try {
   assert.equal(await server.stop(), 0);
   server = await startServer(serverPath, ['--port', String(port), '--db', library.db, '--token', NEW_TOKEN]);
   assert.ok(server.url.endsWith('/?token=' + NEW_TOKEN));
+  await page.waitForSelector('body[data-state="unauthorized"]', { timeout: 60000 });
+  assert.match(await page.locator('#notice-text').textContent(), /access token/);
+  await page.screenshot({ path: join(outDir, 'companion-token.png') });
   await page.goto(server.url);
   assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar');
   await page.waitForSelector('body[data-state="streaming"]', { timeout: 60000 });
