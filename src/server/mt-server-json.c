@@ -137,6 +137,9 @@ _mt_server_add_song (JsonBuilder  *builder,
   json_builder_end_object (builder);
   json_builder_set_member_name (builder, "score");
   json_builder_add_double_value (builder, song->score);
+  /* Its file is gone (an unmounted drive): listed, never recommended. */
+  json_builder_set_member_name (builder, "missing");
+  json_builder_add_boolean_value (builder, song->missing_since != 0);
   json_builder_end_object (builder);
 }
 

@@ -143,6 +143,15 @@ get_status (MtServer          *self,
           return;
         }
       json_builder_add_int_value (builder, n);
+      json_builder_set_member_name (builder, "missing");
+      n = mt_library_count_missing (self->library, &error);
+      if (n < 0)
+        {
+          _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                  "Cannot read the music library: %s", error->message);
+          return;
+        }
+      json_builder_add_int_value (builder, n);
     }
   else
     json_builder_add_null_value (builder);

@@ -382,6 +382,49 @@ test_songs (Fixture *f, gconstpointer data)
     }
   songs = json_object_get_array_member (reply_json (all, &parser2), "songs");
   g_assert_cmpuint (json_array_get_length (songs), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_false (json_object_get_boolean_member (json_array_get_object_element (songs, i), "missing"));
+}
+
+/* A song whose file is gone (an unmounted drive) is listed as missing, is
+ * counted in the status, and is never recommended. */
+static void
+test_missing_songs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autoptr(JsonParser) parser3 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Reply) all = NULL;
+  g_autoptr(Reply) status = NULL;
+  g_autoptr(Reply) recommended = NULL;
+  JsonArray *songs;
+  gboolean listed = FALSE;
+
+  g_assert_true (mt_library_set_missing (f->library, f->happy_id, 1700000000, &error));
+  g_assert_no_error (error);
+
+  all = GET (f, "/api/v1/songs");
+  songs = json_object_get_array_member (reply_json (all, &parser), "songs");
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    {
+      JsonObject *song = json_array_get_object_element (songs, i);
+
+      if (json_object_get_int_member (song, "id") == f->happy_id)
+        listed = json_object_get_boolean_member (song, "missing");
+    }
+  g_assert_true (listed);
+
+  status = GET (f, "/api/v1/status");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (reply_json (status, &parser2), "library"),
+                                               "missing"), ==, 1);
+
+  recommended = GET (f, "/api/v1/recommendations?mood=happy&strategy=match&limit=10");
+  g_assert_cmpuint (recommended->status, ==, 200);
+  songs = json_object_get_array_member (reply_json (recommended, &parser3), "songs");
+  g_assert_cmpuint (json_array_get_length (songs), >=, 1);
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (songs, i), "id"), !=, f->happy_id);
 }
 
 static void
@@ -2325,6 +2368,7 @@ main (int argc, char *argv[])
   ADD ("/server/rest/status", test_status, NULL);
   ADD ("/server/rest/mood", test_mood, NULL);
   ADD ("/server/rest/songs", test_songs, NULL);
+  ADD ("/server/rest/missing-songs", test_missing_songs, NULL);
   ADD ("/server/rest/bad-queries", test_bad_queries, NULL);
   ADD ("/server/rest/recommendations", test_recommendations, NULL);
   ADD ("/server/rest/feedback", test_feedback, NULL);
