@@ -27,8 +27,11 @@ for name in "${names[@]}"; do
   dict=${dicts[$name]:-}
   log=$build/tests/fuzz/bench-$name.log
   echo "== fuzz-$name for $seconds s (log: $log)"
+  seeds=()   # the shipped models' cfgs seed model-check, as in tests/fuzz/meson.build
+  [ "$name" = model-check ] && seeds=(models/face-detector.cfg models/face-expression.cfg
+                                      models/emotion-xception.cfg models/expression-head.cfg)
   python3 tests/fuzz/run-fuzzer.py "$build/tests/fuzz/fuzz-$name" "tests/fuzz/corpus/$name" "$seconds" \
-    "$build/tests/fuzz/findings" ${dict:+tests/fuzz/$dict.dict} >"$log" 2>&1 || status=1
+    "$build/tests/fuzz/findings" "${dict:+tests/fuzz/$dict.dict}" "${seeds[@]}" >"$log" 2>&1 || status=1
   grep -E "^(FINDING|Reproduce)" "$log"
   summary+=("$(grep -E "^fuzz-$name: " "$log" | tail -n 1)")
 done

@@ -2,7 +2,7 @@
 """Runs one libFuzzer target for a bounded time on its seed corpus.
 
   run-fuzzer.py --skip REASON
-  run-fuzzer.py TARGET SEEDS SECONDS ARTIFACTS [DICT]
+  run-fuzzer.py TARGET SEEDS SECONDS ARTIFACTS [DICT [SEED-FILE...]]
 
 New inputs go to a temporary folder (the seed corpus in the source tree is
 only read).  Running out of time is a pass; a crash, a failed invariant, a
@@ -11,6 +11,7 @@ and the input that did it is kept in ARTIFACTS.  The last line says how far
 the fuzzer got: runs, runs per second, coverage."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,8 @@ def main():
         print(f"skipped: {sys.argv[2]}")
         return 77
     target, seeds, seconds, artifacts = sys.argv[1:5]
-    dictionary = sys.argv[5] if len(sys.argv) > 5 else None
+    dictionary = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+    seed_files = sys.argv[6:]
     name = os.path.basename(target)
     os.makedirs(artifacts, exist_ok=True)
     env = dict(os.environ)
@@ -32,6 +34,9 @@ def main():
     env["ASAN_OPTIONS"] = os.environ.get("MT_FUZZ_ASAN_OPTIONS", "detect_leaks=1:allocator_may_return_null=1")
     env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     with tempfile.TemporaryDirectory(prefix=f"mt-{name}-") as corpus:
+        # Files that seed it from elsewhere in the tree (the shipped models).
+        for path in seed_files:
+            shutil.copy(path, corpus)
         command = [target, f"-max_total_time={seconds}", "-timeout=10", "-rss_limit_mb=2560",
                    "-print_final_stats=1", f"-artifact_prefix={artifacts}/{name}-"]
         if dictionary:
