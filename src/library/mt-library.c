@@ -5,6 +5,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "mt-library.h"
 
@@ -67,6 +68,27 @@ static const char * const migrations[] = {
    * folder) is kept with its history and marked: seconds since the epoch
    * when it was first found gone, 0 while its file is there. */
   "ALTER TABLE songs ADD COLUMN missing_since INTEGER NOT NULL DEFAULT 0;",
+  /* 3 -> 4: what the song's own sound says.  state: 1 analysed, 2 failed
+   * (MtAudioState; reason says why, for people).  size and mtime are the
+   * file's as analysed, so a changed file is analysed again; features (a JSON
+   * object name -> number, as the analyzer gave it) are kept so a new model
+   * re-derives the weights without decoding.  The model's output (valence,
+   * arousal, the audio mood weights and the tag weight they were combined
+   * with) is NULL until a model ran on these features. */
+  "CREATE TABLE song_audio ("
+  "  song_id INTEGER PRIMARY KEY REFERENCES songs(id) ON DELETE CASCADE,"
+  "  state INTEGER NOT NULL CHECK (state IN (1, 2)),"
+  "  reason TEXT,"
+  "  features_version INTEGER NOT NULL,"
+  "  size INTEGER, mtime INTEGER,"
+  "  features TEXT,"
+  "  tempo REAL, loudness REAL,"
+  "  duration_analysed_ms INTEGER,"
+  "  analysed_at INTEGER,"
+  "  model_version TEXT,"
+  "  valence REAL, arousal REAL, tag_weight REAL,"
+  "  w_angry REAL, w_disgust REAL, w_fear REAL, w_happy REAL, w_sad REAL,"
+  "  w_surprise REAL, w_neutral REAL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
@@ -97,16 +119,32 @@ typedef enum {
   STMT_SET_MISSING,
   STMT_COUNT_MISSING,
   STMT_FORGET_MISSING,
+  STMT_SET_AUDIO,
+  STMT_SET_AUDIO_MOOD,
+  STMT_AUDIO_PENDING,
+  STMT_AUDIO_STALE,
+  STMT_COUNT_AUDIO,
+  STMT_GET_AUDIO_STATE,
   N_STMTS
 } StmtId;
 
 #define SONG_COLUMNS \
   "s.id, s.uri, s.title, s.artist, s.album, s.genre, s.duration_ms, s.track, " \
   "s.size, s.mtime, s.last_played, s.play_count, " \
-  "s.w_angry, s.w_disgust, s.w_fear, s.w_happy, s.w_sad, s.w_surprise, s.w_neutral, s.missing_since"
+  "s.w_angry, s.w_disgust, s.w_fear, s.w_happy, s.w_sad, s.w_surprise, s.w_neutral, s.missing_since, " \
+  "a.valence, a.arousal, a.tempo, a.loudness"
+/* What SONG_COLUMNS reads from: the audio analysis comes with the song (a
+ * primary-key lookup), not in a second query. */
+#define SONG_FROM "songs s LEFT JOIN song_audio a ON a.song_id = s.id"
 /* Where the columns after the weights are, and how many SONG_COLUMNS has. */
 #define COLUMN_MISSING_SINCE (12 + MT_N_MOODS)
-#define N_SONG_COLUMNS (COLUMN_MISSING_SINCE + 1)
+#define COLUMN_VALENCE (COLUMN_MISSING_SINCE + 1)
+#define N_SONG_COLUMNS (COLUMN_VALENCE + 4)
+
+/* The song's analysis (a, joined as in SONG_FROM) is of its current file
+ * with the features version ?1: analysed or failed, it is not done again. */
+#define AUDIO_CURRENT \
+  "(a.song_id IS NOT NULL AND a.features_version = ?1 AND a.size IS s.size AND a.mtime IS s.mtime)"
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_SONGS] = "SELECT count(*) FROM songs",
@@ -124,9 +162,9 @@ static const char * const stmt_sql[N_STMTS] = {
     "UPDATE songs SET uri = ?2, title = ?3, artist = ?4, album = ?5, genre = ?6,"
     " duration_ms = ?7, track = ?8, size = ?9, mtime = ?10, missing_since = 0 WHERE id = ?1",
   [STMT_DELETE_SONG] = "DELETE FROM songs WHERE id = ?1",
-  [STMT_GET_SONG] = "SELECT " SONG_COLUMNS " FROM songs s WHERE s.id = ?1",
+  [STMT_GET_SONG] = "SELECT " SONG_COLUMNS " FROM " SONG_FROM " WHERE s.id = ?1",
   [STMT_LIST_SONGS] =
-    "SELECT " SONG_COLUMNS " FROM songs s"
+    "SELECT " SONG_COLUMNS " FROM " SONG_FROM
     " ORDER BY s.artist IS NULL, s.artist, s.album, s.track, s.title, s.uri",
   [STMT_DELETE_MOODS] = "DELETE FROM song_moods WHERE song_id = ?1 AND source = ?2",
   [STMT_INSERT_MOOD] = "INSERT INTO song_moods (song_id, mood, source, weight) VALUES (?1, ?2, ?3, ?4)",
@@ -142,13 +180,35 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_EVENTS] = "SELECT count(*) FROM events WHERE song_id = ?1 AND kind = ?2",
   [STMT_TOP_FOR_MOOD] =
     "SELECT " SONG_COLUMNS ", m.score FROM mood_scores m JOIN songs s ON s.id = m.song_id"
-    " WHERE m.mood = ?1 AND s.missing_since = 0 ORDER BY m.score DESC, m.song_id LIMIT ?2",
+    " LEFT JOIN song_audio a ON a.song_id = s.id WHERE m.mood = ?1 AND s.missing_since = 0 ORDER BY m.score DESC, m.song_id LIMIT ?2",
   /* Gone again: the first time it was found gone stays. */
   [STMT_SET_MISSING] =
     "UPDATE songs SET missing_since = CASE WHEN ?2 = 0 OR missing_since = 0 THEN ?2"
     " ELSE min (missing_since, ?2) END WHERE id = ?1",
   [STMT_COUNT_MISSING] = "SELECT count(*) FROM songs WHERE missing_since != 0",
   [STMT_FORGET_MISSING] = "DELETE FROM songs WHERE missing_since != 0 AND missing_since <= ?1",
+  /* A new analysis replaces the whole row: the columns not named (the
+   * model's output) start over as NULL. */
+  [STMT_SET_AUDIO] =
+    "INSERT OR REPLACE INTO song_audio (song_id, state, reason, features_version, size, mtime,"
+    " features, tempo, loudness, duration_analysed_ms, analysed_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+  [STMT_SET_AUDIO_MOOD] =
+    "UPDATE song_audio SET model_version = ?2, valence = ?3, arousal = ?4, tag_weight = ?5,"
+    " w_angry = ?6, w_disgust = ?7, w_fear = ?8, w_happy = ?9, w_sad = ?10, w_surprise = ?11,"
+    " w_neutral = ?12 WHERE song_id = ?1 AND state = 1",
+  [STMT_AUDIO_PENDING] =
+    "SELECT " SONG_COLUMNS " FROM " SONG_FROM
+    " WHERE s.missing_since = 0 AND NOT " AUDIO_CURRENT " ORDER BY s.id LIMIT ?2",
+  [STMT_AUDIO_STALE] =
+    "SELECT song_id, features FROM song_audio WHERE state = 1 AND model_version IS NOT ?1"
+    " ORDER BY song_id LIMIT ?2",
+  [STMT_COUNT_AUDIO] =
+    "SELECT coalesce (sum (done AND state = 1), 0), coalesce (sum (done AND state = 2), 0),"
+    " coalesce (sum (NOT done), 0) FROM (SELECT a.state AS state, " AUDIO_CURRENT " AS done"
+    " FROM " SONG_FROM " WHERE s.missing_since = 0)",
+  [STMT_GET_AUDIO_STATE] =
+    "SELECT coalesce (a.state, 0), a.reason FROM " SONG_FROM " WHERE s.id = ?1",
 };
 
 struct _MtLibrary
@@ -217,6 +277,28 @@ set_db_error (MtLibrary   *self,
 }
 
 static gboolean
+set_not_found (GError **error,
+               gint64   id)
+{
+  g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+               "No song with id %" G_GINT64_FORMAT " in the library", id);
+  return FALSE;
+}
+
+/* A write about song @id failed: the usual cause is an id that is not there
+ * (foreign key). */
+static gboolean
+set_write_error (MtLibrary   *self,
+                 GError     **error,
+                 gint64       id,
+                 const char  *what)
+{
+  if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return set_not_found (error, id);
+  return set_db_error (self, error, what);
+}
+
+static gboolean
 exec_sql (MtLibrary   *self,
           const char  *sql,
           GError     **error)
@@ -272,6 +354,27 @@ dup_column_text (sqlite3_stmt *stmt,
   return text ? g_strdup ((const char *) text) : NULL;
 }
 
+/* NULL (not analysed, unknown) reads as NAN, never as 0. */
+static double
+column_double_or_nan (sqlite3_stmt *stmt,
+                      int           column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return NAN;
+  return sqlite3_column_double (stmt, column);
+}
+
+static void
+bind_double_or_null (sqlite3_stmt *stmt,
+                     int           index,
+                     double        value)
+{
+  if (isfinite (value))
+    sqlite3_bind_double (stmt, index, value);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
 static MtSong *
 song_from_row (sqlite3_stmt *stmt)
 {
@@ -292,7 +395,39 @@ song_from_row (sqlite3_stmt *stmt)
   for (int i = 0; i < MT_N_MOODS; i++)
     song->moods[i] = sqlite3_column_double (stmt, 12 + i);
   song->missing_since = sqlite3_column_int64 (stmt, COLUMN_MISSING_SINCE);
+  song->valence = column_double_or_nan (stmt, COLUMN_VALENCE);
+  song->arousal = column_double_or_nan (stmt, COLUMN_VALENCE + 1);
+  song->tempo = column_double_or_nan (stmt, COLUMN_VALENCE + 2);
+  song->loudness = column_double_or_nan (stmt, COLUMN_VALENCE + 3);
   return song;
+}
+
+/* Steps @stmt (bound, SONG_COLUMNS and, @with_score, a score after them)
+ * to the end: its songs, or NULL with an error saying what failed. */
+static GPtrArray *
+read_songs (MtLibrary     *self,
+            sqlite3_stmt  *stmt,
+            gboolean       with_score,
+            const char    *what,
+            GError       **error)
+{
+  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      MtSong *song = song_from_row (stmt);
+      if (with_score)
+        song->score = sqlite3_column_double (stmt, N_SONG_COLUMNS);
+      g_ptr_array_add (songs, song);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, what);
+      return NULL;
+    }
+  return g_steal_pointer (&songs);
 }
 
 /* Recomputes the effective weight of every mood of one song from its rule,
@@ -379,6 +514,19 @@ savepoint_end (MtLibrary *self, gboolean ok, GError **error)
     return exec_sql (self, "RELEASE mt_write", error);
   exec_sql (self, "ROLLBACK TO mt_write; RELEASE mt_write", NULL);
   return FALSE;
+}
+
+/* Ends the savepoint of a write that changed what song @id's scores come
+ * from: they are recomputed inside it, so both land or neither. */
+static gboolean
+savepoint_end_refreshing (MtLibrary  *self,
+                          gint64      id,
+                          gboolean    ok,
+                          GError    **error)
+{
+  if (ok)
+    ok = refresh_scores (self, id, error);
+  return savepoint_end (self, ok, error);
 }
 
 static void
@@ -831,23 +979,13 @@ GPtrArray *
 mt_library_list_songs (MtLibrary  *self,
                        GError    **error)
 {
-  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
 
   if (!(stmt = get_stmt (self, STMT_LIST_SONGS, error)))
     return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (songs, song_from_row (stmt));
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, "listing songs");
-      return NULL;
-    }
-  return g_steal_pointer (&songs);
+  return read_songs (self, stmt, FALSE, "listing songs", error);
 }
 
 static gboolean
@@ -910,21 +1048,11 @@ mt_library_set_mood_weights (MtLibrary     *self,
       sqlite3_bind_int (stmt, 3, source);
       sqlite3_bind_double (stmt, 4, weights[i]);
       if (sqlite3_step (stmt) != SQLITE_DONE)
-        {
-          /* The usual cause is a song id that is not there (foreign key). */
-          if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-            g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
-                         "No song with id %" G_GINT64_FORMAT " in the library", id);
-          else
-            set_db_error (self, error, "storing a mood weight");
-          ok = FALSE;
-        }
+        ok = set_write_error (self, error, id, "storing a mood weight");
       sqlite3_reset (stmt);
     }
 
-  if (ok)
-    ok = refresh_scores (self, id, error);
-  return savepoint_end (self, ok, error);
+  return savepoint_end_refreshing (self, id, ok, error);
 }
 
 gboolean
@@ -1095,9 +1223,7 @@ mt_library_top_for_mood (MtLibrary  *self,
                          int         limit,
                          GError    **error)
 {
-  g_autoptr(GPtrArray) songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
   g_return_val_if_fail (mt_mood_is_valid (mood), NULL);
@@ -1106,19 +1232,7 @@ mt_library_top_for_mood (MtLibrary  *self,
     return NULL;
   sqlite3_bind_int (stmt, 1, mood);
   sqlite3_bind_int (stmt, 2, MAX (limit, 0));
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      MtSong *song = song_from_row (stmt);
-      song->score = sqlite3_column_double (stmt, N_SONG_COLUMNS);
-      g_ptr_array_add (songs, song);
-    }
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error, "finding songs for a mood");
-      return NULL;
-    }
-  return g_steal_pointer (&songs);
+  return read_songs (self, stmt, TRUE, "finding songs for a mood", error);
 }
 
 char *
@@ -1175,4 +1289,340 @@ mt_library_check_integrity (MtLibrary  *self,
       return NULL;
     }
   return g_string_free (g_steal_pointer (&result), FALSE);
+}
+
+void
+mt_audio_features_free (MtAudioFeatures *features)
+{
+  if (features == NULL)
+    return;
+  g_free (features->features_json);
+  g_free (features);
+}
+
+/* SQLite's LIMIT: a negative one is none. */
+static gint64
+sql_limit (guint limit)
+{
+  return limit == 0 ? -1 : (gint64) limit;
+}
+
+/* The analyzer's features must be what a model can read back: an object of
+ * numbers (JSON has no NaN or infinity). */
+static gboolean
+check_features_json (const char  *features_json,
+                     GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GList) members = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *object;
+
+  if (features_json == NULL || !json_parser_load_from_data (parser, features_json, -1, &local_error))
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Audio features are not JSON: %s", local_error ? local_error->message : "none given");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Audio features must be a JSON object of feature name -> number");
+      return FALSE;
+    }
+  object = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (object);
+  for (GList *l = members; l; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+      GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+
+      if (type != G_TYPE_DOUBLE && type != G_TYPE_INT64)
+        {
+          g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                       "Audio feature “%s” is not a number", (const char *) l->data);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Replaces the song's analysis row (the model's output goes with it) and
+ * its scores, which then fall back to its tags: one atomic write. */
+static gboolean
+store_audio (MtLibrary     *self,
+             gint64         id,
+             MtAudioState   state,
+             const char    *reason,
+             gint64         size,
+             gint64         mtime,
+             int            features_version,
+             const char    *features_json,
+             double         tempo,
+             double         loudness,
+             gint64         duration_analysed_ms,
+             GError       **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  if (!savepoint_begin (self, error))
+    return FALSE;
+  if (!(stmt = get_stmt (self, STMT_SET_AUDIO, error)))
+    return savepoint_end (self, FALSE, NULL);
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int (stmt, 2, state);
+  bind_text_or_null (stmt, 3, reason);
+  sqlite3_bind_int (stmt, 4, features_version);
+  sqlite3_bind_int64 (stmt, 5, size);
+  sqlite3_bind_int64 (stmt, 6, mtime);
+  bind_text_or_null (stmt, 7, features_json);
+  bind_double_or_null (stmt, 8, tempo);
+  bind_double_or_null (stmt, 9, loudness);
+  if (state == MT_AUDIO_STATE_ANALYSED)
+    sqlite3_bind_int64 (stmt, 10, duration_analysed_ms);
+  sqlite3_bind_int64 (stmt, 11, g_get_real_time () / G_USEC_PER_SEC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    ok = set_write_error (self, error, id, "storing an audio analysis");
+  sqlite3_reset (stmt);
+  return savepoint_end_refreshing (self, id, ok, error);
+}
+
+gboolean
+mt_library_set_audio_features (MtLibrary   *self,
+                               gint64       id,
+                               gint64       size,
+                               gint64       mtime,
+                               int          features_version,
+                               const char  *features_json,
+                               double       tempo,
+                               double       loudness,
+                               gint64       duration_analysed_ms,
+                               GError     **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!check_features_json (features_json, error))
+    return FALSE;
+  if (duration_analysed_ms < 0)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+                   "Analysed duration %" G_GINT64_FORMAT " ms is negative", duration_analysed_ms);
+      return FALSE;
+    }
+  return store_audio (self, id, MT_AUDIO_STATE_ANALYSED, NULL, size, mtime, features_version,
+                      features_json, tempo, loudness, duration_analysed_ms, error);
+}
+
+gboolean
+mt_library_set_audio_failed (MtLibrary   *self,
+                             gint64       id,
+                             gint64       size,
+                             gint64       mtime,
+                             int          features_version,
+                             const char  *reason,
+                             GError     **error)
+{
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  return store_audio (self, id, MT_AUDIO_STATE_FAILED,
+                      reason != NULL && reason[0] != '\0' ? reason : "unknown reason",
+                      size, mtime, features_version, NULL, NAN, NAN, 0, error);
+}
+
+static gboolean
+check_range (double       value,
+             double       low,
+             const char  *what,
+             GError     **error)
+{
+  if (value >= low && value <= 1.0)
+    return TRUE;
+  g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID,
+               "%s %g is out of range [%g, 1]", what, value, low);
+  return FALSE;
+}
+
+gboolean
+mt_library_set_audio_mood (MtLibrary     *self,
+                           gint64         id,
+                           const char    *model_version,
+                           double         valence,
+                           double         arousal,
+                           const double   weights[MT_N_MOODS],
+                           double         tag_weight,
+                           GError       **error)
+{
+  sqlite3_stmt *stmt;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  g_return_val_if_fail (weights != NULL, FALSE);
+
+  if (model_version == NULL || model_version[0] == '\0')
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID, "An audio mood needs a model version");
+      return FALSE;
+    }
+  if (!check_range (valence, -1.0, "Valence", error) ||
+      !check_range (arousal, -1.0, "Arousal", error) ||
+      !check_range (tag_weight, 0.0, "Tag weight", error))
+    return FALSE;
+  for (int i = 0; i < MT_N_MOODS; i++)
+    {
+      g_autofree char *what = g_strdup_printf ("Audio weight of “%s”", mt_mood_to_string (i));
+      if (!check_range (weights[i], 0.0, what, error))
+        return FALSE;
+    }
+
+  if (!savepoint_begin (self, error))
+    return FALSE;
+  if (!(stmt = get_stmt (self, STMT_SET_AUDIO_MOOD, error)))
+    return savepoint_end (self, FALSE, NULL);
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, model_version, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double (stmt, 3, valence);
+  sqlite3_bind_double (stmt, 4, arousal);
+  sqlite3_bind_double (stmt, 5, tag_weight);
+  for (int i = 0; i < MT_N_MOODS; i++)
+    sqlite3_bind_double (stmt, 6 + i, weights[i]);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    ok = set_db_error (self, error, "storing an audio mood");
+  sqlite3_reset (stmt);
+  if (ok && sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND,
+                   "Song %" G_GINT64_FORMAT " has no analysed audio features", id);
+      ok = FALSE;
+    }
+  return savepoint_end_refreshing (self, id, ok, error);
+}
+
+GPtrArray *
+mt_library_list_audio_pending (MtLibrary  *self,
+                               int         features_version,
+                               guint       limit,
+                               GError    **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (!(stmt = get_stmt (self, STMT_AUDIO_PENDING, error)))
+    return NULL;
+  sqlite3_bind_int (stmt, 1, features_version);
+  sqlite3_bind_int64 (stmt, 2, sql_limit (limit));
+  return read_songs (self, stmt, FALSE, "listing songs to analyse", error);
+}
+
+GPtrArray *
+mt_library_list_audio_stale (MtLibrary   *self,
+                             const char  *model_version,
+                             guint        limit,
+                             GError     **error)
+{
+  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_audio_features_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+  g_return_val_if_fail (model_version != NULL, NULL);
+
+  if (!(stmt = get_stmt (self, STMT_AUDIO_STALE, error)))
+    return NULL;
+  sqlite3_bind_text (stmt, 1, model_version, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, sql_limit (limit));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      MtAudioFeatures *features = g_new0 (MtAudioFeatures, 1);
+
+      features->song_id = sqlite3_column_int64 (stmt, 0);
+      features->features_json = dup_column_text (stmt, 1);
+      g_ptr_array_add (stale, features);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error, "listing songs to derive moods for");
+      return NULL;
+    }
+  return g_steal_pointer (&stale);
+}
+
+gboolean
+mt_library_count_audio (MtLibrary  *self,
+                        int         features_version,
+                        gint64     *analysed,
+                        gint64     *failed,
+                        gint64     *pending,
+                        GError    **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+
+  if (!(stmt = get_stmt (self, STMT_COUNT_AUDIO, error)))
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, features_version);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      return set_db_error (self, error, "counting analysed songs");
+    }
+  if (analysed)
+    *analysed = sqlite3_column_int64 (stmt, 0);
+  if (failed)
+    *failed = sqlite3_column_int64 (stmt, 1);
+  if (pending)
+    *pending = sqlite3_column_int64 (stmt, 2);
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+gboolean
+mt_library_get_audio_state (MtLibrary     *self,
+                            gint64         id,
+                            MtAudioState  *out_state,
+                            char         **out_reason,
+                            GError       **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
+  g_return_val_if_fail (out_state != NULL, FALSE);
+
+  if (out_reason)
+    *out_reason = NULL;
+  if (!(stmt = get_stmt (self, STMT_GET_AUDIO_STATE, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *out_state = (MtAudioState) sqlite3_column_int (stmt, 0);
+      if (out_reason && *out_state == MT_AUDIO_STATE_FAILED)
+        *out_reason = dup_column_text (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_DONE)
+    return set_not_found (error, id);
+  if (rc != SQLITE_ROW)
+    return set_db_error (self, error, "reading a song's audio analysis");
+  return TRUE;
+}
+
+char *
+mt_library_get_audio_failure (MtLibrary  *self,
+                              gint64      id,
+                              GError    **error)
+{
+  MtAudioState state;
+  char *reason = NULL;
+
+  g_return_val_if_fail (MT_IS_LIBRARY (self), NULL);
+
+  if (!mt_library_get_audio_state (self, id, &state, &reason, error))
+    return NULL;
+  return reason;
 }

@@ -38,7 +38,26 @@ typedef enum {
   MT_FEEDBACK_DISLIKED,
 } MtFeedback;
 
-#define MT_LIBRARY_SCHEMA_VERSION 3
+/* Where a song's audio analysis stands.  A failure is remembered (with its
+ * reason, for people) so a file that cannot be decoded is not decoded again
+ * on every scan; a changed file is analysed again either way. */
+typedef enum {
+  MT_AUDIO_STATE_NONE = 0,      /* never analysed */
+  MT_AUDIO_STATE_ANALYSED = 1,
+  MT_AUDIO_STATE_FAILED = 2,
+} MtAudioState;
+
+/* A song's stored audio features, for deriving its mood weights again with a
+ * new model without decoding the file (mt_library_list_audio_stale()). */
+typedef struct {
+  gint64  song_id;
+  char   *features_json;    /* a JSON object: feature name -> number */
+} MtAudioFeatures;
+
+void        mt_audio_features_free        (MtAudioFeatures *features);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtAudioFeatures, mt_audio_features_free)
+
+#define MT_LIBRARY_SCHEMA_VERSION 4
 
 /* Days a song whose file is gone stays in the library, marked missing, with
  * its moods and history, before a rescan of a folder that is otherwise there
@@ -165,6 +184,93 @@ GPtrArray  *mt_library_top_for_mood       (MtLibrary     *self,
 /* The EXPLAIN QUERY PLAN of that query, one line per step. */
 char       *mt_library_explain_top_for_mood (MtLibrary   *self,
                                              GError     **error);
+
+/* Audio analysis.  The analyzer decodes a song and computes features
+ * (versioned: @features_version changes when the features do, and every
+ * song is then analysed again); a model maps the features to valence and
+ * arousal and those to mood weights (versioned by @model_version: a new
+ * model or mapping re-derives the weights from the stored features, with no
+ * decoding).  @size and @mtime are the file's as it was analysed, so a file
+ * changed since is analysed again.  Every write is atomic and may run inside
+ * or outside a batch transaction (mt_library_begin()). */
+
+/* Stores the features of an analysed song (@features_json: a JSON object of
+ * feature name -> number, kept as given; @tempo in BPM and @loudness in LUFS
+ * may be NAN when unknown).  Any earlier model output (valence, arousal,
+ * mood weights) is cleared, so the song's scores fall back to its tags until
+ * mt_library_set_audio_mood() runs on the new features. */
+gboolean    mt_library_set_audio_features (MtLibrary     *self,
+                                           gint64         id,
+                                           gint64         size,
+                                           gint64         mtime,
+                                           int            features_version,
+                                           const char    *features_json,
+                                           double         tempo,
+                                           double         loudness,
+                                           gint64         duration_analysed_ms,
+                                           GError       **error);
+/* Records that the song's file could not be analysed, and why (@reason, for
+ * people).  It is not tried again while the file and @features_version stay
+ * the same.  Clears any earlier features and model output. */
+gboolean    mt_library_set_audio_failed   (MtLibrary     *self,
+                                           gint64         id,
+                                           gint64         size,
+                                           gint64         mtime,
+                                           int            features_version,
+                                           const char    *reason,
+                                           GError       **error);
+/* Stores a model's output for an analysed song: @valence and @arousal in
+ * [-1, 1], the audio mood weights in [0, 1] and @tag_weight in [0, 1], how
+ * much the tag rules count against the audio
+ * (mt_audio_moods_get_tag_weight()).  MT_LIBRARY_ERROR_NOT_FOUND when the
+ * song has no analysed features. */
+gboolean    mt_library_set_audio_mood     (MtLibrary     *self,
+                                           gint64         id,
+                                           const char    *model_version,
+                                           double         valence,
+                                           double         arousal,
+                                           const double   weights[MT_N_MOODS],
+                                           double         tag_weight,
+                                           GError       **error);
+/* Up to @limit (0: all) songs to analyse, by id: those whose file is there
+ * and that have no analysis, one with other features than
+ * @features_version, or one of a file whose size or mtime has changed since.
+ * A failed song whose file and features version are unchanged is left out:
+ * it would fail again.  MtSong, with id, uri, size and mtime. */
+GPtrArray  *mt_library_list_audio_pending (MtLibrary     *self,
+                                           int            features_version,
+                                           guint          limit,
+                                           GError       **error);
+/* Up to @limit (0: all) analysed songs, by id, whose mood weights were not
+ * derived by @model_version (another model, or none yet): MtAudioFeatures,
+ * so the caller re-derives them from the stored features. */
+GPtrArray  *mt_library_list_audio_stale   (MtLibrary     *self,
+                                           const char    *model_version,
+                                           guint          limit,
+                                           GError       **error);
+/* Of the songs whose file is there: how many are analysed and how many
+ * failed for their current file and @features_version, and how many are
+ * pending (mt_library_list_audio_pending()); the three add up to the songs
+ * not missing.  Any pointer may be NULL. */
+gboolean    mt_library_count_audio        (MtLibrary     *self,
+                                           int            features_version,
+                                           gint64        *analysed,
+                                           gint64        *failed,
+                                           gint64        *pending,
+                                           GError       **error);
+/* Where the song's analysis stands; @out_reason (may be NULL) gets why it
+ * failed, NULL for the other states.  MT_LIBRARY_ERROR_NOT_FOUND for no such
+ * song. */
+gboolean    mt_library_get_audio_state    (MtLibrary     *self,
+                                           gint64         id,
+                                           MtAudioState  *out_state,
+                                           char         **out_reason,
+                                           GError       **error);
+/* Why the song's analysis failed (free with g_free()); NULL, with no error,
+ * when it has not failed. */
+char       *mt_library_get_audio_failure  (MtLibrary     *self,
+                                           gint64         id,
+                                           GError       **error);
 
 /* "ok" when PRAGMA integrity_check finds nothing wrong. */
 char       *mt_library_check_integrity    (MtLibrary     *self,

@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <gio/gio.h>
 
 #include "mt-song.h"
@@ -11,7 +12,10 @@ G_DEFINE_BOXED_TYPE (MtSong, mt_song, mt_song_copy, mt_song_free)
 MtSong *
 mt_song_new (void)
 {
-  return g_new0 (MtSong, 1);
+  MtSong *song = g_new0 (MtSong, 1);
+
+  song->valence = song->arousal = song->tempo = song->loudness = NAN;
+  return song;
 }
 
 MtSong *

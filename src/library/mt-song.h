@@ -28,9 +28,18 @@ typedef struct {
   double  moods[MT_N_MOODS];
   /* Ranking score given by the recommender, 0 elsewhere. */
   double  score;
+  /* From the song's own sound (mt_library_set_audio_features() and
+   * mt_library_set_audio_mood()); NAN while it has not been analysed (or its
+   * analysis failed, or no model has run on its features yet), so that "not
+   * known" is never mistaken for a real 0. */
+  double  valence;        /* -1 (negative) .. 1 (positive) */
+  double  arousal;        /* -1 (calm) .. 1 (energetic) */
+  double  tempo;          /* beats per minute */
+  double  loudness;       /* integrated loudness, LUFS */
 } MtSong;
 
 GType       mt_song_get_type          (void) G_GNUC_CONST;
+/* All zero, except the audio fields: NAN (not analysed). */
 MtSong     *mt_song_new               (void);
 MtSong     *mt_song_copy              (const MtSong *song);
 void        mt_song_free              (MtSong       *song);

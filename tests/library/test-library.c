@@ -448,13 +448,16 @@ test_cascade (Fixture *f, gconstpointer data)
 
   g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
   g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_SAD, 1, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, id, 1, 1, 1, "{}", 1, 1, 1, &error));
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM events"), ==, 1);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM song_audio"), ==, 1);
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM mood_scores"), ==, MT_N_MOODS);
   g_assert_true (mt_library_remove_song (f->library, id, &error));
   /* Foreign keys are on: a song's moods and history go with it. */
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM events"), ==, 0);
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM song_moods"), ==, 0);
   g_assert_cmpint (query_int (path, "SELECT count(*) FROM mood_scores"), ==, 0);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM song_audio"), ==, 0);
 }
 
 /* A song whose file is gone is kept with its history, marked missing since
@@ -537,6 +540,331 @@ test_top_for_mood_uses_index (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (plan, "mood_scores_by_mood"));
   g_assert_null (strstr (plan, "SCAN"));
   g_assert_null (strstr (plan, "TEMP B-TREE"));
+}
+
+/* A database as schema version 3 left it: version 4 only added song_audio,
+ * so a current one without it, marked 3, is exactly that. */
+static void
+test_migration_from_v3 (void)
+{
+  g_autofree char *dir = mt_test_make_temp_dir ();
+  g_autofree char *path = g_build_filename (dir, "v3.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtSong) song = NULL;
+  double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.7, NAN, NAN, 0.3 };
+  gint64 id, gone;
+  sqlite3 *db = NULL;
+
+  library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+  id = add_song (library, "file:///old/song.ogg", "Old Song", "Old Artist");
+  gone = add_song (library, "file:///old/gone.ogg", "Gone", "Old Artist");
+  g_assert_true (mt_library_set_mood_weights (library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_true (mt_library_set_user_mood (library, id, MT_MOOD_SAD, 0.4, &error));
+  g_assert_true (mt_library_add_feedback (library, id, MT_FEEDBACK_PLAYED, MT_MOOD_HAPPY, 100, &error));
+  g_assert_true (mt_library_set_missing (library, gone, 500, &error));
+  g_assert_no_error (error);
+  g_clear_object (&library);
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "DROP TABLE song_audio; PRAGMA user_version = 3;", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM sqlite_schema WHERE name = 'song_audio'"), ==, 0);
+
+  library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mt_library_get_schema_version (library), ==, MT_LIBRARY_SCHEMA_VERSION);
+  g_assert_cmpint (mt_library_count_songs (library, NULL), ==, 2);
+  song = mt_library_get_song (library, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (song->title, ==, "Old Song");
+  g_assert_cmpstr (song->artist, ==, "Old Artist");
+  g_assert_cmpint (song->duration_ms, ==, 180000);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_HAPPY], 0.7 + 0.05, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_SAD], 0.4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (song->moods[MT_MOOD_NEUTRAL], 0.3, 1e-9);
+  g_assert_cmpint (song->play_count, ==, 1);
+  g_assert_cmpint (song->last_played, ==, 100);
+  g_assert_true (isnan (song->valence) && isnan (song->arousal) && isnan (song->tempo) && isnan (song->loudness));
+  g_assert_cmpint (mt_library_count_feedback (library, id, MT_FEEDBACK_PLAYED, NULL), ==, 1);
+  g_assert_cmpint (mt_library_count_missing (library, NULL), ==, 1);
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (library, gone, &error);
+  g_assert_cmpint (song->missing_since, ==, 500);
+  /* The new table is there and usable. */
+  g_assert_cmpint (query_int (path, "SELECT count(*) FROM song_audio"), ==, 0);
+  g_assert_true (mt_library_set_audio_features (library, id, 1, 2, 1, "{\"x\": 1}", 100, -10, 1000, &error));
+  g_assert_no_error (error);
+  g_clear_object (&library);
+  mt_test_rmdir (dir);
+}
+
+static gint64
+add_file (MtLibrary  *library,
+          const char *uri,
+          gint64      size,
+          gint64      mtime)
+{
+  g_autoptr(MtSong) song = mt_song_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  song->uri = g_strdup (uri);
+  song->size = size;
+  song->mtime = mtime;
+  id = mt_library_add_song (library, song, &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static MtAudioState
+audio_state (MtLibrary *library,
+             gint64     id)
+{
+  g_autoptr(GError) error = NULL;
+  MtAudioState state = -1;
+
+  g_assert_true (mt_library_get_audio_state (library, id, &state, NULL, &error));
+  g_assert_no_error (error);
+  return state;
+}
+
+static const double some_weights[MT_N_MOODS] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7 };
+
+static void
+test_audio_features (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = NULL;
+  g_autofree char *reason = NULL;
+  gint64 id = add_file (f->library, "file:///music/a.ogg", 1000, 50);
+  const char * const bad_features[] = { "nope", "[1, 2]", "{\"a\": \"x\"}", "{\"a\": [1]}", "{\"a\": null}" };
+
+  /* Not analysed: NAN, never a made-up 0. */
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_true (isnan (song->valence) && isnan (song->arousal) && isnan (song->tempo) && isnan (song->loudness));
+  g_assert_cmpint (audio_state (f->library, id), ==, MT_AUDIO_STATE_NONE);
+  g_assert_null (mt_library_get_audio_failure (f->library, id, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (mt_library_set_audio_features (f->library, id, 1000, 50, 1, "{\"a\": 1, \"b\": -2.5}",
+                                                121.5, -14.25, 30000, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (audio_state (f->library, id), ==, MT_AUDIO_STATE_ANALYSED);
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat (song->tempo, ==, 121.5);
+  g_assert_cmpfloat (song->loudness, ==, -14.25);
+  g_assert_true (isnan (song->valence) && isnan (song->arousal));   /* no model yet */
+  g_assert_cmpint (query_int (mt_library_get_path (f->library),
+                              "SELECT duration_analysed_ms FROM song_audio"), ==, 30000);
+
+  g_assert_true (mt_library_set_audio_mood (f->library, id, "m1", 0.5, -0.25, some_weights, 0.3, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_cmpfloat (song->valence, ==, 0.5);
+  g_assert_cmpfloat (song->arousal, ==, -0.25);
+  /* The list and a mood's best songs carry them too. */
+  {
+    g_autoptr(GPtrArray) songs = mt_library_list_songs (f->library, &error);
+    g_autoptr(GPtrArray) top = mt_library_top_for_mood (f->library, MT_MOOD_SAD, 5, &error);
+    g_autoptr(MtSong) copy = mt_song_copy (song);
+    g_assert_cmpfloat (((MtSong *) songs->pdata[0])->arousal, ==, -0.25);
+    g_assert_cmpfloat (((MtSong *) top->pdata[0])->tempo, ==, 121.5);
+    g_assert_cmpfloat (copy->valence, ==, 0.5);
+  }
+
+  /* Unknown tempo and loudness stay unknown. */
+  g_assert_true (mt_library_set_audio_features (f->library, id, 1000, 50, 1, "{}", NAN, NAN, 0, &error));
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_true (isnan (song->tempo) && isnan (song->loudness));
+  /* New features: the old model output is gone. */
+  g_assert_true (isnan (song->valence));
+  g_assert_cmpfloat (song->moods[MT_MOOD_NEUTRAL], ==, 0.0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_features); i++)
+    {
+      g_assert_false (mt_library_set_audio_features (f->library, id, 1, 1, 1, bad_features[i], 1, 1, 1, &error));
+      g_test_message ("%s -> %s", bad_features[i], error->message);
+      g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+      g_clear_error (&error);
+    }
+  g_assert_false (mt_library_set_audio_features (f->library, 9999, 1, 1, 1, "{}", 1, 1, 1, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Model output is checked, and needs analysed features. */
+  g_assert_false (mt_library_set_audio_mood (f->library, id, "m1", 1.5, 0, some_weights, 0.3, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (mt_library_set_audio_mood (f->library, id, "m1", 0, NAN, some_weights, 0.3, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  {
+    double bad[MT_N_MOODS] = { 0, 0, 0, 0, 0, 0, 1.01 };
+    g_assert_false (mt_library_set_audio_mood (f->library, id, "m1", 0, 0, bad, 0.3, &error));
+    g_assert_nonnull (strstr (error->message, "neutral"));
+    g_clear_error (&error);
+  }
+  g_assert_false (mt_library_set_audio_mood (f->library, id, "m1", 0, 0, some_weights, -0.1, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (mt_library_set_audio_mood (f->library, id, "", 0, 0, some_weights, 0.3, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A failure is kept with its reason; its features and model output go. */
+  g_assert_true (mt_library_set_audio_mood (f->library, id, "m1", 0.5, 0.5, some_weights, 0.3, &error));
+  g_assert_true (mt_library_set_audio_failed (f->library, id, 1000, 50, 1, "not an audio file", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (audio_state (f->library, id), ==, MT_AUDIO_STATE_FAILED);
+  reason = mt_library_get_audio_failure (f->library, id, &error);
+  g_assert_cmpstr (reason, ==, "not an audio file");
+  g_clear_pointer (&song, mt_song_free);
+  song = mt_library_get_song (f->library, id, &error);
+  g_assert_true (isnan (song->valence) && isnan (song->tempo));
+  g_assert_cmpfloat (song->moods[MT_MOOD_NEUTRAL], ==, 0.0);
+  g_assert_false (mt_library_set_audio_mood (f->library, id, "m1", 0, 0, some_weights, 0.3, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (mt_library_get_audio_failure (f->library, 9999, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Analysed again: no longer failed. */
+  g_assert_true (mt_library_set_audio_features (f->library, id, 1000, 50, 2, "{}", 90, -20, 1, &error));
+  g_assert_cmpint (audio_state (f->library, id), ==, MT_AUDIO_STATE_ANALYSED);
+  g_assert_null (mt_library_get_audio_failure (f->library, id, &error));
+  g_assert_no_error (error);
+}
+
+static void
+changed_file (MtLibrary *library,
+              gint64     id,
+              gint64     size,
+              gint64     mtime)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = mt_library_get_song (library, id, &error);
+
+  song->size = size;
+  song->mtime = mtime;
+  g_assert_true (mt_library_update_song (library, song, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_pending (MtLibrary    *library,
+                int           features_version,
+                guint         limit,
+                const gint64 *expected,
+                guint         n_expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = mt_library_list_audio_pending (library, features_version, limit, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, n_expected);
+  for (guint i = 0; i < n_expected; i++)
+    {
+      MtSong *song = pending->pdata[i];
+      g_assert_cmpint (song->id, ==, expected[i]);
+      g_assert_nonnull (song->uri);
+    }
+}
+
+static void
+test_audio_pending (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 fresh = add_file (f->library, "file:///music/fresh.ogg", 100, 10);
+  gint64 done = add_file (f->library, "file:///music/done.ogg", 200, 20);
+  gint64 resized = add_file (f->library, "file:///music/resized.ogg", 300, 30);
+  gint64 touched = add_file (f->library, "file:///music/touched.ogg", 400, 40);
+  gint64 old_features = add_file (f->library, "file:///music/old-features.ogg", 500, 50);
+  gint64 failed = add_file (f->library, "file:///music/failed.ogg", 600, 60);
+  gint64 failed_changed = add_file (f->library, "file:///music/failed-changed.ogg", 700, 70);
+  gint64 missing = add_file (f->library, "file:///music/missing.ogg", 800, 80);
+  gint64 missing_done = add_file (f->library, "file:///music/missing-done.ogg", 900, 90);
+  const gint64 all[] = { fresh, done, resized, touched, old_features, failed, failed_changed };
+  const gint64 expected[] = { fresh, resized, touched, old_features, failed_changed };
+  gint64 analysed = -1, n_failed = -1, pending = -1;
+
+  g_assert_true (mt_library_set_missing (f->library, missing, 1000, &error));
+  g_assert_true (mt_library_set_missing (f->library, missing_done, 1000, &error));
+  assert_pending (f->library, 3, 0, all, G_N_ELEMENTS (all));   /* missing songs left out */
+
+  g_assert_true (mt_library_set_audio_features (f->library, done, 200, 20, 3, "{}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, resized, 300, 30, 3, "{}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, touched, 400, 40, 3, "{}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, old_features, 500, 50, 2, "{}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_failed (f->library, failed, 600, 60, 3, "truncated", &error));
+  g_assert_true (mt_library_set_audio_failed (f->library, failed_changed, 700, 70, 3, "truncated", &error));
+  g_assert_true (mt_library_set_audio_features (f->library, missing_done, 900, 90, 3, "{}", 1, 1, 1, &error));
+  g_assert_no_error (error);
+  changed_file (f->library, resized, 301, 30);
+  changed_file (f->library, touched, 400, 41);
+  changed_file (f->library, failed_changed, 700, 71);   /* a new file may decode */
+
+  assert_pending (f->library, 3, 0, expected, G_N_ELEMENTS (expected));
+  assert_pending (f->library, 3, 2, expected, 2);
+  g_assert_true (mt_library_count_audio (f->library, 3, &analysed, &n_failed, &pending, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (analysed, ==, 1);
+  g_assert_cmpint (n_failed, ==, 1);
+  g_assert_cmpint (pending, ==, G_N_ELEMENTS (expected));
+
+  /* New features: everything there is analysed again, failures included. */
+  assert_pending (f->library, 4, 0, all, G_N_ELEMENTS (all));
+  g_assert_true (mt_library_count_audio (f->library, 4, &analysed, NULL, &pending, &error));
+  g_assert_cmpint (analysed, ==, 0);
+  g_assert_cmpint (pending, ==, G_N_ELEMENTS (all));
+
+  /* A song found again whose file is unchanged needs nothing. */
+  g_assert_true (mt_library_set_missing (f->library, missing_done, 0, &error));
+  g_assert_true (mt_library_count_audio (f->library, 3, &analysed, NULL, NULL, &error));
+  g_assert_cmpint (analysed, ==, 2);
+}
+
+static void
+test_audio_stale (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) stale = NULL;
+  gint64 derived = add_file (f->library, "file:///music/1.ogg", 1, 1);
+  gint64 underived = add_file (f->library, "file:///music/2.ogg", 2, 2);
+  gint64 failed = add_file (f->library, "file:///music/3.ogg", 3, 3);
+  G_GNUC_UNUSED gint64 never = add_file (f->library, "file:///music/4.ogg", 4, 4);
+
+  g_assert_true (mt_library_set_audio_features (f->library, derived, 1, 1, 1, "{\"rms\": 0.5}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_mood (f->library, derived, "m1", 0, 0, some_weights, 0.3, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, underived, 2, 2, 1, "{\"rms\": 0.25}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_failed (f->library, failed, 3, 3, 1, "silent", &error));
+  g_assert_no_error (error);
+
+  stale = mt_library_list_audio_stale (f->library, "m1", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stale->len, ==, 1);
+  g_assert_cmpint (((MtAudioFeatures *) stale->pdata[0])->song_id, ==, underived);
+  g_assert_cmpstr (((MtAudioFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.25}");
+  g_clear_pointer (&stale, g_ptr_array_unref);
+
+  /* A new model: every analysed song, from its stored features. */
+  stale = mt_library_list_audio_stale (f->library, "m2", 0, &error);
+  g_assert_cmpuint (stale->len, ==, 2);
+  g_assert_cmpint (((MtAudioFeatures *) stale->pdata[0])->song_id, ==, derived);
+  g_assert_cmpstr (((MtAudioFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.5}");
+  g_clear_pointer (&stale, g_ptr_array_unref);
+  stale = mt_library_list_audio_stale (f->library, "m2", 1, &error);
+  g_assert_cmpuint (stale->len, ==, 1);
+  g_clear_pointer (&stale, g_ptr_array_unref);
+
+  g_assert_true (mt_library_set_audio_mood (f->library, underived, "m1", 0, 0, some_weights, 0.3, &error));
+  stale = mt_library_list_audio_stale (f->library, "m1", 0, &error);
+  g_assert_cmpuint (stale->len, ==, 0);
 }
 
 static MtSong *
@@ -673,6 +1001,7 @@ main (int argc, char **argv)
   g_test_add_func ("/library/mood-names", test_mood_names);
   g_test_add ("/library/schema", Fixture, NULL, fixture_set_up, test_schema, fixture_tear_down);
   g_test_add_func ("/library/migration-from-v1", test_migration_from_v1);
+  g_test_add_func ("/library/migration-from-v3", test_migration_from_v3);
   g_test_add_func ("/library/concurrent-open", test_concurrent_open);
   g_test_add_func ("/library/too-new-and-not-a-database", test_too_new_and_not_a_database);
   g_test_add ("/library/songs", Fixture, NULL, fixture_set_up, test_songs, fixture_tear_down);
@@ -681,6 +1010,9 @@ main (int argc, char **argv)
   g_test_add ("/library/cascade", Fixture, NULL, fixture_set_up, test_cascade, fixture_tear_down);
   g_test_add ("/library/missing-songs", Fixture, NULL, fixture_set_up, test_missing_songs, fixture_tear_down);
   g_test_add ("/library/top-for-mood-uses-index", Fixture, NULL, fixture_set_up, test_top_for_mood_uses_index, fixture_tear_down);
+  g_test_add ("/library/audio-features", Fixture, NULL, fixture_set_up, test_audio_features, fixture_tear_down);
+  g_test_add ("/library/audio-pending", Fixture, NULL, fixture_set_up, test_audio_pending, fixture_tear_down);
+  g_test_add ("/library/audio-stale", Fixture, NULL, fixture_set_up, test_audio_stale, fixture_tear_down);
   g_test_add_func ("/library/mood-rules", test_mood_rules);
   g_test_add_func ("/library/bad-data-files", test_bad_data_files);
   g_test_add_func ("/library/strategies", test_strategies);
