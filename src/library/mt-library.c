@@ -119,6 +119,7 @@ typedef enum {
   STMT_SET_MISSING,
   STMT_COUNT_MISSING,
   STMT_FORGET_MISSING,
+  STMT_GET_AUDIO_WEIGHTS,
   STMT_SET_AUDIO,
   STMT_SET_AUDIO_MOOD,
   STMT_AUDIO_PENDING,
@@ -187,6 +188,10 @@ static const char * const stmt_sql[N_STMTS] = {
     " ELSE min (missing_since, ?2) END WHERE id = ?1",
   [STMT_COUNT_MISSING] = "SELECT count(*) FROM songs WHERE missing_since != 0",
   [STMT_FORGET_MISSING] = "DELETE FROM songs WHERE missing_since != 0 AND missing_since <= ?1",
+  /* Only a model's output on the current features counts. */
+  [STMT_GET_AUDIO_WEIGHTS] =
+    "SELECT tag_weight, w_angry, w_disgust, w_fear, w_happy, w_sad, w_surprise, w_neutral"
+    " FROM song_audio WHERE song_id = ?1 AND state = 1 AND model_version IS NOT NULL",
   /* A new analysis replaces the whole row: the columns not named (the
    * model's output) start over as NULL. */
   [STMT_SET_AUDIO] =
@@ -430,14 +435,55 @@ read_songs (MtLibrary     *self,
   return g_steal_pointer (&songs);
 }
 
+/* Reads the audio mood weights a model gave the song, and the tag weight
+ * they go with; FALSE in *out_found when it has none. */
+static gboolean
+get_audio_weights (MtLibrary  *self,
+                   gint64      id,
+                   gboolean   *out_found,
+                   double     *out_tag_weight,
+                   double      audio[MT_N_MOODS],
+                   GError    **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  *out_found = FALSE;
+  if (!(stmt = get_stmt (self, STMT_GET_AUDIO_WEIGHTS, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      /* Written together by mt_library_set_audio_mood(); a row edited by
+       * hand with a hole in it counts as none. */
+      gboolean complete;
+
+      *out_tag_weight = column_double_or_nan (stmt, 0);
+      complete = isfinite (*out_tag_weight);
+      for (int i = 0; i < MT_N_MOODS; i++)
+        {
+          audio[i] = column_double_or_nan (stmt, 1 + i);
+          complete = complete && isfinite (audio[i]);
+        }
+      *out_found = complete;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return set_db_error (self, error, "reading audio mood weights");
+  return TRUE;
+}
+
 /* Recomputes the effective weight of every mood of one song from its rule,
- * user and learned weights. */
+ * user, audio and learned weights. */
 static gboolean
 refresh_scores (MtLibrary  *self,
                 gint64      id,
                 GError    **error)
 {
   double rule[MT_N_MOODS], user[MT_N_MOODS], learned[MT_N_MOODS], scores[MT_N_MOODS];
+  double audio[MT_N_MOODS], tag_weight = 0.0;
+  gboolean has_audio = FALSE;
   sqlite3_stmt *stmt;
   int rc;
 
@@ -465,12 +511,21 @@ refresh_scores (MtLibrary  *self,
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     return set_db_error (self, error, "reading mood weights");
+  if (!get_audio_weights (self, id, &has_audio, &tag_weight, audio, error))
+    return FALSE;
 
   if (!(stmt = get_stmt (self, STMT_UPSERT_SCORE, error)))
     return FALSE;
   for (int i = 0; i < MT_N_MOODS; i++)
     {
-      double base = user[i] >= 0.0 ? user[i] : MAX (rule[i], 0.0);
+      /* The user's word stands.  Otherwise the sound carries the signal and
+       * the tags refine it; a song no rule matches has the rules' default
+       * weights, the same for every such song, so among untagged songs the
+       * order is the audio's alone.  Without audio, the rules as before. */
+      double tags = MAX (rule[i], 0.0);
+      double base = user[i] >= 0.0 ? user[i]
+                    : has_audio ? (1.0 - tag_weight) * audio[i] + tag_weight * tags
+                    : tags;
       double score = CLAMP (base + learned[i], 0.0, 1.0);
 
       scores[i] = score;

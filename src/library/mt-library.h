@@ -222,8 +222,10 @@ gboolean    mt_library_set_audio_failed   (MtLibrary     *self,
 /* Stores a model's output for an analysed song: @valence and @arousal in
  * [-1, 1], the audio mood weights in [0, 1] and @tag_weight in [0, 1], how
  * much the tag rules count against the audio
- * (mt_audio_moods_get_tag_weight()).  MT_LIBRARY_ERROR_NOT_FOUND when the
- * song has no analysed features. */
+ * (mt_audio_moods_get_tag_weight()).  The song's effective weights become,
+ * for each mood without a user weight, (1 - tag_weight) * audio +
+ * tag_weight * rule, plus learned.  MT_LIBRARY_ERROR_NOT_FOUND when the song
+ * has no analysed features. */
 gboolean    mt_library_set_audio_mood     (MtLibrary     *self,
                                            gint64         id,
                                            const char    *model_version,

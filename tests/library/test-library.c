@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <glib/gstdio.h>
 
+#include "mt-audio-moods.h"
 #include "mt-library.h"
 #include "mt-mood-rules.h"
 #include "mt-mood-strategies.h"
@@ -867,6 +868,139 @@ test_audio_stale (Fixture *f, gconstpointer data)
   g_assert_cmpuint (stale->len, ==, 0);
 }
 
+static void
+assert_moods (MtLibrary    *library,
+              gint64        id,
+              const double  expected[MT_N_MOODS])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) song = mt_library_get_song (library, id, &error);
+
+  g_assert_no_error (error);
+  for (int i = 0; i < MT_N_MOODS; i++)
+    g_assert_cmpfloat_with_epsilon (song->moods[i], expected[i], 1e-9);
+}
+
+/* Audio carries the signal, tags refine it, the user's word stands,
+ * learning adds on top; without audio nothing changes. */
+static void
+test_audio_combination (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  double rule[MT_N_MOODS] = { NAN, NAN, NAN, 0.8, NAN, NAN, 0.2 };
+  double audio[MT_N_MOODS] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0 };
+  gint64 id = add_file (f->library, "file:///music/mix.ogg", 1, 1);
+  gint64 plain = add_file (f->library, "file:///music/plain.ogg", 1, 1);
+  const double t = 0.25;
+
+  g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_true (mt_library_set_mood_weights (f->library, plain, MT_MOOD_SOURCE_RULE, rule, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, id, 1, 1, 1, "{}", 1, 1, 1, &error));
+  g_assert_true (mt_library_set_audio_features (f->library, plain, 1, 1, 1, "{}", 1, 1, 1, &error));
+  g_assert_no_error (error);
+  /* Features alone (no model yet) change nothing. */
+  assert_moods (f->library, id, (double[]) { 0, 0, 0, 0.8, 0, 0, 0.2 });
+
+  g_assert_true (mt_library_set_audio_mood (f->library, id, "m1", 0.2, 0.3, audio, t, &error));
+  g_assert_no_error (error);
+  {
+    double expected[MT_N_MOODS];
+    for (int i = 0; i < MT_N_MOODS; i++)
+      expected[i] = (1 - t) * audio[i] + t * (isnan (rule[i]) ? 0.0 : rule[i]);
+    assert_moods (f->library, id, expected);
+    g_assert_cmpfloat_with_epsilon (expected[MT_MOOD_HAPPY], 0.5, 1e-9);
+  }
+  assert_moods (f->library, plain, (double[]) { 0, 0, 0, 0.8, 0, 0, 0.2 });
+
+  /* Rules applied again (a rescan) keep the audio in the mix. */
+  g_assert_true (mt_library_set_mood_weights (f->library, id, MT_MOOD_SOURCE_RULE, rule, &error));
+  {
+    g_autoptr(GPtrArray) top = mt_library_top_for_mood (f->library, MT_MOOD_HAPPY, 5, &error);
+    g_assert_cmpuint (top->len, ==, 2);
+    g_assert_cmpint (((MtSong *) top->pdata[0])->id, ==, plain);
+    g_assert_cmpfloat_with_epsilon (((MtSong *) top->pdata[1])->score, 0.5, 1e-9);
+  }
+
+  /* The user's weight replaces the mix for its mood; learning adds, clamped. */
+  g_assert_true (mt_library_set_user_mood (f->library, id, MT_MOOD_HAPPY, 0.9, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_SAD, 10, &error));
+  g_assert_true (mt_library_add_feedback (f->library, id, MT_FEEDBACK_LIKED, MT_MOOD_NEUTRAL, 11, &error));
+  g_assert_no_error (error);
+  assert_moods (f->library, id, (double[]) { 0.75 * 0.1, 0.75 * 0.2, 0.75 * 0.3, 0.9,
+                                             0.75 * 0.5 + 0.25, 0.75 * 0.6, 1.0 });
+
+  /* tag_weight 1: the tags alone; 0: the audio alone. */
+  g_assert_true (mt_library_set_audio_mood (f->library, plain, "m1", 0, 0, audio, 1.0, &error));
+  assert_moods (f->library, plain, (double[]) { 0, 0, 0, 0.8, 0, 0, 0.2 });
+  g_assert_true (mt_library_set_audio_mood (f->library, plain, "m1", 0, 0, audio, 0.0, &error));
+  assert_moods (f->library, plain, audio);
+
+  /* New features drop the model's output: back to the tags. */
+  g_assert_true (mt_library_set_audio_features (f->library, plain, 2, 2, 1, "{}", 1, 1, 1, &error));
+  assert_moods (f->library, plain, (double[]) { 0, 0, 0, 0.8, 0, 0, 0.2 });
+  g_assert_true (mt_library_set_audio_mood (f->library, plain, "m1", 0, 0, audio, 0.0, &error));
+  g_assert_true (mt_library_set_audio_failed (f->library, plain, 3, 3, 1, "gone bad", &error));
+  assert_moods (f->library, plain, (double[]) { 0, 0, 0, 0.8, 0, 0, 0.2 });
+  g_assert_no_error (error);
+}
+
+/* Songs no rule matches all get the rules' default weights, so among them
+ * the audio alone decides the order. */
+static void
+test_audio_untagged_ranking (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtMoodRules) rules = mt_mood_rules_new_default (&error);
+  g_autoptr(MtAudioMoods) audio_moods = mt_audio_moods_new_default (&error);
+  const struct { double valence, arousal; } points[] = {
+    { 0.8, 0.7 }, { -0.7, -0.6 }, { 0.5, -0.6 }, { -0.7, 0.7 }, { 0.0, 0.0 }, { 0.3, 0.9 },
+  };
+  double audio[G_N_ELEMENTS (points)][MT_N_MOODS];
+  gint64 ids[G_N_ELEMENTS (points)];
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (points); i++)
+    {
+      g_autofree char *uri = g_strdup_printf ("file:///music/%02u.ogg", i);
+      g_autoptr(MtSong) song = mt_song_new ();
+      double rule[MT_N_MOODS];
+
+      song->uri = g_strdup (uri);
+      g_assert_cmpuint (mt_mood_rules_apply (rules, song, rule), ==, 0);
+      ids[i] = add_file (f->library, uri, i, i);
+      g_assert_true (mt_library_set_mood_weights (f->library, ids[i], MT_MOOD_SOURCE_RULE, rule, &error));
+      g_assert_true (mt_library_set_audio_features (f->library, ids[i], i, i, 1, "{}", 1, 1, 1, &error));
+      mt_audio_moods_apply (audio_moods, points[i].valence, points[i].arousal, audio[i]);
+      g_assert_true (mt_library_set_audio_mood (f->library, ids[i], "m1", points[i].valence, points[i].arousal,
+                                                audio[i], mt_audio_moods_get_tag_weight (audio_moods), &error));
+      g_assert_no_error (error);
+    }
+
+  for (int m = 0; m < MT_N_MOODS; m++)
+    {
+      g_autoptr(GPtrArray) top = mt_library_top_for_mood (f->library, m, G_N_ELEMENTS (points), &error);
+
+      g_assert_cmpuint (top->len, ==, G_N_ELEMENTS (points));
+      for (guint j = 0; j + 1 < top->len; j++)
+        {
+          MtSong *a = top->pdata[j], *b = top->pdata[j + 1];
+          guint ia = a->id - ids[0], ib = b->id - ids[0];
+          g_assert_cmpfloat (audio[ia][m], >=, audio[ib][m]);
+        }
+    }
+  /* and in the expected places */
+  {
+    const struct { MtMood mood; guint point; } best[] = {
+      { MT_MOOD_HAPPY, 0 }, { MT_MOOD_SAD, 1 }, { MT_MOOD_NEUTRAL, 2 }, { MT_MOOD_ANGRY, 3 }, { MT_MOOD_SURPRISE, 5 },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (best); i++)
+      {
+        g_autoptr(GPtrArray) top = mt_library_top_for_mood (f->library, best[i].mood, 1, &error);
+        g_assert_cmpint (((MtSong *) top->pdata[0])->id, ==, ids[best[i].point]);
+      }
+  }
+}
+
 static MtSong *
 tagged (const char *uri, const char *title, const char *album, const char *genre)
 {
@@ -1013,6 +1147,8 @@ main (int argc, char **argv)
   g_test_add ("/library/audio-features", Fixture, NULL, fixture_set_up, test_audio_features, fixture_tear_down);
   g_test_add ("/library/audio-pending", Fixture, NULL, fixture_set_up, test_audio_pending, fixture_tear_down);
   g_test_add ("/library/audio-stale", Fixture, NULL, fixture_set_up, test_audio_stale, fixture_tear_down);
+  g_test_add ("/library/audio-combination", Fixture, NULL, fixture_set_up, test_audio_combination, fixture_tear_down);
+  g_test_add ("/library/audio-untagged-ranking", Fixture, NULL, fixture_set_up, test_audio_untagged_ranking, fixture_tear_down);
   g_test_add_func ("/library/mood-rules", test_mood_rules);
   g_test_add_func ("/library/bad-data-files", test_bad_data_files);
   g_test_add_func ("/library/strategies", test_strategies);
