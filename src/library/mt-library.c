@@ -1347,7 +1347,7 @@ mt_library_check_integrity (MtLibrary  *self,
 }
 
 void
-mt_audio_features_free (MtAudioFeatures *features)
+mt_song_features_free (MtSongFeatures *features)
 {
   if (features == NULL)
     return;
@@ -1576,7 +1576,7 @@ mt_library_list_audio_stale (MtLibrary   *self,
                              guint        limit,
                              GError     **error)
 {
-  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_audio_features_free);
+  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_features_free);
   sqlite3_stmt *stmt;
   int rc;
 
@@ -1589,7 +1589,7 @@ mt_library_list_audio_stale (MtLibrary   *self,
   sqlite3_bind_int64 (stmt, 2, sql_limit (limit));
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      MtAudioFeatures *features = g_new0 (MtAudioFeatures, 1);
+      MtSongFeatures *features = g_new0 (MtSongFeatures, 1);
 
       features->song_id = sqlite3_column_int64 (stmt, 0);
       features->features_json = dup_column_text (stmt, 1);

@@ -52,10 +52,10 @@ typedef enum {
 typedef struct {
   gint64  song_id;
   char   *features_json;    /* a JSON object: feature name -> number */
-} MtAudioFeatures;
+} MtSongFeatures;
 
-void        mt_audio_features_free        (MtAudioFeatures *features);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtAudioFeatures, mt_audio_features_free)
+void        mt_song_features_free        (MtSongFeatures *features);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtSongFeatures, mt_song_features_free)
 
 #define MT_LIBRARY_SCHEMA_VERSION 4
 
@@ -244,7 +244,7 @@ GPtrArray  *mt_library_list_audio_pending (MtLibrary     *self,
                                            guint          limit,
                                            GError       **error);
 /* Up to @limit (0: all) analysed songs, by id, whose mood weights were not
- * derived by @model_version (another model, or none yet): MtAudioFeatures,
+ * derived by @model_version (another model, or none yet): MtSongFeatures,
  * so the caller re-derives them from the stored features. */
 GPtrArray  *mt_library_list_audio_stale   (MtLibrary     *self,
                                            const char    *model_version,

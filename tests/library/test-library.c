@@ -849,15 +849,15 @@ test_audio_stale (Fixture *f, gconstpointer data)
   stale = mt_library_list_audio_stale (f->library, "m1", 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stale->len, ==, 1);
-  g_assert_cmpint (((MtAudioFeatures *) stale->pdata[0])->song_id, ==, underived);
-  g_assert_cmpstr (((MtAudioFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.25}");
+  g_assert_cmpint (((MtSongFeatures *) stale->pdata[0])->song_id, ==, underived);
+  g_assert_cmpstr (((MtSongFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.25}");
   g_clear_pointer (&stale, g_ptr_array_unref);
 
   /* A new model: every analysed song, from its stored features. */
   stale = mt_library_list_audio_stale (f->library, "m2", 0, &error);
   g_assert_cmpuint (stale->len, ==, 2);
-  g_assert_cmpint (((MtAudioFeatures *) stale->pdata[0])->song_id, ==, derived);
-  g_assert_cmpstr (((MtAudioFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.5}");
+  g_assert_cmpint (((MtSongFeatures *) stale->pdata[0])->song_id, ==, derived);
+  g_assert_cmpstr (((MtSongFeatures *) stale->pdata[0])->features_json, ==, "{\"rms\": 0.5}");
   g_clear_pointer (&stale, g_ptr_array_unref);
   stale = mt_library_list_audio_stale (f->library, "m2", 1, &error);
   g_assert_cmpuint (stale->len, ==, 1);
