@@ -21,20 +21,47 @@ G_DEFINE_FINAL_TYPE (MtLibraryImporter, mt_library_importer, G_TYPE_OBJECT)
 enum { PROGRESS, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void
-import_skip_free (gpointer data)
+MtImportSkip *
+mt_import_skip_new (const char *path,
+                    const char *reason)
+{
+  MtImportSkip *skip = g_new0 (MtImportSkip, 1);
+
+  skip->path = g_strdup (path);
+  skip->reason = g_strdup (reason);
+  return skip;
+}
+
+void
+mt_import_skip_free (gpointer data)
 {
   MtImportSkip *skip = data;
+
+  if (skip == NULL)
+    return;
   g_free (skip->path);
   g_free (skip->reason);
   g_free (skip);
+}
+
+GPtrArray *
+mt_import_skips_copy (const GPtrArray *skips)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func (mt_import_skip_free);
+
+  for (guint i = 0; skips != NULL && i < skips->len; i++)
+    {
+      const MtImportSkip *skip = g_ptr_array_index ((GPtrArray *) skips, i);
+      g_ptr_array_add (copy, mt_import_skip_new (skip->path, skip->reason));
+    }
+  return copy;
 }
 
 static MtImportReport *
 import_report_new (void)
 {
   MtImportReport *report = g_new0 (MtImportReport, 1);
-  report->skips = g_ptr_array_new_with_free_func (import_skip_free);
+  report->skips = g_ptr_array_new_with_free_func (mt_import_skip_free);
   return report;
 }
 
@@ -46,15 +73,7 @@ mt_import_report_copy (const MtImportReport *report)
   g_return_val_if_fail (report != NULL, NULL);
 
   copy = g_memdup2 (report, sizeof *report);
-  copy->skips = g_ptr_array_new_with_free_func (import_skip_free);
-  for (guint i = 0; report->skips && i < report->skips->len; i++)
-    {
-      const MtImportSkip *skip = g_ptr_array_index (report->skips, i);
-      MtImportSkip *skip_copy = g_new0 (MtImportSkip, 1);
-      skip_copy->path = g_strdup (skip->path);
-      skip_copy->reason = g_strdup (skip->reason);
-      g_ptr_array_add (copy->skips, skip_copy);
-    }
+  copy->skips = mt_import_skips_copy (report->skips);
   return copy;
 }
 
@@ -275,11 +294,7 @@ add_skip (MtImportReport *report,
           const char     *path,
           const char     *reason)
 {
-  MtImportSkip *skip = g_new0 (MtImportSkip, 1);
-
-  skip->path = g_strdup (path);
-  skip->reason = g_strdup (reason);
-  g_ptr_array_add (report->skips, skip);
+  g_ptr_array_add (report->skips, mt_import_skip_new (path, reason));
   report->skipped++;
 }
 

@@ -27,6 +27,12 @@ typedef struct {
   char *reason;    /* why it was skipped, for people */
 } MtImportSkip;
 
+MtImportSkip   *mt_import_skip_new        (const char      *path,
+                                           const char      *reason);
+void            mt_import_skip_free       (gpointer         skip);
+/* A deep copy (of MtImportSkip), never NULL. */
+GPtrArray      *mt_import_skips_copy      (const GPtrArray *skips);
+
 typedef struct {
   guint      files_seen;   /* audio files found (by extension) */
   guint      imported;     /* new songs */
