@@ -2,7 +2,7 @@
  *
  * GStreamer decodes the file (any format its plugins read) to stereo float
  * at MT_AUDIO_SAMPLE_RATE: a mono file is doubled, a 5.1 one mixed down.  A
- * song of up to MT_AUDIO_WHOLE_SONG_S is analysed whole; a longer one in
+ * song of up to MT_AUDIO_WHOLE_SONG_S seconds is analysed whole; a longer one in
  * MT_AUDIO_N_WINDOWS windows of MT_AUDIO_WINDOW_S seconds spread over it
  * (reached by seeking, so a ten-hour file costs what a four-minute one
  * does).  Runs in the analyzer helper process only: decoders parse
@@ -24,9 +24,12 @@ typedef enum {
   MT_AUDIO_DECODER_ERROR_TIMEOUT,      /* decoding took longer than allowed */
 } MtAudioDecoderError;
 
-#define MT_AUDIO_WHOLE_SONG_S 100
-#define MT_AUDIO_WINDOW_S 30
+#define MT_AUDIO_WHOLE_SONG_S 75
+#define MT_AUDIO_WINDOW_S 20
 #define MT_AUDIO_N_WINDOWS 3
+/* A file whose first decoded sample takes longer than this is damaged: a
+ * sound file opens in a fraction of a second. */
+#define MT_AUDIO_PREROLL_S 10
 /* Shorter than this, a beat, a loudness range or a key mean nothing. */
 #define MT_AUDIO_MIN_SECONDS 3.0
 

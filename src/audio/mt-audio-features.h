@@ -23,7 +23,7 @@
 G_BEGIN_DECLS
 
 /* Bump when a descriptor is added, removed or computed differently. */
-#define MT_AUDIO_FEATURES_VERSION 1
+#define MT_AUDIO_FEATURES_VERSION 2
 
 /* Analysis rate: 11 kHz of bandwidth, and half the work of 44.1 kHz. */
 #define MT_AUDIO_SAMPLE_RATE 22050
