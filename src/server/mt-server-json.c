@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "mt-server-private.h"
@@ -97,6 +98,19 @@ _mt_server_reply_error (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
+/* NAN (not analysed, or unknown) is null: JSON has no NaN. */
+static void
+add_number_or_null (JsonBuilder *builder,
+                    const char  *name,
+                    double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static void
 add_string_or_null (JsonBuilder *builder,
                     const char  *name,
@@ -140,6 +154,11 @@ _mt_server_add_song (JsonBuilder  *builder,
   /* Its file is gone (an unmounted drive): listed, never recommended. */
   json_builder_set_member_name (builder, "missing");
   json_builder_add_boolean_value (builder, song->missing_since != 0);
+  /* From the song's own sound; null until it is analysed. */
+  add_number_or_null (builder, "valence", song->valence);
+  add_number_or_null (builder, "arousal", song->arousal);
+  add_number_or_null (builder, "tempo", song->tempo);
+  add_number_or_null (builder, "loudness", song->loudness);
   json_builder_end_object (builder);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mt-analyzer.h"
+#include "mt-audio-features.h"
 #include "mt-server-private.h"
 #include "mt-server-input.h"
 
@@ -94,6 +95,37 @@ current_mood (MtServer    *self,
   return &self->desktop_mood;
 }
 
+/* The library's songs, the missing ones, and where the analysis of their
+ * sound stands (the pending ones are read after the next import). */
+static gboolean
+add_library_counts (MtServer    *self,
+                    JsonBuilder *builder,
+                    GError     **error)
+{
+  gint64 songs, missing, analysed, failed, pending;
+
+  if ((songs = mt_library_count_songs (self->library, error)) < 0 ||
+      (missing = mt_library_count_missing (self->library, error)) < 0 ||
+      !mt_library_count_audio (self->library, MT_AUDIO_FEATURES_VERSION,
+                               &analysed, &failed, &pending, error))
+    return FALSE;
+
+  json_builder_set_member_name (builder, "songs");
+  json_builder_add_int_value (builder, songs);
+  json_builder_set_member_name (builder, "missing");
+  json_builder_add_int_value (builder, missing);
+  json_builder_set_member_name (builder, "audio");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "analysed");
+  json_builder_add_int_value (builder, analysed);
+  json_builder_set_member_name (builder, "failed");
+  json_builder_add_int_value (builder, failed);
+  json_builder_set_member_name (builder, "pending");
+  json_builder_add_int_value (builder, pending);
+  json_builder_end_object (builder);
+  return TRUE;
+}
+
 static void
 get_status (MtServer          *self,
             SoupServerMessage *msg,
@@ -130,31 +162,22 @@ get_status (MtServer          *self,
 
   json_builder_set_member_name (builder, "library");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "songs");
   if (self->library != NULL)
     {
       g_autoptr(GError) error = NULL;
-      gint64 n = mt_library_count_songs (self->library, &error);
 
-      if (n < 0)
+      if (!add_library_counts (self, builder, &error))
         {
           _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
                                   "Cannot read the music library: %s", error->message);
           return;
         }
-      json_builder_add_int_value (builder, n);
-      json_builder_set_member_name (builder, "missing");
-      n = mt_library_count_missing (self->library, &error);
-      if (n < 0)
-        {
-          _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-                                  "Cannot read the music library: %s", error->message);
-          return;
-        }
-      json_builder_add_int_value (builder, n);
     }
   else
-    json_builder_add_null_value (builder);
+    {
+      json_builder_set_member_name (builder, "songs");
+      json_builder_add_null_value (builder);
+    }
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "streams");

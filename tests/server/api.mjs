@@ -75,6 +75,10 @@ try {
   assert.ok(songs.songs.every((s) => s.mood === 'sad'));
   const all = await call(base, 'GET', '/api/v1/songs', { expect: 200 });
   assert.equal(all.songs.length, 20);
+  // Every other song has its sound analysed: both forms were validated.
+  assert.ok(all.songs.some((s) => typeof s.valence === 'number' && typeof s.tempo === 'number'));
+  assert.ok(all.songs.some((s) => s.valence === null && s.arousal === null && s.tempo === null));
+  assert.deepEqual(status.library.audio, { analysed: 14, failed: 0, pending: 14 });
   await call(base, 'GET', '/api/v1/songs', { query: '?mood=bored', expect: 400 });
   await call(base, 'GET', '/api/v1/songs', { query: '?limit=100000', expect: 400 });
   await call(base, 'PUT', '/api/v1/songs', { body: 'x', expect: 405 });

@@ -1,5 +1,6 @@
 /* make-test-library: writes a small music library for the browser and bench
- * runs (songs with mood weights; no audio files are needed to recommend).
+ * runs (songs with mood weights, every other one with its sound analysed; no
+ * audio files are needed to recommend).
  *
  *   make-test-library DB-FILE [SONGS-PER-MOOD]
  */
@@ -8,8 +9,29 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "mt-audio-features.h"
 #include "mt-library.h"
 #include "mt-song.h"
+
+/* Every other song is analysed, so replies carry both a song's sound and
+ * the nulls of one not analysed yet: each mood gets a point of the
+ * valence/arousal plane (its Russell quadrant) and a tempo. */
+static gboolean
+add_sound (MtLibrary *library,
+           gint64     id,
+           int        mood,
+           GError   **error)
+{
+  static const double valence[MT_N_MOODS] = { -0.6, -0.7, -0.5, 0.7, -0.6, 0.4, 0.3 };
+  static const double arousal[MT_N_MOODS] = { 0.7, 0.3, 0.5, 0.6, -0.6, 0.7, -0.5 };
+  double weights[MT_N_MOODS] = { 0 };
+
+  weights[mood] = 0.8;
+  return mt_library_set_audio_features (library, id, 0, 0, MT_AUDIO_FEATURES_VERSION, "{}",
+                                        80.0 + 40.0 * (arousal[mood] + 1.0), -12.0, 30000, error) &&
+         mt_library_set_audio_mood (library, id, "make-test-library", valence[mood], arousal[mood],
+                                    weights, 0.5, error);
+}
 
 int
 main (int argc, char *argv[])
@@ -45,7 +67,8 @@ main (int argc, char *argv[])
         song->artist = g_strdup_printf ("Artist %" G_GUINT64_FORMAT, i % 3 + 1);
         song->id = mt_library_add_song (library, song, &error);
         if (song->id == 0 ||
-            !mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, &error))
+            !mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, &error) ||
+            (i % 2 == 0 && !add_sound (library, song->id, mood, &error)))
           {
             g_printerr ("make-test-library: %s\n", error->message);
             return 1;

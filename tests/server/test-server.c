@@ -16,6 +16,7 @@
 
 #include "mt-server.h"
 #include "mt-server-frame.h"
+#include "mt-audio-features.h"
 #include "mt-library.h"
 #include "mt-song.h"
 
@@ -384,6 +385,84 @@ test_songs (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (songs), ==, 4);
   for (guint i = 0; i < 4; i++)
     g_assert_false (json_object_get_boolean_member (json_array_get_object_element (songs, i), "missing"));
+}
+
+static JsonObject *
+find_song (JsonArray *songs,
+           gint64     id)
+{
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    {
+      JsonObject *song = json_array_get_object_element (songs, i);
+
+      if (json_object_get_int_member (song, "id") == id)
+        return song;
+    }
+  g_assert_not_reached ();
+}
+
+/* A song's sound shows in every song object once it is analysed (null
+ * before), and the status counts how far the analysis is. */
+static void
+test_songs_audio (Fixture *f, gconstpointer data)
+{
+  static const char * const audio_members[] = { "valence", "arousal", "tempo", "loudness" };
+  const double weights[MT_N_MOODS] = { 0.1, 0.0, 0.0, 0.9, 0.0, 0.2, 0.3 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autoptr(JsonParser) parser3 = NULL;
+  g_autoptr(JsonParser) parser4 = NULL;
+  g_autoptr(Reply) before = GET (f, "/api/v1/songs");
+  g_autoptr(Reply) after = NULL;
+  g_autoptr(Reply) recommended = NULL;
+  g_autoptr(Reply) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtSong) happy = NULL;
+  JsonArray *songs;
+  JsonObject *song, *audio;
+
+  songs = json_object_get_array_member (reply_json (before, &parser), "songs");
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    for (guint m = 0; m < G_N_ELEMENTS (audio_members); m++)
+      {
+        song = json_array_get_object_element (songs, i);
+        g_assert_true (json_object_has_member (song, audio_members[m]));
+        g_assert_true (json_object_get_null_member (song, audio_members[m]));
+      }
+
+  /* Analysed as its file is now (size and mtime), so it counts as analysed. */
+  happy = mt_library_get_song (f->library, f->happy_id, &error);
+  g_assert_nonnull (happy);
+  g_assert_true (mt_library_set_audio_features (f->library, f->happy_id, happy->size, happy->mtime,
+                                                MT_AUDIO_FEATURES_VERSION, "{\"tempo\": 128}", 128.0, -9.5,
+                                                30000, &error));
+  g_assert_no_error (error);
+  g_assert_true (mt_library_set_audio_mood (f->library, f->happy_id, "test-model", 0.6, 0.75, weights, 0.3, &error));
+  g_assert_no_error (error);
+
+  after = GET (f, "/api/v1/songs");
+  songs = json_object_get_array_member (reply_json (after, &parser2), "songs");
+  song = find_song (songs, f->happy_id);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (song, "valence"), 0.6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (song, "arousal"), 0.75, 1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (song, "tempo"), 128.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (song, "loudness"), -9.5, 1e-9);
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    if (json_object_get_int_member (json_array_get_object_element (songs, i), "id") != f->happy_id)
+      g_assert_true (json_object_get_null_member (json_array_get_object_element (songs, i), "valence"));
+
+  /* Recommendations are song objects too. */
+  recommended = GET (f, "/api/v1/recommendations?mood=happy&strategy=match&limit=4");
+  g_assert_cmpuint (recommended->status, ==, 200);
+  song = find_song (json_object_get_array_member (reply_json (recommended, &parser3), "songs"), f->happy_id);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (song, "arousal"), 0.75, 1e-9);
+
+  status = GET (f, "/api/v1/status");
+  audio = json_object_get_object_member (json_object_get_object_member (reply_json (status, &parser4), "library"),
+                                         "audio");
+  g_assert_cmpint (json_object_get_int_member (audio, "analysed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (audio, "failed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (audio, "pending"), ==, 3);
 }
 
 /* A song whose file is gone (an unmounted drive) is listed as missing, is
@@ -2369,6 +2448,7 @@ main (int argc, char *argv[])
   ADD ("/server/rest/mood", test_mood, NULL);
   ADD ("/server/rest/songs", test_songs, NULL);
   ADD ("/server/rest/missing-songs", test_missing_songs, NULL);
+  ADD ("/server/rest/songs-audio", test_songs_audio, NULL);
   ADD ("/server/rest/bad-queries", test_bad_queries, NULL);
   ADD ("/server/rest/recommendations", test_recommendations, NULL);
   ADD ("/server/rest/feedback", test_feedback, NULL);
