@@ -19,8 +19,8 @@ fi
 ninja -C "$build" fuzz-targets || exit 1
 
 names=("$@")
-[ "${#names[@]}" -gt 0 ] || names=(model-check server-frame ws-meter tag-reply json-input)
-declare -A dicts=([model-check]=cfg [server-frame]=jpeg [tag-reply]=json [json-input]=json)
+[ "${#names[@]}" -gt 0 ] || names=(model-check server-frame ws-meter tag-reply audio-reply json-input)
+declare -A dicts=([model-check]=cfg [server-frame]=jpeg [tag-reply]=json [audio-reply]=json [json-input]=json)
 status=0
 summary=()
 for name in "${names[@]}"; do
