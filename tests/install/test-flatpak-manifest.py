@@ -20,6 +20,10 @@ APP_ID = "io.github.moodtunes.Moodtunes"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from mt_checks import check, exit_status  # noqa: E402
 
+# Built before the app, in this order: what the audio analysis links and the
+# GNOME runtime lacks.
+AUDIO_LIBRARIES = ["fftw3f", "libebur128", "aubio"]
+
 # What each permission is for; a permission outside this list fails.
 NEEDED = {
     "--share=ipc": "the GTK window (X11 shared memory)",
@@ -60,7 +64,7 @@ def main():
                    "share/glib-2.0/schemas/%s.gschema.xml" % APP_ID,
                    "share/icons/hicolor/scalable/apps/%s.svg" % APP_ID,
                    "share/moodtunes/models/moodtunes-models.ini", "share/moodtunes/demo/astronaut.jpg",
-                   "libexec/moodtunes-tag-reader"):
+                   "libexec/moodtunes-tag-reader", "libexec/moodtunes-audio-analyzer"):
         check(needed in installed, "meson installs %s, which the Flatpak ships" % needed)
 
     # Permissions: each one needed, explained, and nothing broad.
@@ -75,7 +79,19 @@ def main():
     check("org.mpris.MediaPlayer2.moodtunes" in mpris, "the MPRIS name owned is the one the app takes")
 
     modules = {m["name"]: m for m in manifest["modules"] if isinstance(m, dict)}
-    check(list(modules) == ["darknet", "moodtunes"], "two modules: Darknet, then Moodtunes (%s)" % list(modules))
+    check(list(modules) == ["darknet"] + AUDIO_LIBRARIES + ["moodtunes"],
+          "the modules: Darknet, the audio libraries, then Moodtunes (%s)" % list(modules))
+    # The libraries the GNOME runtime lacks, each from a pinned release
+    # archive (aubio needs FFTW in single precision, built before it).
+    for name in AUDIO_LIBRARIES:
+        sources = modules.get(name, {}).get("sources", [])
+        check(sources and all(s.get("type") == "archive" and s.get("url", "").startswith("https://")
+                              and re.fullmatch(r"[0-9a-f]{64}", s.get("sha256", "")) for s in sources),
+              "%s is built from a release archive pinned by its sha256" % name, json.dumps(sources))
+    check("--enable-single" in modules.get("fftw3f", {}).get("config-opts", []),
+          "FFTW is built in single precision (the libfftw3f aubio links)")
+    check("--enable-fftw3f" in " ".join(modules.get("aubio", {}).get("build-commands", [])),
+          "aubio is built on that FFTW")
     darknet = modules.get("darknet", {})
     commands = " ".join(darknet.get("build-commands", []))
     check(all(s.get("commit") or s.get("sha256") for s in darknet.get("sources", [])) and darknet.get("sources"),
