@@ -2,9 +2,10 @@
 """What a user gets: Moodtunes configured for a temporary prefix, built,
 `meson install`ed, then run from outside the source tree with a clean
 environment (only XDG_DATA_DIRS names the prefix; no GSETTINGS_SCHEMA_DIR, no
-MT_* variable): the analyzer on a photo, the server's status and page, every
-expression model the installed manifest lists, and the app under Xvfb with
-the installed demo camera until the mood comes from the face.  Any GLib or
+MT_* variable): the analyzer on a photo, the audio analyzer helper on a
+clip, the server's status and page, every expression model the installed
+manifest lists, and the app under Xvfb with the installed demo camera until
+the mood comes from the face.  Any GLib or
 GStreamer CRITICAL or WARNING from our programs fails the test.
 
 usage: test-install.py SOURCE-DIR ARTIFACT-DIR
@@ -123,7 +124,7 @@ def check_no_tree_paths(prefix):
     tree (debug info aside: it names sources by design)."""
     tree = os.path.realpath(SOURCE).encode()
     programs = [os.path.join(prefix, "bin", p) for p in os.listdir(os.path.join(prefix, "bin"))]
-    programs.append(os.path.join(prefix, "libexec", "moodtunes-tag-reader"))
+    programs += [os.path.join(prefix, "libexec", name) for name in ("moodtunes-tag-reader", "moodtunes-audio-analyzer")]
     with tempfile.TemporaryDirectory() as tmp:
         for program in programs:
             stripped = os.path.join(tmp, os.path.basename(program))
@@ -131,6 +132,35 @@ def check_no_tree_paths(prefix):
             with open(stripped, "rb") as f:
                 data = f.read()
             check(tree not in data, "%s holds no source-tree path" % os.path.basename(program))
+
+
+def check_audio_analyzer(session, prefix):
+    """The installed audio analyzer helper analyses a 5 s clip made here,
+    through its JSON-lines protocol, from outside the tree."""
+    helper = os.path.join(prefix, "libexec", "moodtunes-audio-analyzer")
+    if not check(os.access(helper, os.X_OK), "the audio analyzer helper is installed"):
+        return
+    clip = os.path.join(session.dir, "clip.ogg")
+    r = session.run("gst-launch-1.0", "-q", "audiotestsrc", "wave=pink-noise", "volume=0.2",
+                    "samplesperbuffer=4410", "num-buffers=50", "!", "audio/x-raw,rate=44100,channels=1",
+                    "!", "audioconvert", "!", "vorbisenc", "!", "oggmux", "!", "filesink", "location=" + clip)
+    if not check(r.returncode == 0 and os.path.exists(clip), "a 5 s clip is made with GStreamer", r.stderr):
+        return
+    request = json.dumps({"id": 1, "uri": "file://" + clip}) + "\n"
+    r = subprocess.run([helper], input=request, env=session.env, cwd=session.dir, capture_output=True,
+                       text=True, timeout=60)
+    try:
+        reply = json.loads(r.stdout.splitlines()[0])
+    except (ValueError, IndexError):
+        reply = {}
+    features = reply.get("features") or {}
+    check(r.returncode == 0 and reply.get("id") == 1 and reply.get("ok") is True,
+          "the installed audio analyzer answers the request", r.stdout[:500] + r.stderr)
+    check(len(features) > 20 and all(isinstance(v, (int, float)) for v in features.values())
+          and 4500 <= reply.get("analysed_ms", 0) <= 5100 and features.get("loudness_integrated", -70) > -40,
+          "it analyses the clip: %d descriptors, %s ms, %s LUFS"
+          % (len(features), reply.get("analysed_ms"), features.get("loudness_integrated")))
+    check(not noisy_lines(r.stderr), "the audio analyzer prints no criticals or warnings", r.stderr)
 
 
 def check_desktop_file(session, prefix):
@@ -258,6 +288,7 @@ def main():
         check_no_tree_paths(prefix)
         session = CleanSession(work, prefix)
         check_desktop_file(session, prefix)
+        check_audio_analyzer(session, prefix)
         check_analyze(session, models)
         check_server(session)
         check_app(session)
