@@ -338,9 +338,19 @@ store_result (MtLibraryAnalyzer  *self,
       /* A file that crashes or hangs the decoder would do it again:
        * remembered like any other failure, tried again once it changes. */
       g_autofree char *path = path_of (song->uri);
+      g_autofree char *local = g_filename_from_uri (song->uri, NULL, NULL);
 
-      g_ptr_array_add (report->failures, mt_import_skip_new (path, result->error->message));
       report->failed++;
+      if (local != NULL && !g_file_test (local, G_FILE_TEST_EXISTS))
+        {
+          /* Gone since the import (an unplugged drive, a share not
+           * mounted): not the file's fault.  Remembered as a failure, it
+           * would never be tried again when it comes back unchanged. */
+          g_ptr_array_add (report->failures,
+                           mt_import_skip_new (path, "the file is not there any more: it is analysed when it is back"));
+          return TRUE;
+        }
+      g_ptr_array_add (report->failures, mt_import_skip_new (path, result->error->message));
       ok = mt_library_set_audio_failed (library, song->id, song->size, song->mtime, MT_AUDIO_FEATURES_VERSION,
                                         result->error->message, &local_error);
     }
@@ -493,6 +503,10 @@ mt_library_analyzer_run_async (MtLibraryAnalyzer  *self,
     }
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mt_library_analyzer_run_async);
+  /* A cancelled run still returns its report (cancelled set, the songs
+   * done counted), as mt_library_analyzer_run() does: GTask would turn it
+   * into G_IO_ERROR_CANCELLED and drop it. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, g_main_context_ref_thread_default (), (GDestroyNotify) g_main_context_unref);
   g_task_run_in_thread (task, run_thread);
 }

@@ -67,7 +67,8 @@ MtAnalysisReport  *mt_library_analyzer_run          (MtLibraryAnalyzer  *self,
                                                      GCancellable       *cancellable,
                                                      GError            **error);
 /* Same work in a worker thread; "progress" is emitted in the thread-default
- * main context of the caller. */
+ * main context of the caller.  A cancelled run finishes with its report
+ * (cancelled set), not G_IO_ERROR_CANCELLED. */
 void               mt_library_analyzer_run_async    (MtLibraryAnalyzer  *self,
                                                      GCancellable       *cancellable,
                                                      GAsyncReadyCallback callback,
