@@ -1,6 +1,7 @@
 /* moodtunes-library: the music library from the command line.
  *
- *   moodtunes-library [--db FILE] import [DIR…]
+ *   moodtunes-library [--db FILE] import [--no-audio] [--jobs N] [DIR…]
+ *   moodtunes-library [--db FILE] analyze [--jobs N] [--json]
  *   moodtunes-library [--db FILE] list [--json]
  *   moodtunes-library [--db FILE] recommend --mood MOOD [--strategy match|lift] [--limit N] [--json]
  *   moodtunes-library [--db FILE] tag SONG-ID MOOD WEIGHT
@@ -16,13 +17,16 @@
 #include "config.h"
 
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "mt-audio-features.h"
 #include "mt-library.h"
+#include "mt-library-analyzer.h"
 #include "mt-library-importer.h"
 #include "mt-mood-strategies.h"
 #include "mt-player.h"
@@ -35,7 +39,10 @@ static char *db_path;
 
 static const char *usage_text =
   "Commands:\n"
-  "  import [--batch N] [--json] [DIR…]   add the music in DIR (default: your Music folder)\n"
+  "  import [--batch N] [--no-audio] [--jobs N] [--json] [DIR…]\n"
+  "                                       add the music in DIR (default: your Music folder),\n"
+  "                                       then analyse its sound (unless --no-audio)\n"
+  "  analyze [--jobs N] [--json]          analyse the sound of the songs not analysed yet\n"
   "  list [--json]                        list the songs with their moods\n"
   "  recommend --mood MOOD [--strategy match|lift] [--limit N] [--seed N] [--json]\n"
   "  tag SONG-ID MOOD WEIGHT              set how much a song fits a mood (0..1)\n"
@@ -134,6 +141,34 @@ parse_song_id (const char *text,
   return TRUE;
 }
 
+/* @value, or null when it is not known (not a finite number, or for a
+ * tempo, no beat found). */
+static void
+add_number_or_null (JsonBuilder *builder,
+                    const char  *name,
+                    double       value,
+                    gboolean     known)
+{
+  json_builder_set_member_name (builder, name);
+  if (known && isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
 static void
 add_song_json (JsonBuilder  *builder,
                const MtSong *song,
@@ -178,6 +213,11 @@ add_song_json (JsonBuilder  *builder,
     json_builder_add_int_value (builder, song->missing_since);
   else
     json_builder_add_null_value (builder);
+  /* From the song's own sound; null until it is analysed. */
+  add_number_or_null (builder, "valence", song->valence, TRUE);
+  add_number_or_null (builder, "arousal", song->arousal, TRUE);
+  add_number_or_null (builder, "tempo", song->tempo, song->tempo > 0);
+  add_number_or_null (builder, "loudness", song->loudness, TRUE);
   json_builder_end_object (builder);
 #undef ADD_STRING
 }
@@ -187,19 +227,49 @@ print_songs_json (GPtrArray *songs,
                   gboolean   with_score)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_array (builder);
   for (guint i = 0; i < songs->len; i++)
     add_song_json (builder, g_ptr_array_index (songs, i), with_score);
   json_builder_end_array (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  print_json (builder);
+}
+
+/* "name": [{"path": …, "reason": …}, …] of MtImportSkip. */
+static void
+add_skips_json (JsonBuilder     *builder,
+                const char      *name,
+                const GPtrArray *skips)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < skips->len; i++)
+    {
+      MtImportSkip *skip = g_ptr_array_index (skips, i);
+      g_autofree char *display = g_filename_display_name (skip->path);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, display);
+      json_builder_set_member_name (builder, "reason");
+      json_builder_add_string_value (builder, skip->reason);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/* "  skipped FILE: REASON" lines of MtImportSkip. */
+static void
+print_skips (const char      *what,
+             const GPtrArray *skips)
+{
+  for (guint i = 0; i < skips->len; i++)
+    {
+      MtImportSkip *skip = g_ptr_array_index (skips, i);
+      g_autofree char *display = g_filename_display_name (skip->path);
+
+      g_print ("  %s %s: %s\n", what, display, skip->reason);
+    }
 }
 
 static char *
@@ -230,18 +300,141 @@ print_song_line (const MtSong *song,
   g_autofree char *title = mt_song_dup_display_title (song);
   g_autofree char *duration = format_duration (song->duration_ms);
   g_autofree char *missing = format_missing (song);
+  /* " · 72 BPM" once its sound is analysed and a beat was found. */
+  g_autofree char *tempo = isfinite (song->tempo) && song->tempo > 0
+                           ? g_strdup_printf (" · %.0f BPM", song->tempo) : g_strdup ("");
   MtMood mood = mt_song_get_main_mood (song);
 
   if (with_score)
-    g_print ("%6" G_GINT64_FORMAT "  %5.3f  %s — %s (%s)  [%s %.2f]\n", song->id, song->score,
+    g_print ("%6" G_GINT64_FORMAT "  %5.3f  %s — %s (%s)  [%s %.2f%s]\n", song->id, song->score,
              song->artist ? song->artist : "Unknown artist", title, duration,
              mood == MT_MOOD_NONE ? "no mood" : mt_mood_to_string (mood),
-             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood]);
+             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood], tempo);
   else
-    g_print ("%6" G_GINT64_FORMAT "  %s — %s (%s)  [%s %.2f]%s\n", song->id,
+    g_print ("%6" G_GINT64_FORMAT "  %s — %s (%s)  [%s %.2f%s]%s\n", song->id,
              song->artist ? song->artist : "Unknown artist", title, duration,
              mood == MT_MOOD_NONE ? "no mood" : mt_mood_to_string (mood),
-             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood], missing);
+             mood == MT_MOOD_NONE ? 0.0 : song->moods[mood], tempo, missing);
+}
+
+/* analysis of the songs' sound: after import, and analyze */
+
+/* Not on a terminal, a progress line every this many songs (a log of a
+ * long run). */
+#define ANALYSIS_LINE_EVERY 100
+
+typedef struct {
+  gboolean tty;
+  gboolean shown;       /* a progress line is on the terminal */
+  guint    last_line;   /* songs done at the last line written */
+} AnalysisProgress;
+
+static void
+on_analysis_progress (MtLibraryAnalyzer      *analyzer,
+                      const MtAnalysisReport *report,
+                      gpointer                data)
+{
+  AnalysisProgress *progress = data;
+  guint done = report->analysed + report->failed;
+
+  if (report->total == 0)
+    return;
+  if (progress->tty)
+    {
+      g_printerr ("\rAnalysing %u/%u…   ", done, report->total);
+      progress->shown = TRUE;
+    }
+  else if (done >= progress->last_line + ANALYSIS_LINE_EVERY)
+    {
+      g_printerr ("Analysed %u/%u songs\n", done, report->total);
+      progress->last_line = done;
+    }
+}
+
+/* Analyses the sound of the library's songs not analysed yet (and derives
+ * the weights of the others again from their stored descriptors after a new
+ * model), with progress on stderr.  @jobs: helpers side by side, 0 for one
+ * per core. */
+static MtAnalysisReport *
+analyse_library (MtLibrary  *library,
+                 int         jobs,
+                 GError    **error)
+{
+  g_autoptr(MtLibraryAnalyzer) analyzer = mt_library_analyzer_new (library);
+  AnalysisProgress progress = { isatty (STDERR_FILENO), FALSE, 0 };
+  MtAnalysisReport *report;
+
+  if (jobs > 0)
+    mt_library_analyzer_set_n_jobs (analyzer, (guint) jobs);
+  g_signal_connect (analyzer, "progress", G_CALLBACK (on_analysis_progress), &progress);
+  report = mt_library_analyzer_run (analyzer, NULL, error);
+  if (progress.shown)
+    g_printerr ("\n");
+  return report;
+}
+
+static void
+add_counts_json (JsonBuilder *builder,
+                 const char  *const names[],
+                 const gint64 values[],
+                 guint        n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      json_builder_set_member_name (builder, names[i]);
+      json_builder_add_int_value (builder, values[i]);
+    }
+}
+
+/* The report as a JSON object, with where the library stands after it. */
+static void
+add_analysis_json (JsonBuilder            *builder,
+                   MtLibrary              *library,
+                   const MtAnalysisReport *report)
+{
+  static const char *const names[] = { "total", "analysed", "failed", "rescored", "helper_restarts" };
+  static const char *const library_names[] = { "analysed", "failed", "pending" };
+  const gint64 values[] = { report->total, report->analysed, report->failed, report->rescored,
+                            report->helper_restarts };
+  gint64 library_values[3] = { 0 };
+
+  json_builder_begin_object (builder);
+  add_counts_json (builder, names, values, G_N_ELEMENTS (names));
+  json_builder_set_member_name (builder, "cancelled");
+  json_builder_add_boolean_value (builder, report->cancelled);
+  add_skips_json (builder, "failures", report->failures);
+  /* Of the songs whose files are there. */
+  json_builder_set_member_name (builder, "library");
+  if (mt_library_count_audio (library, MT_AUDIO_FEATURES_VERSION, &library_values[0], &library_values[1],
+                              &library_values[2], NULL))
+    {
+      json_builder_begin_object (builder);
+      add_counts_json (builder, library_names, library_values, G_N_ELEMENTS (library_names));
+      json_builder_end_object (builder);
+    }
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+}
+
+static void
+print_analysis (const MtAnalysisReport *report)
+{
+  g_print ("Analysed %u songs, %u failed", report->analysed, report->failed);
+  if (report->rescored > 0)
+    g_print (", %u rescored from their stored descriptors (new model)", report->rescored);
+  g_print ("\n");
+  print_skips ("failed", report->failures);
+}
+
+static gboolean
+check_jobs (int  jobs,
+            int *status)
+{
+  if (jobs >= 0)
+    return TRUE;
+  *status = usage_error ("--jobs must be 0 (one per core) or more");
+  return FALSE;
 }
 
 /* import */
@@ -260,16 +453,22 @@ cmd_import (int    argc,
             char **argv)
 {
   int batch = 64;
+  int jobs = 0;
   gboolean json = FALSE;
+  gboolean no_audio = FALSE;
   GOptionEntry entries[] = {
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "Files per transaction (default 64)", "N" },
+    { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "Read the tags only; analyse the sound later (“analyze”)", NULL },
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Songs analysed side by side (default 0: one per core)", "N" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the report as JSON", NULL },
     { NULL }
   };
   g_autoptr(MtLibrary) library = NULL;
   g_autoptr(MtLibraryImporter) importer = NULL;
   g_autoptr(MtImportReport) report = NULL;
+  g_autoptr(MtAnalysisReport) analysis = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) analysis_error = NULL;
   g_autoptr(GPtrArray) folders = g_ptr_array_new ();
   int status = 0;
 
@@ -277,6 +476,8 @@ cmd_import (int    argc,
     return status;
   if (batch < 1)
     return usage_error ("--batch must be at least 1");
+  if (!check_jobs (jobs, &status))
+    return status;
   for (int i = 1; i < argc; i++)
     g_ptr_array_add (folders, argv[i]);
   if (folders->len == 0)
@@ -300,49 +501,34 @@ cmd_import (int    argc,
     g_printerr ("\n");
   if (report == NULL)
     return fail ("%s", error->message);
+  /* The tags are in (committed): the sound is analysed after them. */
+  if (!no_audio)
+    analysis = analyse_library (library, jobs, &analysis_error);
 
   if (json)
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
-      const struct { const char *name; guint value; } counts[] = {
-        { "files_seen", report->files_seen }, { "imported", report->imported },
-        { "updated", report->updated }, { "moved", report->moved },
-        { "unchanged", report->unchanged }, { "missing", report->missing },
-        { "restored", report->restored }, { "removed", report->removed },
-        { "skipped", report->skipped }, { "files_read", report->files_read },
-        { "reader_restarts", report->reader_restarts },
+      static const char *const names[] = {
+        "files_seen", "imported", "updated", "moved", "unchanged", "missing", "restored", "removed",
+        "skipped", "files_read", "reader_restarts",
       };
+      const gint64 values[] = {
+        report->files_seen, report->imported, report->updated, report->moved, report->unchanged,
+        report->missing, report->restored, report->removed, report->skipped, report->files_read,
+        report->reader_restarts,
+      };
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
-        {
-          json_builder_set_member_name (builder, counts[i].name);
-          json_builder_add_int_value (builder, counts[i].value);
-        }
-      json_builder_set_member_name (builder, "skips");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < report->skips->len; i++)
-        {
-          MtImportSkip *skip = g_ptr_array_index (report->skips, i);
-          g_autofree char *display = g_filename_display_name (skip->path);
-
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "path");
-          json_builder_add_string_value (builder, display);
-          json_builder_set_member_name (builder, "reason");
-          json_builder_add_string_value (builder, skip->reason);
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
+      add_counts_json (builder, names, values, G_N_ELEMENTS (names));
+      add_skips_json (builder, "skips", report->skips);
+      /* null with --no-audio, or when the analysis could not run. */
+      json_builder_set_member_name (builder, "analysis");
+      if (analysis != NULL)
+        add_analysis_json (builder, library, analysis);
+      else
+        json_builder_add_null_value (builder);
       json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      json_generator_set_pretty (generator, TRUE);
-      text = json_generator_to_data (generator, NULL);
-      g_print ("%s\n", text);
+      print_json (builder);
     }
   else
     {
@@ -352,17 +538,55 @@ cmd_import (int    argc,
                "%u newly missing, %u removed, %u skipped\n",
                report->files_seen, report->imported, report->updated, report->moved,
                report->unchanged, report->restored, report->missing, report->removed, report->skipped);
-      for (guint i = 0; i < report->skips->len; i++)
-        {
-          MtImportSkip *skip = g_ptr_array_index (report->skips, i);
-          g_autofree char *display = g_filename_display_name (skip->path);
-          g_print ("  skipped %s: %s\n", display, skip->reason);
-        }
+      print_skips ("skipped", report->skips);
       if (missing > 0)
         g_print ("%" G_GINT64_FORMAT " songs of the library are missing: they are kept with their history "
                  "and come back when their files do (“moodtunes-library forget-missing” removes them)\n",
                  missing);
+      if (analysis != NULL)
+        print_analysis (analysis);
     }
+  if (analysis_error != NULL)
+    return fail ("the music was imported, but its sound was not analysed: %s", analysis_error->message);
+  return EXIT_SUCCESS;
+}
+
+/* analyze */
+
+static int
+cmd_analyze (int    argc,
+             char **argv)
+{
+  int jobs = 0;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Songs analysed side by side (default 0: one per core)", "N" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the report as JSON", NULL },
+    { NULL }
+  };
+  g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtAnalysisReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!parse_command_options ("analyze", "", entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return usage_error ("analyze takes no arguments besides its options");
+  if (!check_jobs (jobs, &status))
+    return status;
+  if (!(library = open_library (&error)) || !(report = analyse_library (library, jobs, &error)))
+    return fail ("%s", error->message);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      add_analysis_json (builder, library, report);
+      print_json (builder);
+    }
+  else
+    print_analysis (report);
   return EXIT_SUCCESS;
 }
 
@@ -803,7 +1027,7 @@ main (int    argc,
     const char *name;
     int (*run) (int argc, char **argv);
   } commands[] = {
-    { "import", cmd_import }, { "list", cmd_list }, { "recommend", cmd_recommend },
+    { "import", cmd_import }, { "analyze", cmd_analyze }, { "list", cmd_list }, { "recommend", cmd_recommend },
     { "tag", cmd_tag }, { "feedback", cmd_feedback }, { "play", cmd_play },
     { "forget-missing", cmd_forget_missing },
   };
@@ -821,7 +1045,7 @@ main (int    argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc < 2)
-    return usage_error ("missing command (import, list, recommend, tag, feedback, play, forget-missing)");
+    return usage_error ("missing command (import, analyze, list, recommend, tag, feedback, play, forget-missing)");
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))
