@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gio/gio.h>
@@ -10,17 +11,20 @@
 #include "mt-library-importer.h"
 #include "mt-test-music.h"
 
-gboolean
-mt_test_make_song (const char  *path,
-                   const char  *title,
-                   const char  *artist,
-                   const char  *album,
-                   const char  *genre,
-                   double       seconds,
-                   GError     **error)
+static gboolean
+make_file (const char  *path,
+           const char  *title,
+           const char  *artist,
+           const char  *album,
+           const char  *genre,
+           const char  *wave,
+           double       volume,
+           double       seconds,
+           GError     **error)
 {
   gboolean mp3 = g_str_has_suffix (path, ".mp3");
   g_autofree char *description = NULL;
+  char volume_text[G_ASCII_DTOSTR_BUF_SIZE];
   g_autoptr(GstElement) pipeline = NULL;
   g_autoptr(GstElement) tagger = NULL;
   g_autoptr(GstElement) sink = NULL;
@@ -33,11 +37,13 @@ mt_test_make_song (const char  *path,
     gst_init (NULL, NULL);
   tags = gst_tag_list_new_empty ();
 
+  /* Not %g: the pipeline's numbers are C numbers in any locale. */
+  g_ascii_dtostr (volume_text, sizeof volume_text, volume);
   /* The encoder (Vorbis) or muxer (ID3) writes the tags set on it into the
    * file header: tags sent down the pipeline would come too late. */
-  description = g_strdup_printf ("audiotestsrc num-buffers=%d freq=%d ! audioconvert ! %s"
+  description = g_strdup_printf ("audiotestsrc wave=%s volume=%s num-buffers=%d freq=%d ! audioconvert ! %s"
                                  " ! filesink name=sink",
-                                 buffers, 220 + (int) (g_str_hash (path) % 600),
+                                 wave, volume_text, buffers, 220 + (int) (g_str_hash (path) % 600),
                                  mp3 ? "lamemp3enc ! id3v2mux name=tagger"
                                      : "vorbisenc name=tagger ! oggmux");
 
@@ -73,6 +79,29 @@ mt_test_make_song (const char  *path,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+mt_test_make_song (const char  *path,
+                   const char  *title,
+                   const char  *artist,
+                   const char  *album,
+                   const char  *genre,
+                   double       seconds,
+                   GError     **error)
+{
+  return make_file (path, title, artist, album, genre, "sine", 0.8, seconds, error);
+}
+
+gboolean
+mt_test_make_sound (const char  *path,
+                    const char  *title,
+                    const char  *wave,
+                    double       volume,
+                    double       seconds,
+                    GError     **error)
+{
+  return make_file (path, title, NULL, NULL, NULL, wave, volume, seconds, error);
 }
 
 char *
@@ -160,4 +189,98 @@ char *
 mt_test_db_path (const char *dir)
 {
   return g_build_filename (dir, "db", "library.db", NULL);
+}
+
+void
+mt_test_library_set_up (MtTestLibrary *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  f->dir = mt_test_make_temp_dir ();
+  f->music = g_build_filename (f->dir, "music", NULL);
+  g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
+  path = mt_test_db_path (f->dir);
+  f->library = mt_library_open (path, &error);
+  g_assert_no_error (error);
+}
+
+void
+mt_test_library_tear_down (MtTestLibrary *f,
+                           gconstpointer  data)
+{
+  g_clear_object (&f->library);
+  mt_test_rmdir (f->dir);
+  g_free (f->dir);
+  g_free (f->music);
+}
+
+MtImportReport *
+mt_test_import (MtLibrary  *library,
+                const char *folder,
+                guint       timeout_s)
+{
+  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (library);
+  g_autoptr(GError) error = NULL;
+  const char *folders[] = { folder, NULL };
+  MtImportReport *report;
+
+  if (timeout_s > 0)
+    mt_library_importer_set_timeout (importer, timeout_s);
+  report = mt_library_importer_import (importer, folders, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  for (guint i = 0; i < report->skips->len; i++)
+    {
+      MtImportSkip *skip = g_ptr_array_index (report->skips, i);
+      g_test_message ("skipped %s: %s", skip->path, skip->reason);
+    }
+  return report;
+}
+
+char *
+mt_test_find_cli (void)
+{
+  char *cli = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "cli", "moodtunes-library", NULL);
+
+  g_assert_true (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE));
+  return cli;
+}
+
+MtLibrary *
+mt_test_kill_and_reopen (GSubprocess *child,
+                         const char  *db_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *integrity = NULL;
+  MtLibrary *reopened;
+
+  g_subprocess_send_signal (child, SIGKILL);
+  g_subprocess_wait (child, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (child));
+
+  reopened = mt_library_open (db_path, &error);
+  g_assert_no_error (error);
+  integrity = mt_library_check_integrity (reopened, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (integrity, ==, "ok");
+  return reopened;
+}
+
+MtSong *
+mt_test_find_song (MtLibrary  *library,
+                   const char *path)
+{
+  g_autoptr(GPtrArray) songs = mt_library_list_songs (library, NULL);
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+
+  for (guint i = 0; songs && i < songs->len; i++)
+    {
+      MtSong *song = g_ptr_array_index (songs, i);
+      if (g_str_equal (song->uri, uri))
+        return mt_song_copy (song);
+    }
+  return NULL;
 }

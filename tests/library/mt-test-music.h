@@ -1,7 +1,10 @@
 /* mt-test-music.h: music files for the library tests, made or found at run time. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "mt-library.h"
+#include "mt-library-importer.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +18,15 @@ gboolean mt_test_make_song       (const char  *path,
                                   const char  *artist,
                                   const char  *album,
                                   const char  *genre,
+                                  double       seconds,
+                                  GError     **error);
+/* The same with another signal: audiotestsrc's @wave ("sine",
+ * "white-noise", …) at @volume (0..1; songs are sines at 0.8), titled
+ * @title, no other tags: sounds for the audio analysis. */
+gboolean mt_test_make_sound      (const char  *path,
+                                  const char  *title,
+                                  const char  *wave,
+                                  double       volume,
                                   double       seconds,
                                   GError     **error);
 /* A fresh temporary folder; removed (with its contents) by mt_test_rmdir. */
@@ -32,5 +44,33 @@ gboolean mt_test_require_dir     (const char  *dir,
 guint    mt_test_count_audio     (const char  *dir);
 /* The database path the tests use inside @dir. */
 char    *mt_test_db_path         (const char  *dir);
+
+/* A fixture: a temporary folder, an empty music folder in it, and a
+ * library (mt_test_db_path()) opened there.  For g_test_add(). */
+typedef struct {
+  char      *dir;
+  char      *music;      /* dir/music */
+  MtLibrary *library;
+} MtTestLibrary;
+
+void     mt_test_library_set_up    (MtTestLibrary *f,
+                                    gconstpointer  data);
+void     mt_test_library_tear_down (MtTestLibrary *f,
+                                    gconstpointer  data);
+/* Imports @folder into @library (@timeout_s per file, 0: the default);
+ * asserts it worked and logs the files skipped. */
+MtImportReport *mt_test_import     (MtLibrary     *library,
+                                    const char    *folder,
+                                    guint          timeout_s);
+/* The built moodtunes-library ($MT_BUILD_DIR); asserts it is there. */
+char    *mt_test_find_cli          (void);
+/* Kills @child with SIGKILL (no chance to clean up) and waits for it, then
+ * opens the library at @db_path again and asserts it is consistent
+ * (PRAGMA integrity_check). */
+MtLibrary *mt_test_kill_and_reopen (GSubprocess   *child,
+                                    const char    *db_path);
+/* The song of the file at @path, NULL when there is none. */
+MtSong  *mt_test_find_song         (MtLibrary     *library,
+                                    const char    *path);
 
 G_END_DECLS

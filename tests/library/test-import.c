@@ -3,7 +3,6 @@
  * in the middle of an import. */
 #include "config.h"
 
-#include <signal.h>
 #include <utime.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,34 +16,7 @@
 #include "mt-tag-reader.h"
 #include "mt-test-music.h"
 
-typedef struct {
-  char      *dir;      /* music goes in dir/music */
-  char      *music;
-  MtLibrary *library;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
-  f->dir = mt_test_make_temp_dir ();
-  f->music = g_build_filename (f->dir, "music", NULL);
-  g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
-  path = mt_test_db_path (f->dir);
-  f->library = mt_library_open (path, &error);
-  g_assert_no_error (error);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  g_clear_object (&f->library);
-  mt_test_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->music);
-}
+typedef MtTestLibrary Fixture;
 
 static char *
 make_song (const char *dir,
@@ -62,29 +34,6 @@ make_song (const char *dir,
   return path;
 }
 
-static MtImportReport *
-import_folder (MtLibrary  *library,
-               const char *folder,
-               guint       timeout_s)
-{
-  g_autoptr(MtLibraryImporter) importer = mt_library_importer_new (library);
-  g_autoptr(GError) error = NULL;
-  const char *folders[] = { folder, NULL };
-  MtImportReport *report;
-
-  if (timeout_s > 0)
-    mt_library_importer_set_timeout (importer, timeout_s);
-  report = mt_library_importer_import (importer, folders, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (report);
-  for (guint i = 0; i < report->skips->len; i++)
-    {
-      MtImportSkip *skip = g_ptr_array_index (report->skips, i);
-      g_test_message ("skipped %s: %s", skip->path, skip->reason);
-    }
-  return report;
-}
-
 static const char *
 skip_reason (MtImportReport *report,
              const char     *basename)
@@ -95,22 +44,6 @@ skip_reason (MtImportReport *report,
       g_autofree char *name = g_path_get_basename (skip->path);
       if (g_str_equal (name, basename))
         return skip->reason;
-    }
-  return NULL;
-}
-
-static MtSong *
-find_song (MtLibrary  *library,
-           const char *path)
-{
-  g_autoptr(GPtrArray) songs = mt_library_list_songs (library, NULL);
-  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
-
-  for (guint i = 0; songs && i < songs->len; i++)
-    {
-      MtSong *song = g_ptr_array_index (songs, i);
-      if (g_str_equal (song->uri, uri))
-        return mt_song_copy (song);
     }
   return NULL;
 }
@@ -141,7 +74,7 @@ test_debian_music (Fixture *f, gconstpointer data)
   g_assert_cmpuint (first->files_read, ==, expected);
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, expected);
 
-  nebula = find_song (f->library, MT_TEST_SINGULARITY_DIR "/Nebula.ogg");
+  nebula = mt_test_find_song (f->library, MT_TEST_SINGULARITY_DIR "/Nebula.ogg");
   g_assert_nonnull (nebula);
   g_assert_cmpstr (nebula->title, ==, "Nebula");
   g_assert_cmpstr (nebula->artist, ==, "Maxstack");
@@ -260,7 +193,7 @@ test_generated_and_broken (Fixture *f, gconstpointer data)
   path = g_build_filename (f->music, "notes.txt", NULL);
   g_assert_true (g_file_set_contents (path, "not music", -1, NULL));
 
-  report = import_folder (f->library, f->music, 3);
+  report = mt_test_import (f->library, f->music, 3);
 
   /* metal, calm, deep, tagged.mp3, zero, truncated, header-only, text.mp3,
    * disguised.mp3, bad-tags.mp3, café.ogg; not notes.txt, not .hidden/ */
@@ -274,7 +207,7 @@ test_generated_and_broken (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (skip_reason (report, "text.mp3"), "not a readable audio file"));
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 7);
 
-  metal = find_song (f->library, metal_path);
+  metal = mt_test_find_song (f->library, metal_path);
   g_assert_nonnull (metal);
   g_assert_cmpstr (metal->title, ==, "Iron Storm");
   g_assert_cmpstr (metal->genre, ==, "Heavy Metal");
@@ -282,24 +215,24 @@ test_generated_and_broken (Fixture *f, gconstpointer data)
   g_assert_cmpint (metal->duration_ms, >, 300);
   g_assert_cmpint (metal->duration_ms, <, 800);
 
-  mp3 = find_song (f->library, mp3_path);
+  mp3 = mt_test_find_song (f->library, mp3_path);
   g_assert_nonnull (mp3);
   g_assert_cmpstr (mp3->title, ==, "Party Time");
   g_assert_cmpint (mt_song_get_main_mood (mp3), ==, MT_MOOD_HAPPY);
 
   path = (g_free (path), g_build_filename (f->music, "bad-tags.mp3", NULL));
-  bad_tags = find_song (f->library, path);
+  bad_tags = mt_test_find_song (f->library, path);
   g_assert_nonnull (bad_tags);
   /* Latin-1 is converted; the lying UTF-8 frame is dropped, not stored. */
   g_assert_cmpstr (bad_tags->title, ==, "Caf\u00e9 Ol\u00e9");
   g_assert_true (bad_tags->artist == NULL || g_utf8_validate (bad_tags->artist, -1, NULL));
 
-  latin1_name = find_song (f->library, latin1_path);
+  latin1_name = mt_test_find_song (f->library, latin1_path);
   g_assert_nonnull (latin1_name);
   g_assert_cmpstr (latin1_name->title, ==, "Iron Storm");
 
   path = (g_free (path), g_build_filename (f->music, "disguised.mp3", NULL));
-  disguised = find_song (f->library, path);
+  disguised = mt_test_find_song (f->library, path);
   g_assert_nonnull (disguised);
   g_assert_cmpstr (disguised->title, ==, "Long");
 }
@@ -329,15 +262,15 @@ test_rescan (Fixture *f, gconstpointer data)
   /* Two copies of d: same tags, both to be removed later. */
   g_assert_true (mt_test_copy_file (d, twin1, -1, NULL));
   g_assert_true (mt_test_copy_file (d, twin2, -1, NULL));
-  first = import_folder (f->library, f->music, 0);
+  first = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (first->imported, ==, 6);
 
-  same = import_folder (f->library, f->music, 0);
+  same = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (same->unchanged, ==, 6);
   g_assert_cmpuint (same->files_read, ==, 0);
 
   /* History that must follow b when it moves. */
-  before = find_song (f->library, b);
+  before = mt_test_find_song (f->library, b);
   g_assert_true (mt_library_add_feedback (f->library, before->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
   g_assert_true (mt_library_set_user_mood (f->library, before->id, MT_MOOD_SAD, 0.9, &error));
 
@@ -355,7 +288,7 @@ test_rescan (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_unlink (twin2), ==, 0);
   e = make_song (f->music, "e.ogg", "Epsilon", "Five", NULL, 0.5);
 
-  changed = import_folder (f->library, f->music, 0);
+  changed = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (changed->files_seen, ==, 4);
   g_assert_cmpuint (changed->unchanged, ==, 1);   /* d */
   g_assert_cmpuint (changed->updated, ==, 1);     /* a */
@@ -367,10 +300,10 @@ test_rescan (Fixture *f, gconstpointer data)
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 7);
   g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 3);
 
-  edited = find_song (f->library, a);
+  edited = mt_test_find_song (f->library, a);
   g_assert_cmpstr (edited->title, ==, "Alpha (live)");
   g_assert_cmpint (edited->missing_since, ==, 0);
-  gone = find_song (f->library, c);
+  gone = mt_test_find_song (f->library, c);
   g_assert_nonnull (gone);
   g_assert_cmpint (gone->missing_since, >, 0);
 
@@ -378,20 +311,20 @@ test_rescan (Fixture *f, gconstpointer data)
    * forgotten then, with their history. */
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(MtSong) song = find_song (f->library, (const char *[]) { c, twin1, twin2 }[i]);
+      g_autoptr(MtSong) song = mt_test_find_song (f->library, (const char *[]) { c, twin1, twin2 }[i]);
       g_assert_true (mt_library_set_missing (f->library, song->id,
                                              gone->missing_since - (MT_LIBRARY_MISSING_GRACE_DAYS + 1) * 86400,
                                              &error));
       g_assert_no_error (error);
     }
-  later = import_folder (f->library, f->music, 0);
+  later = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (later->unchanged, ==, 4);
   g_assert_cmpuint (later->missing, ==, 0);
   g_assert_cmpuint (later->removed, ==, 3);
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 4);
-  g_assert_null (find_song (f->library, c));
+  g_assert_null (mt_test_find_song (f->library, c));
 
-  after = find_song (f->library, b_moved);
+  after = mt_test_find_song (f->library, b_moved);
   g_assert_nonnull (after);
   g_assert_cmpint (after->id, ==, before->id);
   g_assert_cmpint (mt_library_count_feedback (f->library, after->id, MT_FEEDBACK_LIKED, NULL), ==, 1);
@@ -471,10 +404,10 @@ test_vanished_folder (Fixture *f, gconstpointer data)
   a = make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5);
   b = make_song (sub, "b.ogg", "Beta", "Two", NULL, 0.5);
   g_free (make_song (sub, "c.ogg", "Gamma", "Three", NULL, 0.5));
-  first = import_folder (f->library, f->music, 0);
+  first = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (first->imported, ==, 3);
-  liked = find_song (f->library, a);
-  tagged = find_song (f->library, b);
+  liked = mt_test_find_song (f->library, a);
+  tagged = mt_test_find_song (f->library, b);
   liked_id = liked->id;
   tagged_id = tagged->id;
   g_assert_true (mt_library_add_feedback (f->library, liked->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
@@ -485,7 +418,7 @@ test_vanished_folder (Fixture *f, gconstpointer data)
   /* The drive is not mounted: its mount point is an empty folder. */
   g_assert_cmpint (g_rename (f->music, away), ==, 0);
   g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
-  empty = import_folder (f->library, f->music, 0);
+  empty = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (empty->files_seen, ==, 0);
   g_assert_cmpuint (empty->missing, ==, 3);
   g_assert_cmpuint (empty->removed, ==, 0);
@@ -503,7 +436,7 @@ test_vanished_folder (Fixture *f, gconstpointer data)
   long_ago = g_get_real_time () / G_USEC_PER_SEC - 2 * MT_LIBRARY_MISSING_GRACE_DAYS * 86400;
   for (guint i = 0; i < songs->len; i++)
     g_assert_true (mt_library_set_missing (f->library, ((MtSong *) songs->pdata[i])->id, long_ago, &error));
-  renamed = import_folder (f->library, f->music, 0);
+  renamed = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (renamed->missing, ==, 0);   /* already */
   g_assert_cmpuint (renamed->removed, ==, 0);
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
@@ -512,7 +445,7 @@ test_vanished_folder (Fixture *f, gconstpointer data)
 
   /* The drive is back: same songs, same ids, history and all. */
   g_assert_cmpint (g_rename (away, f->music), ==, 0);
-  back = import_folder (f->library, f->music, 0);
+  back = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (back->restored, ==, 3);
   g_assert_cmpuint (back->unchanged, ==, 3);
   g_assert_cmpuint (back->imported + back->missing + back->removed + back->files_read, ==, 0);
@@ -521,11 +454,11 @@ test_vanished_folder (Fixture *f, gconstpointer data)
   g_assert_cmpuint (songs->len, ==, 3);
   g_assert_cmpint (count_missing_in (songs), ==, 0);
   g_clear_pointer (&liked, mt_song_free);
-  liked = find_song (f->library, a);
+  liked = mt_test_find_song (f->library, a);
   g_assert_cmpint (liked->id, ==, liked_id);
   g_assert_cmpint (liked->missing_since, ==, 0);
   g_clear_pointer (&tagged, mt_song_free);
-  tagged = find_song (f->library, b);
+  tagged = mt_test_find_song (f->library, b);
   g_assert_cmpint (tagged->id, ==, tagged_id);
   assert_history (f->library, liked->id, tagged->id);
   g_assert_true (is_recommended (f->library, liked->id));
@@ -547,20 +480,20 @@ test_renamed_folder (Fixture *f, gconstpointer data)
   g_autofree char *a_renamed = g_build_filename (renamed, "a.ogg", NULL);
 
   g_free (make_song (f->music, "b.ogg", "Beta", "Two", NULL, 0.5));
-  first = import_folder (f->library, f->music, 0);
-  before = find_song (f->library, a);
+  first = mt_test_import (f->library, f->music, 0);
+  before = mt_test_find_song (f->library, a);
   g_assert_true (mt_library_add_feedback (f->library, before->id, MT_FEEDBACK_LIKED, MT_MOOD_HAPPY, 100, &error));
 
   g_assert_cmpint (g_rename (f->music, renamed), ==, 0);
-  gone = import_folder (f->library, f->music, 0);
+  gone = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (gone->missing, ==, 2);
-  found = import_folder (f->library, renamed, 0);
+  found = mt_test_import (f->library, renamed, 0);
   g_assert_cmpuint (found->moved, ==, 2);
   g_assert_cmpuint (found->restored, ==, 2);
   g_assert_cmpuint (found->imported, ==, 0);
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 2);
   g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 0);
-  after = find_song (f->library, a_renamed);
+  after = mt_test_find_song (f->library, a_renamed);
   g_assert_nonnull (after);
   g_assert_cmpint (after->id, ==, before->id);
   g_assert_cmpint (after->missing_since, ==, 0);
@@ -610,7 +543,7 @@ test_unreadable_subfolder (Fixture *f, gconstpointer data)
   g_free (make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5));
   b = make_song (sub, "b.ogg", "Beta", "Two", NULL, 0.5);
   g_free (make_song (sub, "c.ogg", "Gamma", "Three", NULL, 0.5));
-  first = import_folder (f->library, f->music, 0);
+  first = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (first->imported, ==, 3);
 
   /* Loaded before the capabilities go: the walk is what must fail. */
@@ -641,10 +574,10 @@ test_unreadable_subfolder (Fixture *f, gconstpointer data)
   g_test_message ("%s", skip_reason (locked, "sub"));
   g_assert_cmpint (mt_library_count_songs (f->library, NULL), ==, 3);
   g_assert_cmpint (mt_library_count_missing (f->library, NULL), ==, 0);
-  song = find_song (f->library, b);
+  song = mt_test_find_song (f->library, b);
   g_assert_true (is_recommended (f->library, song->id));
 
-  unlocked = import_folder (f->library, f->music, 0);
+  unlocked = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (unlocked->unchanged, ==, 3);
   g_assert_cmpuint (unlocked->skipped + unlocked->missing + unlocked->removed, ==, 0);
 }
@@ -669,23 +602,23 @@ test_dangling_link (Fixture *f, gconstpointer data)
   g_free (make_song (f->music, "a.ogg", "Alpha", "One", NULL, 0.5));
   g_free (make_song (drive, "b.ogg", "Beta", "Two", NULL, 0.5));
   g_assert_cmpint (symlink (drive, link), ==, 0);
-  first = import_folder (f->library, f->music, 0);
+  first = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (first->imported, ==, 2);
 
   g_assert_cmpint (g_rename (drive, away), ==, 0);
-  dangling = import_folder (f->library, f->music, 0);
+  dangling = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (dangling->missing, ==, 1);
-  song = find_song (f->library, b_linked);
+  song = mt_test_find_song (f->library, b_linked);
   g_assert_cmpint (song->missing_since, >, 0);
   g_assert_true (mt_library_set_missing (f->library, song->id, song->missing_since - 2 * MT_LIBRARY_MISSING_GRACE_DAYS * 86400, &error));
-  later = import_folder (f->library, f->music, 0);
+  later = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (later->removed, ==, 0);
 
   g_assert_cmpint (g_rename (away, drive), ==, 0);
-  back = import_folder (f->library, f->music, 0);
+  back = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (back->restored, ==, 1);
   g_clear_pointer (&song, mt_song_free);
-  song = find_song (f->library, b_linked);
+  song = mt_test_find_song (f->library, b_linked);
   g_assert_cmpint (song->missing_since, ==, 0);
 }
 
@@ -701,7 +634,7 @@ test_tag_reader_crash (Fixture *f, gconstpointer data)
 
   /* The helper aborts on this one file, like a demuxer bug would. */
   g_setenv ("MT_TAG_READER_CRASH_ON", "crashme", TRUE);
-  report = import_folder (f->library, f->music, 0);
+  report = mt_test_import (f->library, f->music, 0);
   g_unsetenv ("MT_TAG_READER_CRASH_ON");
 
   g_assert_cmpuint (report->imported, ==, 2);
@@ -727,7 +660,7 @@ test_tag_reader_hang (Fixture *f, gconstpointer data)
    * (1 s) plus start-up allowance, and the import goes on. */
   g_setenv ("MT_TAG_READER_HANG_ON", "loop.ogg", TRUE);
   start = g_get_monotonic_time ();
-  report = import_folder (f->library, f->music, 1);
+  report = mt_test_import (f->library, f->music, 1);
   g_unsetenv ("MT_TAG_READER_HANG_ON");
 
   g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
@@ -773,9 +706,9 @@ test_feedback_during_hung_read (Fixture *f, gconstpointer data)
   gint64 start, worst = 0, at = 1000;
   guint n_feedback = 0;
 
-  first = import_folder (f->library, f->music, 0);
+  first = mt_test_import (f->library, f->music, 0);
   g_assert_cmpuint (first->imported, ==, 1);
-  song = find_song (f->library, liked);
+  song = mt_test_find_song (f->library, liked);
 
   /* a.ogg is read at once, then the helper hangs on b-hang.ogg for its
    * timeout (1 s) plus the 4 s start-up allowance. */
@@ -856,7 +789,7 @@ test_tag_reader_stray_lines (Fixture *f, gconstpointer data)
                                 "echo '{\"id\": 99, \"ok\": true, \"title\": \"Wrong id\"}'\n"
                                 "exec \"$real\" \"$@\"");
   g_setenv ("MT_TAG_READER", script, TRUE);
-  report = import_folder (f->library, f->music, 0);
+  report = mt_test_import (f->library, f->music, 0);
   g_unsetenv ("MT_TAG_READER");
 
   g_assert_cmpuint (report->imported, ==, G_N_ELEMENTS (names));
@@ -865,7 +798,7 @@ test_tag_reader_stray_lines (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *path = g_build_filename (f->music, names[i], NULL);
-      g_autoptr(MtSong) song = find_song (f->library, path);
+      g_autoptr(MtSong) song = mt_test_find_song (f->library, path);
 
       g_assert_nonnull (song);
       g_assert_cmpstr (song->title, ==, titles[i]);
@@ -897,7 +830,7 @@ test_tag_reader_long_reply (Fixture *f, gconstpointer data)
                                 "done");
   g_setenv ("MT_TAG_READER", script, TRUE);
   start = g_get_monotonic_time ();
-  report = import_folder (f->library, f->music, 5);
+  report = mt_test_import (f->library, f->music, 5);
   g_unsetenv ("MT_TAG_READER");
 
   /* The endless line is cut off long before the 9 s answer timeout. */
@@ -1140,9 +1073,8 @@ count_rows (const char *db_path)
 static void
 test_killed_mid_import (Fixture *f, gconstpointer data)
 {
-  g_autofree char *cli = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "cli", "moodtunes-library", NULL);
+  g_autofree char *cli = mt_test_find_cli ();
   g_autofree char *db_path = g_strdup (mt_library_get_path (f->library));
-  g_autofree char *integrity = NULL;
   g_autoptr(GSubprocess) child = NULL;
   g_autoptr(MtLibrary) reopened = NULL;
   g_autoptr(MtImportReport) rest = NULL;
@@ -1150,36 +1082,27 @@ test_killed_mid_import (Fixture *f, gconstpointer data)
   gint64 count = 0;
   gint64 deadline;
 
-  g_assert_true (g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE));
   make_copies (f->music, 120);
   g_clear_object (&f->library);
 
   child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
-                            cli, "--db", db_path, "import", "--batch", "4", f->music, NULL);
+                            cli, "--db", db_path, "import", "--no-audio", "--batch", "4", f->music, NULL);
   g_assert_no_error (error);
 
-  /* Kill it (no chance to clean up) once a few batches are in. */
+  /* Kill it once a few batches are in. */
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while ((count = count_rows (db_path)) < 12 && g_get_monotonic_time () < deadline)
     g_usleep (10000);
-  g_subprocess_send_signal (child, SIGKILL);
-  g_subprocess_wait (child, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_signaled (child));
+  reopened = mt_test_kill_and_reopen (child, db_path);
   g_assert_cmpint (count, >=, 12);
 
-  reopened = mt_library_open (db_path, &error);
-  g_assert_no_error (error);
-  integrity = mt_library_check_integrity (reopened, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (integrity, ==, "ok");
   count = mt_library_count_songs (reopened, NULL);
   g_test_message ("%" G_GINT64_FORMAT " songs committed before the kill", count);
   g_assert_cmpint (count, >=, 12);
   g_assert_cmpint (count, <, 120);
   g_assert_cmpint (count % 4, ==, 0);   /* whole batches only */
 
-  rest = import_folder (reopened, f->music, 0);
+  rest = mt_test_import (reopened, f->music, 0);
   g_assert_cmpuint (rest->unchanged, ==, count);
   g_assert_cmpint (mt_library_count_songs (reopened, NULL), ==, 120);
 }
@@ -1189,7 +1112,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(path, func) g_test_add (path, Fixture, NULL, mt_test_library_set_up, func, mt_test_library_tear_down)
   ADD ("/import/debian-music", test_debian_music);
   ADD ("/import/generated-and-broken", test_generated_and_broken);
   ADD ("/import/rescan", test_rescan);

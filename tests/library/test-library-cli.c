@@ -28,8 +28,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->dir = mt_test_make_temp_dir ();
   f->music = g_build_filename (f->dir, "music", NULL);
   f->db = g_build_filename (f->dir, "library.db", NULL);
-  f->cli = g_build_filename (g_getenv ("MT_BUILD_DIR"), "src", "cli", "moodtunes-library", NULL);
-  g_assert_true (g_file_test (f->cli, G_FILE_TEST_IS_EXECUTABLE));
+  f->cli = mt_test_find_cli ();
   g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (songs); i++)
     {
@@ -115,7 +114,8 @@ test_import_list_recommend (Fixture *f, gconstpointer data)
   g_autoptr(JsonNode) playlist = NULL;
   JsonObject *rain;
   JsonArray *songs;
-  static const char * const fields[] = { "id", "uri", "title", "artist", "album", "genre", "duration", "score" };
+  static const char * const fields[] = { "id", "uri", "title", "artist", "album", "genre", "duration", "score",
+                                         "valence", "arousal", "tempo", "loudness" };
 
   g_assert_cmpint (run (f, &out, NULL, "import", "--json", f->music, NULL), ==, 0);
   report = parse (out);
@@ -279,6 +279,176 @@ test_missing_songs (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (json_node_get_array (list)), ==, 0);
 }
 
+/* Two sounds long enough to analyse, next to the fixture's three short
+ * songs (0.4 s: too short, so they fail with that reason). */
+static void
+make_sounds (Fixture *f)
+{
+  g_autofree char *loud = g_build_filename (f->music, "loud.ogg", NULL);
+  g_autofree char *quiet = g_build_filename (f->music, "quiet.ogg", NULL);
+  g_autoptr(GError) error = NULL;
+
+  mt_test_make_sound (loud, "Loud Noise", "white-noise", 0.9, 4.0, &error);
+  g_assert_no_error (error);
+  mt_test_make_sound (quiet, "Quiet Tone", "sine", 0.05, 4.0, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_audio_null (JsonObject *song)
+{
+  static const char * const fields[] = { "valence", "arousal", "tempo", "loudness" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_assert_true (json_object_has_member (song, fields[i]));
+      g_assert_true (json_object_get_null_member (song, fields[i]));
+    }
+}
+
+/* Returns the song's arousal. */
+static double
+assert_audio_set (JsonObject *song)
+{
+  static const char * const unit[] = { "valence", "arousal" };
+  double value;
+
+  for (guint i = 0; i < G_N_ELEMENTS (unit); i++)
+    {
+      g_assert_false (json_object_get_null_member (song, unit[i]));
+      value = json_object_get_double_member (song, unit[i]);
+      g_assert_cmpfloat (value, >=, -1.0);
+      g_assert_cmpfloat (value, <=, 1.0);
+    }
+  /* null only when no beat was found */
+  g_assert_true (json_object_get_null_member (song, "tempo") ||
+                 json_object_get_double_member (song, "tempo") > 0);
+  g_assert_false (json_object_get_null_member (song, "loudness"));
+  g_assert_cmpfloat (json_object_get_double_member (song, "loudness"), <, 0.0);
+  return json_object_get_double_member (song, "arousal");
+}
+
+/* The songs' sound in list and recommend: the two sounds analysed, the
+ * short songs not. */
+static void
+check_audio_json (Fixture *f)
+{
+  static const char * const short_songs[] = { "Sunny Party", "Rain and Tears", "Iron Storm" };
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  g_autoptr(JsonNode) playlist = NULL;
+  JsonArray *songs;
+  double loud, quiet;
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  songs = json_node_get_array (list);
+  g_assert_cmpuint (json_array_get_length (songs), ==, 5);
+  loud = assert_audio_set (find_by_title (songs, "Loud Noise"));
+  quiet = assert_audio_set (find_by_title (songs, "Quiet Tone"));
+  g_assert_cmpfloat (loud, >, quiet);
+  for (guint i = 0; i < G_N_ELEMENTS (short_songs); i++)
+    assert_audio_null (find_by_title (songs, short_songs[i]));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "recommend", "--mood", "happy", "--limit", "5", "--seed", "1", "--json",
+                        NULL), ==, 0);
+  playlist = parse (out);
+  songs = json_node_get_array (playlist);
+  g_assert_cmpuint (json_array_get_length (songs), ==, 5);
+  g_assert_cmpfloat (assert_audio_set (find_by_title (songs, "Loud Noise")), ==, loud);
+  assert_audio_null (find_by_title (songs, "Sunny Party"));
+}
+
+static JsonObject *
+member_object (JsonNode *root, const char *name)
+{
+  return json_object_get_object_member (json_node_get_object (root), name);
+}
+
+/* import analyses the sound after the tags; analyze then has nothing to do. */
+static void
+test_import_analyses (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autoptr(JsonNode) again = NULL;
+  JsonObject *analysis;
+  JsonArray *failures;
+
+  make_sounds (f);
+  g_assert_cmpint (run (f, &out, NULL, "import", "--json", "--jobs", "2", f->music, NULL), ==, 0);
+  report = parse (out);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "imported"), ==, 5);
+  analysis = member_object (report, "analysis");
+  g_assert_nonnull (analysis);
+  g_assert_cmpint (json_object_get_int_member (analysis, "total"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (analysis, "analysed"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (analysis, "failed"), ==, 3);
+  g_assert_false (json_object_get_boolean_member (analysis, "cancelled"));
+  failures = json_object_get_array_member (analysis, "failures");
+  g_assert_cmpuint (json_array_get_length (failures), ==, 3);
+  for (guint i = 0; i < json_array_get_length (failures); i++)
+    {
+      JsonObject *failure = json_array_get_object_element (failures, i);
+
+      g_assert_true (g_str_has_prefix (json_object_get_string_member (failure, "path"), f->music));
+      g_assert_nonnull (strstr (json_object_get_string_member (failure, "reason"), "too short"));
+    }
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (analysis, "library"), "pending"), ==, 0);
+  g_clear_pointer (&out, g_free);
+  check_audio_json (f);
+
+  g_assert_cmpint (run (f, &out, NULL, "analyze", "--json", NULL), ==, 0);
+  again = parse (out);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (again), "total"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (again), "analysed"), ==, 0);
+  analysis = member_object (again, "library");
+  g_assert_cmpint (json_object_get_int_member (analysis, "analysed"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (analysis, "failed"), ==, 3);
+  g_clear_pointer (&out, g_free);
+
+  /* Text: the import's summary, then the analysis's. */
+  g_assert_cmpint (run (f, &out, NULL, "import", f->music, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "5 unchanged"));
+  g_assert_nonnull (strstr (out, "Analysed 0 songs, 0 failed"));
+}
+
+/* --no-audio reads the tags only; analyze does the rest later. */
+static void
+test_no_audio_then_analyze (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autoptr(JsonNode) list = NULL;
+  g_autofree char *failed_line = g_strdup_printf ("  failed %s/sunny.ogg: too short", f->music);
+  JsonArray *songs;
+
+  make_sounds (f);
+  g_assert_cmpint (run (f, &out, NULL, "import", "--no-audio", "--json", f->music, NULL), ==, 0);
+  report = parse (out);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (report), "imported"), ==, 5);
+  g_assert_true (json_object_get_null_member (json_node_get_object (report), "analysis"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "list", "--json", NULL), ==, 0);
+  list = parse (out);
+  songs = json_node_get_array (list);
+  for (guint i = 0; i < json_array_get_length (songs); i++)
+    assert_audio_null (json_array_get_object_element (songs, i));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run (f, &out, NULL, "analyze", "--jobs", "1", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Analysed 2 songs, 3 failed\n"));
+  g_assert_nonnull (strstr (out, failed_line));
+  g_clear_pointer (&out, g_free);
+  check_audio_json (f);
+
+  /* Plain list: the tempo where a beat was found. */
+  g_assert_cmpint (run (f, &out, NULL, "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, " BPM]"));
+}
+
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
@@ -296,6 +466,9 @@ test_errors (Fixture *f, gconstpointer data)
     { 1, "no such folder", { "import", "/nonexistent/music" } },
     { 2, "--older-than", { "forget-missing", "--older-than", "-1" } },
     { 2, "forget-missing takes no arguments", { "forget-missing", "now" } },
+    { 2, "--jobs", { "analyze", "--jobs", "-1" } },
+    { 2, "analyze takes no arguments", { "analyze", "now" } },
+    { 2, "--jobs", { "import", "--jobs", "-2", "/nonexistent/music" } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -336,6 +509,8 @@ main (int argc, char **argv)
   ADD ("/library-cli/import-list-recommend", test_import_list_recommend);
   ADD ("/library-cli/tag-and-feedback", test_tag_and_feedback);
   ADD ("/library-cli/missing-songs", test_missing_songs);
+  ADD ("/library-cli/import-analyses", test_import_analyses);
+  ADD ("/library-cli/no-audio-then-analyze", test_no_audio_then_analyze);
   ADD ("/library-cli/errors", test_errors);
   ADD ("/library-cli/play", test_play);
 #undef ADD
