@@ -36,7 +36,10 @@ AROUSAL_SIGN = np.array([1.0, 1.0, -1.0, -1.0])
 
 
 def read_labels(clips_dir, limit):
-    with open(os.path.join(clips_dir, "labels.csv"), newline="", encoding="utf-8") as f:
+    path = os.path.join(clips_dir, "labels.csv")
+    if not os.path.isfile(path):
+        raise SystemExit(f"{path} not found: --clips must be the 4Q folder (labels.csv and clips/)")
+    with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     rows.sort(key=lambda r: r["file"])
     if limit:
@@ -208,6 +211,8 @@ def main():
     parser.add_argument("--cv-output", help="JSON file for the cross-validated predictions per clip")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="fold splits (seeds seed..seed+N-1) the regularization is chosen on")
     parser.add_argument("--limit", type=int, default=0, help="clips per quadrant (a quick subset)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--l2", type=float, nargs="+", default=[0.003, 0.01, 0.03, 0.1, 0.3])
@@ -221,17 +226,21 @@ def main():
     transforms = choose_transforms(x)
     x = transform(x, transforms)
 
-    # The regularization is chosen by the same grouped cross-validation
-    # that reports the figures (the held-back check is on other artists).
+    # The regularization is chosen by grouped cross-validation repeated on
+    # several artist splits: one split's figures move by 0.02 with the
+    # split alone, more than the choice changes them.
+    splits = [folds] + [artist_folds(rows, args.folds, args.seed + r) for r in range(1, args.repeats)]
     best = None
     for l2 in args.l2:
-        result = figures(cross_validate(x, y, folds, l2, args.clip_z), y)
-        print(f"l2 {l2:g}: balanced {result['balanced_quadrant_accuracy']:.3f} "
-              f"valence {result['valence_accuracy']:.3f} arousal {result['arousal_accuracy']:.3f}",
-              file=sys.stderr)
-        if best is None or result["balanced_quadrant_accuracy"] > best[1]["balanced_quadrant_accuracy"]:
-            best = (l2, result)
-    l2, cv = best
+        results = [figures(cross_validate(x, y, f, l2, args.clip_z), y) for f in splits]
+        mean = float(np.mean([r["balanced_quadrant_accuracy"] for r in results]))
+        print(f"l2 {l2:g}: balanced {mean:.3f} over {len(splits)} splits (first: "
+              f"{results[0]['balanced_quadrant_accuracy']:.3f}, valence {results[0]['valence_accuracy']:.3f}, "
+              f"arousal {results[0]['arousal_accuracy']:.3f})", file=sys.stderr)
+        if best is None or mean > best[2]:
+            best = (l2, results[0], mean)
+    l2, cv, cv_mean = best
+    cv = dict(cv, balanced_quadrant_accuracy_over_splits=round(cv_mean, 4), splits=len(splits))
     print(json.dumps({"l2": l2, "cv": cv}, indent=1))
 
     if args.cv_output:
@@ -255,7 +264,8 @@ def main():
                 "dataset": "4Q audio emotion dataset (Panda, Malheiro & Paiva, IEEE TAFFC 2018), "
                            "the 600 clips of ../shared/data/mer4q (Opus 32 kb/s re-encodes)",
                 "split": f"fitted on all {len(rows)} clips; figures from {args.folds}-fold cross-validation "
-                         f"grouped by artist (seed {args.seed})",
+                         f"grouped by artist (seed {args.seed}; the regularization chosen on {args.repeats} "
+                         f"such splits, seeds {args.seed}-{args.seed + args.repeats - 1})",
                 "date": datetime.date.today().isoformat(),
                 "command": "moodtunes-train-audio-mood.py " + " ".join(
                     "FILE" if a.startswith("/") else a for a in sys.argv[1:]),
