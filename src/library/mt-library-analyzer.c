@@ -6,6 +6,7 @@
 #include "mt-audio-features.h"
 #include "mt-helper-process.h"
 #include "mt-library-analyzer.h"
+#include "mt-main-context.h"
 
 /* Weights derived again from stored descriptors are written this many to
  * a transaction: thousands of songs in a second, never a long lock. */
@@ -150,23 +151,6 @@ ensure_model (MtLibraryAnalyzer  *self,
   return TRUE;
 }
 
-typedef struct {
-  MtLibraryAnalyzer *self;
-  MtAnalysisReport  *report;
-} ProgressCall;
-
-static gboolean
-emit_progress_cb (gpointer data)
-{
-  ProgressCall *call = data;
-
-  g_signal_emit (call->self, signals[PROGRESS], 0, call->report);
-  g_object_unref (call->self);
-  mt_analysis_report_free (call->report);
-  g_free (call);
-  return G_SOURCE_REMOVE;
-}
-
 /* @context: where to emit when running in a worker thread, NULL to emit
  * right here. */
 static void
@@ -175,23 +159,10 @@ emit_progress (MtLibraryAnalyzer      *self,
                const MtAnalysisReport *report)
 {
   MtAnalysisReport counts = *report;
-  g_autoptr(GSource) source = NULL;
-  ProgressCall *call;
 
   /* The receiver wants counts, not a copy of every failure so far. */
   counts.failures = NULL;
-  if (context == NULL)
-    {
-      g_signal_emit (self, signals[PROGRESS], 0, &counts);
-      return;
-    }
-  call = g_new0 (ProgressCall, 1);
-  call->self = g_object_ref (self);
-  call->report = mt_analysis_report_copy (&counts);
-  source = g_idle_source_new ();
-  g_source_set_callback (source, emit_progress_cb, call, NULL);
-  g_source_set_static_name (source, "[mt] analysis progress");
-  g_source_attach (source, context);
+  mt_main_context_emit_boxed (context, self, signals[PROGRESS], MT_TYPE_ANALYSIS_REPORT, &counts);
 }
 
 /* Valence, arousal and mood weights of one song from its descriptors. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mt-library-importer.h"
+#include "mt-main-context.h"
 #include "mt-tag-reader.h"
 
 struct _MtLibraryImporter
@@ -174,23 +175,6 @@ mt_library_importer_set_rules (MtLibraryImporter *self,
   g_set_object (&self->rules, rules);
 }
 
-typedef struct {
-  MtLibraryImporter *self;
-  MtImportReport    *report;
-} ProgressCall;
-
-static gboolean
-emit_progress_cb (gpointer data)
-{
-  ProgressCall *call = data;
-
-  g_signal_emit (call->self, signals[PROGRESS], 0, call->report);
-  g_object_unref (call->self);
-  mt_import_report_free (call->report);
-  g_free (call);
-  return G_SOURCE_REMOVE;
-}
-
 /* @context: where to emit when importing in a worker thread, NULL to emit
  * right here. */
 static void
@@ -198,28 +182,11 @@ emit_progress (MtLibraryImporter    *self,
                GMainContext         *context,
                const MtImportReport *report)
 {
-  if (context == NULL)
-    {
-      g_signal_emit (self, signals[PROGRESS], 0, report);
-      return;
-    }
-  else
-    {
-      ProgressCall *call = g_new0 (ProgressCall, 1);
-      MtImportReport counts = *report;
+  MtImportReport counts = *report;
 
-      /* The receiver wants counts, not a copy of every skip so far. */
-      counts.skips = NULL;
-      call->self = g_object_ref (self);
-      call->report = mt_import_report_copy (&counts);
-      g_autoptr(GSource) source = g_idle_source_new ();
-
-      /* Not g_main_context_invoke(): it runs the callback right here when
-       * nobody iterates the context at this moment. */
-      g_source_set_callback (source, emit_progress_cb, call, NULL);
-      g_source_set_static_name (source, "[mt] import progress");
-      g_source_attach (source, context);
-    }
+  /* The receiver wants counts, not a copy of every skip so far. */
+  counts.skips = NULL;
+  mt_main_context_emit_boxed (context, self, signals[PROGRESS], MT_TYPE_IMPORT_REPORT, &counts);
 }
 
 /* What a rescan needs to know of a song already in the library. */

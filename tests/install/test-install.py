@@ -161,6 +161,34 @@ def check_audio_analyzer(session, prefix):
           "it analyses the clip: %d descriptors, %s ms, %s LUFS"
           % (len(features), reply.get("analysed_ms"), features.get("loudness_integrated")))
     check(not noisy_lines(r.stderr), "the audio analyzer prints no criticals or warnings", r.stderr)
+    check_library_audio(session, prefix, clip)
+
+
+def check_library_audio(session, prefix, clip):
+    """The installed moodtunes-library imports the clip and reads its mood
+    from its sound with the installed model and mapping."""
+    share = os.path.join(prefix, "share", "moodtunes")
+    for name in ("moodtunes-audio-model.json", "moodtunes-audio-moods.json", "moodtunes-mood-rules.json"):
+        check(os.path.isfile(os.path.join(share, name)), "%s is installed" % name)
+    music = os.path.join(session.dir, "music")
+    os.makedirs(music, exist_ok=True)
+    shutil.copy(clip, music)
+    db = os.path.join(session.dir, "library.db")
+    r = session.run("moodtunes-library", "--db", db, "import", music)
+    check(r.returncode == 0, "the installed moodtunes-library imports and analyses a folder (status %d)"
+          % r.returncode, r.stdout + r.stderr)
+    check(not noisy_lines(r.stderr), "the import prints no criticals or warnings", r.stderr)
+    r = session.run("moodtunes-library", "--db", db, "list", "--json")
+    try:
+        songs = json.loads(r.stdout)
+        songs = songs if isinstance(songs, list) else songs["songs"]
+        song = songs[0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        song = {}
+    check(isinstance(song.get("valence"), float) and isinstance(song.get("arousal"), float)
+          and isinstance(song.get("loudness"), float),
+          "the song has a valence, arousal and loudness from its sound (%s, %s, %s)"
+          % (song.get("valence"), song.get("arousal"), song.get("loudness")), r.stdout[:500])
 
 
 def check_desktop_file(session, prefix):
