@@ -28,6 +28,7 @@ struct _MtApplication
   MtPlayer       *player;
   MtRecommender  *recommender;
   MtMpris        *mpris;
+  MtSoundAnalysis *sound_analysis;  /* NULL without a library */
 #ifdef HAVE_MT_SERVER
   MtServer       *server;
 #endif
@@ -274,6 +275,8 @@ mt_application_startup (GApplication *app)
     }
   else if (self->library != NULL)
     self->recommender = mt_recommender_new (self->library, strategies);
+  if (self->library != NULL)
+    self->sound_analysis = mt_sound_analysis_new (self->library, self->settings);
 
   self->player = mt_player_new ();
   if (self->audio_sink != NULL && !mt_player_set_audio_sink (self->player, self->audio_sink, &error))
@@ -303,6 +306,9 @@ mt_application_activate (GApplication *app)
       if (self->quit_after > 0)
         g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) (self->quit_after * 1000),
                             quit_timeout_cb, g_object_ref (self), g_object_unref);
+      /* Songs left unread by an earlier run (cut short, or a new model). */
+      if (self->sound_analysis != NULL)
+        mt_sound_analysis_start (self->sound_analysis);
     }
   gtk_window_present (window);
 }
@@ -313,6 +319,9 @@ mt_application_shutdown (GApplication *app)
   MtApplication *self = MT_APPLICATION (app);
 
   g_clear_object (&self->mpris);
+  /* Songs done so far are kept; the rest wait for the next start. */
+  if (self->sound_analysis != NULL)
+    mt_sound_analysis_cancel (self->sound_analysis);
 #ifdef HAVE_MT_SERVER
   if (self->server != NULL)
     mt_server_stop (self->server);
@@ -329,6 +338,7 @@ mt_application_finalize (GObject *object)
   MtApplication *self = (MtApplication *) object;
 
   g_clear_object (&self->player);
+  g_clear_object (&self->sound_analysis);
   g_clear_object (&self->recommender);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);
@@ -495,6 +505,13 @@ mt_application_get_player (MtApplication *self)
 {
   g_return_val_if_fail (MT_IS_APPLICATION (self), NULL);
   return self->player;
+}
+
+MtSoundAnalysis *
+mt_application_get_sound_analysis (MtApplication *self)
+{
+  g_return_val_if_fail (MT_IS_APPLICATION (self), NULL);
+  return self->sound_analysis;
 }
 
 MtRecommender *

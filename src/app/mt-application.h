@@ -6,6 +6,7 @@
 #include "mt-library.h"
 #include "mt-player.h"
 #include "mt-recommender.h"
+#include "mt-sound-analysis.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,8 @@ GSettings     *mt_application_get_settings       (MtApplication *self);
 MtLibrary     *mt_application_get_library        (MtApplication *self);
 const char    *mt_application_get_library_error  (MtApplication *self);
 MtPlayer      *mt_application_get_player         (MtApplication *self);
+/* Reads the sound of the songs in the background; NULL without a library. */
+MtSoundAnalysis *mt_application_get_sound_analysis (MtApplication *self);
 /* NULL when the strategies file could not be read. */
 MtRecommender *mt_application_get_recommender    (MtApplication *self);
 /* The --camera value, or NULL to use the settings. */

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mt-library-importer.h"
 #include "mt-preferences-window.h"
 
 struct _MtPreferencesWindow
@@ -23,6 +24,9 @@ struct _MtPreferencesWindow
   GtkSpinButton        *threshold_spin;
   AdwPreferencesGroup  *folders_group;
   GtkWidget            *import_button;
+  GtkSwitch            *sound_switch;
+  AdwExpanderRow       *sound_state_row;
+  GPtrArray            *failure_rows;
   GtkWidget            *server_group;
   GtkSwitch            *server_switch;
   GtkSwitch            *server_token_switch;
@@ -187,6 +191,111 @@ fill_cameras (MtPreferencesWindow *self)
                            G_CONNECT_SWAPPED);
 }
 
+#define MAX_FAILURE_ROWS 200
+
+static void
+clear_failure_rows (MtPreferencesWindow *self)
+{
+  for (guint i = 0; i < self->failure_rows->len; i++)
+    adw_expander_row_remove (self->sound_state_row, g_ptr_array_index (self->failure_rows, i));
+  g_ptr_array_set_size (self->failure_rows, 0);
+}
+
+static void
+add_failure_row (MtPreferencesWindow *self,
+                 const char          *title,
+                 const char          *subtitle,
+                 const char          *tooltip)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *escaped_title = g_markup_escape_text (title, -1);
+  g_autofree char *escaped_subtitle = subtitle ? g_markup_escape_text (subtitle, -1) : NULL;
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), escaped_title);
+  if (escaped_subtitle != NULL)
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), escaped_subtitle);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+  gtk_widget_set_tooltip_text (row, tooltip);
+  adw_expander_row_add_row (self->sound_state_row, row);
+  g_ptr_array_add (self->failure_rows, row);
+}
+
+/* The files that could not be read, listed when the row is opened (it
+ * reads every song's state). */
+static void
+fill_failures (MtPreferencesWindow *self)
+{
+  MtSoundAnalysis *analysis = mt_application_get_sound_analysis (self->app);
+  g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr(GError) error = NULL;
+
+  clear_failure_rows (self);
+  if (!adw_expander_row_get_expanded (self->sound_state_row) || analysis == NULL)
+    return;
+  failures = mt_sound_analysis_list_failures (analysis, &error);
+  if (failures == NULL)
+    {
+      add_failure_row (self, _("The library cannot be read"), error->message, NULL);
+      return;
+    }
+  for (guint i = 0; i < MIN (failures->len, MAX_FAILURE_ROWS); i++)
+    {
+      const MtImportSkip *skip = g_ptr_array_index (failures, i);
+      g_autofree char *name = g_path_get_basename (skip->path);
+
+      add_failure_row (self, name, skip->reason, skip->path);
+    }
+  if (failures->len > MAX_FAILURE_ROWS)
+    {
+      g_autofree char *more = g_strdup_printf (ngettext ("And %u more file", "And %u more files",
+                                                         failures->len - MAX_FAILURE_ROWS),
+                                               failures->len - MAX_FAILURE_ROWS);
+      add_failure_row (self, more, NULL, NULL);
+    }
+}
+
+/* "598 songs analysed, 2 could not be read", with the ones waiting. */
+static void
+update_sound_state (MtPreferencesWindow *self)
+{
+  MtSoundAnalysis *analysis = mt_application_get_sound_analysis (self->app);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  gint64 analysed = 0, failed = 0, pending = 0;
+
+  if (analysis == NULL || !mt_sound_analysis_count (analysis, &analysed, &failed, &pending, &error))
+    {
+      adw_expander_row_set_subtitle (self->sound_state_row,
+                                     error != NULL ? error->message : _("No music library"));
+      adw_expander_row_set_enable_expansion (self->sound_state_row, FALSE);
+      return;
+    }
+  g_string_append_printf (text, ngettext ("%u song analysed", "%u songs analysed", (gulong) analysed),
+                          (guint) analysed);
+  if (failed > 0)
+    {
+      /* Translators: separates the parts of "598 songs analysed, 2 could not be read, 10 waiting" */
+      g_string_append (text, C_("list", ", "));
+      g_string_append_printf (text, ngettext ("%u could not be read", "%u could not be read", (gulong) failed),
+                              (guint) failed);
+    }
+  if (pending > 0)
+    {
+      g_string_append (text, C_("list", ", "));
+      if (mt_sound_analysis_get_running (analysis))
+        g_string_append_printf (text, ngettext ("%u being read now", "%u being read now", (gulong) pending),
+                                (guint) pending);
+      else
+        g_string_append_printf (text, ngettext ("%u waiting for the next import",
+                                                "%u waiting for the next import", (gulong) pending),
+                                (guint) pending);
+    }
+  adw_expander_row_set_subtitle (self->sound_state_row, text->str);
+  adw_expander_row_set_enable_expansion (self->sound_state_row, failed > 0);
+  if (failed == 0)
+    adw_expander_row_set_expanded (self->sound_state_row, FALSE);
+}
+
 static void
 update_server_status (MtPreferencesWindow *self)
 {
@@ -213,6 +322,7 @@ mt_preferences_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->cameras);
   g_clear_pointer (&self->folder_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->failure_rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), MT_TYPE_PREFERENCES_WINDOW);
   G_OBJECT_CLASS (mt_preferences_window_parent_class)->dispose (object);
 }
@@ -232,6 +342,8 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, folders_group);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, import_button);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, sound_switch);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, sound_state_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_switch);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_token_switch);
@@ -247,6 +359,7 @@ mt_preferences_window_init (MtPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cameras = gtk_string_list_new (NULL);
   self->folder_rows = g_ptr_array_new ();
+  self->failure_rows = g_ptr_array_new ();
 }
 
 GtkWidget *
@@ -268,6 +381,20 @@ mt_preferences_window_new (MtApplication *application,
                    "value", G_SETTINGS_BIND_DEFAULT);
   fill_cameras (self);
   update_folders (self);
+
+  g_settings_bind (self->settings, "audio-analysis", self->sound_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  update_sound_state (self);
+  g_signal_connect_object (self->sound_state_row, "notify::expanded", G_CALLBACK (fill_failures), self,
+                           G_CONNECT_SWAPPED);
+  fill_failures (self);
+  if (mt_application_get_sound_analysis (application) != NULL)
+    {
+      GObject *analysis = G_OBJECT (mt_application_get_sound_analysis (application));
+
+      g_signal_connect_object (analysis, "notify::done", G_CALLBACK (update_sound_state), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (analysis, "notify::running", G_CALLBACK (update_sound_state), self,
+                               G_CONNECT_SWAPPED);
+    }
 
   if (mt_application_has_server (application))
     {

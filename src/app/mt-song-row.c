@@ -1,9 +1,11 @@
-/* mt-song-row.c: title, artist and the song's main mood; a speaker icon on
- * the one playing, a warning on one whose file is missing. */
+/* mt-song-row.c: title, artist, how the song sounds ("calm · 72 BPM") and
+ * its main mood; a speaker icon on the one playing, a warning on one whose
+ * file is missing. */
 #define G_LOG_DOMAIN "mt-song-row"
 
 #include "config.h"
 
+#include <math.h>
 #include <glib/gi18n.h>
 
 #include "mt-mood-names.h"
@@ -15,6 +17,7 @@ struct _MtSongRow
   MtSong       *song;
   GtkWidget    *playing_icon;
   GtkWidget    *missing_icon;
+  gboolean      missing;
 };
 
 G_DEFINE_FINAL_TYPE (MtSongRow, mt_song_row, ADW_TYPE_ACTION_ROW)
@@ -52,19 +55,66 @@ mt_song_row_init (MtSongRow *self)
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (self), TRUE);
 }
 
+/* A word for the quadrant of the valence/arousal plane the song's sound
+ * lies in, and its tempo; NULL when it has not been analysed. */
+char *
+mt_song_row_dup_sound_text (const MtSong *song)
+{
+  const char *word;
+
+  if (!isfinite (song->valence) || !isfinite (song->arousal))
+    return NULL;
+  if (song->arousal >= 0 && song->valence >= 0)
+    /* Translators: how a song sounds: energetic and happy */
+    word = C_("sound", "upbeat");
+  else if (song->arousal >= 0)
+    /* Translators: how a song sounds: energetic and dark (angry, afraid) */
+    word = C_("sound", "tense");
+  else if (song->valence >= 0)
+    /* Translators: how a song sounds: quiet and content or relaxed */
+    word = C_("sound", "calm");
+  else
+    /* Translators: how a song sounds: quiet and sad */
+    word = C_("sound", "gloomy");
+  if (!isfinite (song->tempo) || song->tempo <= 0)
+    return g_strdup (word);
+  /* Translators: how a song sounds, then its tempo, e.g. "calm · 72 BPM" */
+  return g_strdup_printf (_("%s · %.0f BPM"), word, song->tempo);
+}
+
+/* "Artist · calm · 72 BPM", "Artist · File missing". */
+static void
+update_subtitle (MtSongRow *self)
+{
+  const char *artist = self->song->artist ? self->song->artist : _("Unknown Artist");
+  g_autofree char *sound = mt_song_row_dup_sound_text (self->song);
+  g_autofree char *subtitle = NULL;
+  g_autofree char *escaped = NULL;
+
+  if (self->missing)
+    /* Translators: a song's artist, then that its file is gone (a drive unplugged) */
+    subtitle = g_strdup_printf (_("%s · File missing"), artist);
+  else if (sound != NULL)
+    /* Translators: a song's artist, then how it sounds, e.g. "Ada · calm · 72 BPM" */
+    subtitle = g_strdup_printf (C_("song row", "%s · %s"), artist, sound);
+  else
+    subtitle = g_strdup (artist);
+  escaped = g_markup_escape_text (subtitle, -1);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), escaped);
+}
+
 GtkWidget *
 mt_song_row_new (const MtSong *song)
 {
   MtSongRow *self = g_object_new (MT_TYPE_SONG_ROW, NULL);
   g_autofree char *title = mt_song_dup_display_title (song);
   g_autofree char *escaped_title = g_markup_escape_text (title, -1);
-  g_autofree char *escaped_artist = g_markup_escape_text (song->artist ? song->artist : _("Unknown Artist"), -1);
   MtMood mood = mt_song_get_main_mood (song);
   GtkWidget *mood_icon;
 
   self->song = mt_song_copy (song);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self), escaped_title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), escaped_artist);
+  update_subtitle (self);
   adw_action_row_set_title_lines (ADW_ACTION_ROW (self), 1);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (self), 1);
 
@@ -102,17 +152,10 @@ void
 mt_song_row_set_missing (MtSongRow *self,
                          gboolean   missing)
 {
-  const char *artist;
-  g_autofree char *subtitle = NULL;
-  g_autofree char *escaped = NULL;
-
   g_return_if_fail (MT_IS_SONG_ROW (self));
 
-  artist = self->song->artist ? self->song->artist : _("Unknown Artist");
-  /* Translators: a song's artist, then that its file is gone (a drive unplugged) */
-  subtitle = missing ? g_strdup_printf (_("%s · File missing"), artist) : g_strdup (artist);
-  escaped = g_markup_escape_text (subtitle, -1);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self), escaped);
+  self->missing = missing;
+  update_subtitle (self);
   gtk_widget_set_visible (self->missing_icon, missing);
   if (missing)
     gtk_widget_add_css_class (GTK_WIDGET (self), "missing");

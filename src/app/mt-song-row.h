@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (MtSongRow, mt_song_row, MT, SONG_ROW, AdwActionRow)
 
 GtkWidget    *mt_song_row_new         (const MtSong *song);
+/* How the song sounds, e.g. "calm · 72 BPM"; NULL when not analysed. */
+char         *mt_song_row_dup_sound_text (const MtSong *song);
 const MtSong *mt_song_row_get_song    (MtSongRow    *self);
 void          mt_song_row_set_playing (MtSongRow    *self,
                                        gboolean      playing);

@@ -267,6 +267,17 @@ import_cancel_action (GtkWidget  *widget,
 }
 
 static void
+sound_analysis_cancel_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  MtSoundAnalysis *analysis = mt_application_get_sound_analysis (MT_WINDOW (widget)->app);
+
+  if (analysis != NULL)
+    mt_sound_analysis_cancel (analysis);
+}
+
+static void
 show_info_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
@@ -316,6 +327,7 @@ _mt_window_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.import-music", NULL, import_music_action);
   gtk_widget_class_install_action (widget_class, "win.import-demo", NULL, import_demo_action);
   gtk_widget_class_install_action (widget_class, "win.import-cancel", NULL, import_cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.sound-analysis-cancel", NULL, sound_analysis_cancel_action);
   gtk_widget_class_install_action (widget_class, "win.show-info", NULL, show_info_action);
 
   /* Keep in sync with ui/help-overlay.ui. */

@@ -32,6 +32,7 @@ struct _MtWindow
   int                   playlist_mood;
   MtStrategy            playlist_strategy;
   gboolean              have_playlist;
+  gboolean              playlist_stale;  /* songs' moods changed while one played */
   MtAnalysisResult     *last_result;
   guint                 stats_timeout;
 
@@ -54,6 +55,9 @@ struct _MtWindow
   GtkImage             *mood_icon;
   GtkLabel             *mood_label;
   GtkLabel             *mood_detail;
+  GtkWidget            *sound_box;
+  GtkProgressBar       *sound_progress;
+  GtkLabel             *sound_label;
   GtkLabel             *playlist_title;
   GtkListBox           *playlist;
   GtkLabel             *song_title;

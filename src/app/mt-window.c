@@ -168,6 +168,7 @@ report_playlist (MtWindow  *self,
     {
       const MtSong *song = g_ptr_array_index (songs, i);
       g_autofree char *title = mt_song_dup_display_title (song);
+      g_autofree char *sound = mt_song_row_dup_sound_text (song);
       MtMood main_mood = mt_song_get_main_mood (song);
 
       json_builder_begin_object (report);
@@ -179,6 +180,11 @@ report_playlist (MtWindow  *self,
       json_builder_add_string_value (report, mt_mood_is_valid (main_mood) ? mt_mood_to_string (main_mood) : "none");
       json_builder_set_member_name (report, "score");
       json_builder_add_double_value (report, song->score);
+      json_builder_set_member_name (report, "sound");
+      if (sound != NULL)
+        json_builder_add_string_value (report, sound);
+      else
+        json_builder_add_null_value (report);
       json_builder_end_object (report);
     }
   json_builder_end_array (report);
@@ -230,7 +236,8 @@ _mt_window_refresh_playlist (MtWindow *self,
    * before any face). */
   if (mood == NO_MOOD)
     mood = self->have_playlist ? self->playlist_mood : MT_MOOD_NEUTRAL;
-  if (!force && self->have_playlist && mood == self->playlist_mood && strategy == self->playlist_strategy)
+  if (!force && !self->playlist_stale && self->have_playlist && mood == self->playlist_mood &&
+      strategy == self->playlist_strategy)
     return;
   if (recommender == NULL)
     return;
@@ -266,6 +273,7 @@ _mt_window_refresh_playlist (MtWindow *self,
     }
 
   self->have_playlist = TRUE;
+  self->playlist_stale = FALSE;
   self->playlist_mood = mood;
   self->playlist_strategy = strategy;
 
@@ -552,6 +560,9 @@ import_done_cb (GObject      *object,
     }
   _mt_window_update_library (self);
   _mt_window_refresh_playlist (self, TRUE);
+  /* Moods from the sound of the new songs, in the background. */
+  if (import_report != NULL)
+    mt_sound_analysis_start (mt_application_get_sound_analysis (self->app));
 }
 
 void
@@ -562,6 +573,8 @@ _mt_window_import (MtWindow           *self,
 
   if (library == NULL || self->importer != NULL)
     return;
+  /* Its songs are read again after the import, with the new ones. */
+  mt_sound_analysis_cancel (mt_application_get_sound_analysis (self->app));
   self->importer = mt_library_importer_new (library);
   self->import_cancellable = g_cancellable_new ();
   g_signal_connect_object (self->importer, "progress", G_CALLBACK (import_progress_cb), self,
@@ -575,6 +588,49 @@ _mt_window_import (MtWindow           *self,
   _mt_window_actions_update (self);
   mt_library_importer_import_async (self->importer, folders, self->import_cancellable,
                                     import_done_cb, g_object_ref (self));
+}
+
+/* ---- the sound of the songs ------------------------------------------------ */
+
+static void
+update_sound_ui (MtWindow *self)
+{
+  MtSoundAnalysis *analysis = mt_application_get_sound_analysis (self->app);
+  guint done, total;
+  g_autofree char *text = NULL;
+
+  if (analysis == NULL || !mt_sound_analysis_get_running (analysis))
+    {
+      gtk_widget_set_visible (self->sound_box, FALSE);
+      return;
+    }
+  done = mt_sound_analysis_get_done (analysis);
+  total = mt_sound_analysis_get_total (analysis);
+  /* Translators: progress of reading the songs' sound, e.g. "Reading the
+   * sound of your songs… 12 of 600" */
+  text = g_strdup_printf (ngettext ("Reading the sound of your song… %u of %u",
+                                    "Reading the sound of your songs… %u of %u", total),
+                          MIN (done, total), total);
+  gtk_label_set_text (self->sound_label, text);
+  gtk_progress_bar_set_fraction (self->sound_progress, total > 0 ? (double) MIN (done, total) / total : 0);
+  gtk_widget_set_visible (self->sound_box, TRUE);
+}
+
+/* The songs' weights changed: the playlist follows them now, or, while a
+ * song plays (a new list would stop it), at the next change of mood. */
+static void
+sound_analysis_finished_cb (MtWindow *self,
+                            gboolean  new_moods)
+{
+  MtPlayer *player = mt_application_get_player (self->app);
+
+  update_sound_ui (self);
+  if (!new_moods)
+    return;
+  if (mt_player_get_state (player) == MT_PLAYER_STOPPED)
+    _mt_window_refresh_playlist (self, TRUE);
+  else
+    self->playlist_stale = TRUE;
 }
 
 /* ---- camera and analysis ------------------------------------------------- */
@@ -920,6 +976,7 @@ mt_window_setup (MtWindow      *self,
                  MtApplication *app)
 {
   MtPlayer *player;
+  MtSoundAnalysis *analysis;
   const char *source;
   g_autofree char *camera = NULL;
 
@@ -956,6 +1013,17 @@ mt_window_setup (MtWindow      *self,
 
   self->stats_timeout = g_timeout_add_seconds (1, stats_cb, self);
 
+  analysis = mt_application_get_sound_analysis (self->app);
+  if (analysis != NULL)
+    {
+      g_signal_connect_object (analysis, "notify::running", G_CALLBACK (update_sound_ui), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (analysis, "notify::done", G_CALLBACK (update_sound_ui), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (analysis, "notify::total", G_CALLBACK (update_sound_ui), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (analysis, "finished", G_CALLBACK (sound_analysis_finished_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  update_sound_ui (self);
+
   _mt_window_actions_init (self);
   _mt_window_update_library (self);
   update_mood_ui (self);
@@ -971,6 +1039,8 @@ mt_window_dispose (GObject *object)
   g_clear_handle_id (&self->stats_timeout, g_source_remove);
   if (self->import_cancellable != NULL)
     g_cancellable_cancel (self->import_cancellable);
+  if (self->app != NULL && mt_application_get_sound_analysis (self->app) != NULL)
+    mt_sound_analysis_cancel (mt_application_get_sound_analysis (self->app));
   /* The camera first: its streaming threads feed the worker. */
   if (self->camera != NULL)
     mt_camera_stop (self->camera);
@@ -1090,6 +1160,9 @@ mt_window_class_init (MtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_icon);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_label);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, mood_detail);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, sound_box);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, sound_progress);
+  gtk_widget_class_bind_template_child (widget_class, MtWindow, sound_label);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, playlist_title);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, playlist);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, song_title);
