@@ -71,7 +71,6 @@ typedef enum {
   F_CHROMA_MODE,
   F_CHROMA_ENTROPY,
   F_CHROMA_FLUX,
-  F_PITCH_CONFIDENCE,
   F_CONTRAST_FIRST,
   F_SEGMENT_MODE_MEAN = F_CONTRAST_FIRST + N_CONTRAST_BANDS,
   F_SEGMENT_MODE_STD,
@@ -115,7 +114,6 @@ static const char * const feature_names[N_FEATURES] = {
   [F_CHROMA_MODE] = "chroma_mode",                   /* major minus minor correlation */
   [F_CHROMA_ENTROPY] = "chroma_entropy",             /* bits, of the mean chroma */
   [F_CHROMA_FLUX] = "chroma_flux",                   /* harmonic change per frame */
-  [F_PITCH_CONFIDENCE] = "pitch_confidence",         /* yinfft confidence: tonal vs noisy */
   [F_CONTRAST_FIRST + 0] = "contrast1_mean", [F_CONTRAST_FIRST + 1] = "contrast2_mean",
   [F_CONTRAST_FIRST + 2] = "contrast3_mean", [F_CONTRAST_FIRST + 3] = "contrast4_mean",
   [F_CONTRAST_FIRST + 4] = "contrast5_mean", [F_CONTRAST_FIRST + 5] = "contrast6_mean",
@@ -159,7 +157,7 @@ stat_std (const Stat *s)
 }
 
 typedef enum {
-  S_CENTROID, S_SPREAD, S_ROLLOFF, S_FLATNESS, S_FLUX, S_ZCR, S_RMS_DB, S_PITCH_CONF, S_CHROMA_FLUX,
+  S_CENTROID, S_SPREAD, S_ROLLOFF, S_FLATNESS, S_FLUX, S_ZCR, S_RMS_DB, S_CHROMA_FLUX,
   S_SEGMENT_MODE, S_SEGMENT_KEY,
   N_STATS
 } StatId;
@@ -180,8 +178,6 @@ struct _MtAudioFeatures
   cvec_t          *spectrum;
   aubio_mfcc_t    *mfcc;
   fvec_t          *mfcc_out;
-  aubio_pitch_t   *pitch;
-  fvec_t          *pitch_out;
   aubio_tempo_t   *tempo;
   fvec_t          *tempo_out;
   aubio_onset_t   *onset;
@@ -256,8 +252,6 @@ mt_audio_features_finalize (GObject *object)
   del_cvec (self->spectrum);
   del_aubio_mfcc (self->mfcc);
   del_fvec (self->mfcc_out);
-  del_aubio_pitch (self->pitch);
-  del_fvec (self->pitch_out);
   del_aubio_tempo (self->tempo);
   del_fvec (self->tempo_out);
   del_aubio_onset (self->onset);
@@ -290,8 +284,6 @@ mt_audio_features_init (MtAudioFeatures *self)
   self->spectrum = new_cvec (WIN_SIZE);
   self->mfcc = new_aubio_mfcc (WIN_SIZE, N_MEL_BANDS, N_MFCC, MT_AUDIO_SAMPLE_RATE);
   self->mfcc_out = new_fvec (N_MFCC);
-  self->pitch = new_aubio_pitch ("yinfft", WIN_SIZE, HOP_SIZE, MT_AUDIO_SAMPLE_RATE);
-  self->pitch_out = new_fvec (1);
   self->tempo = new_aubio_tempo ("default", BEAT_WIN_D, BEAT_HOP_D, BEAT_RATE);
   self->tempo_out = new_fvec (1);
   self->onset = new_aubio_onset ("default", BEAT_WIN_D, BEAT_HOP_D, BEAT_RATE);
@@ -308,7 +300,7 @@ mt_audio_features_init (MtAudioFeatures *self)
   /* Each object is checked: aubio returns NULL for parameters it refuses,
    * which these constants never are, but a NULL here would crash later. */
   g_assert (self->meter != NULL && self->fft != NULL && self->window != NULL && self->mfcc != NULL &&
-            self->pitch != NULL && self->tempo != NULL && self->onset != NULL);
+            self->tempo != NULL && self->onset != NULL);
 
   for (guint k = 0; k <= WIN_SIZE / 2; k++)
     {
@@ -571,7 +563,6 @@ process_hop (MtAudioFeatures *self)
     self->windowed->data[i] = self->frame->data[i] * self->window->data[i];
   aubio_fft_do_complex (self->fft, self->windowed, self->complex_spectrum);
   aubio_fft_get_norm (self->complex_spectrum, self->spectrum);
-  aubio_pitch_do (self->pitch, self->hop, self->pitch_out);
 
   if (sqrt (mean_square) < SILENT_RMS)
     {
@@ -582,7 +573,6 @@ process_hop (MtAudioFeatures *self)
     }
   stat_add (&self->stats[S_RMS_DB], 10.0 * log10 (mean_square));
   stat_add (&self->stats[S_ZCR], (double) crossings / HOP_SIZE);
-  stat_add (&self->stats[S_PITCH_CONF], CLAMP (aubio_pitch_get_confidence (self->pitch), 0.0, 1.0));
   add_spectrum (self);
 }
 
@@ -770,7 +760,6 @@ mt_audio_features_finish (MtAudioFeatures *self,
 
   finish_chroma (self, values);
   values[F_CHROMA_FLUX] = stat_mean (&self->stats[S_CHROMA_FLUX]);
-  values[F_PITCH_CONFIDENCE] = stat_mean (&self->stats[S_PITCH_CONF]);
   for (int b = 0; b < N_CONTRAST_BANDS; b++)
     values[F_CONTRAST_FIRST + b] = stat_mean (&self->contrast[b]);
   values[F_SEGMENT_MODE_MEAN] = stat_mean (&self->stats[S_SEGMENT_MODE]);

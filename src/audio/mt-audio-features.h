@@ -6,7 +6,7 @@
  * computes: EBU R128 loudness and loudness range (libebur128), dynamics,
  * tempo with its confidence and the onset rate (aubio), spectral centroid,
  * spread, rolloff, flatness, flux and band energies, MFCC statistics
- * (aubio), chroma with key and mode strength, and pitch salience (aubio).
+ * (aubio), and chroma with key and mode strength.
  *
  * Everything is measured below 11 kHz (the rate's Nyquist frequency), a
  * band every codec at usual bit rates keeps, so an MP3 and an Opus copy of
@@ -23,7 +23,7 @@
 G_BEGIN_DECLS
 
 /* Bump when a descriptor is added, removed or computed differently. */
-#define MT_AUDIO_FEATURES_VERSION 2
+#define MT_AUDIO_FEATURES_VERSION 3
 
 /* Analysis rate: 11 kHz of bandwidth, and half the work of 44.1 kHz. */
 #define MT_AUDIO_SAMPLE_RATE 22050

@@ -14,8 +14,8 @@
 
 static char *dir;
 
-/* Arousal from loudness (z = (LUFS + 30) / 10), valence from the pitch
- * confidence; onset_rate (log) only to carry a transform. */
+/* Arousal from loudness (z = (LUFS + 30) / 10), valence from the key
+ * strength; onset_rate (log) only to carry a transform. */
 static const char model_text[] =
   "{\n"
   "  \"comment\": \"a test model\",\n"
@@ -24,7 +24,7 @@ static const char model_text[] =
   "  \"provenance\": {\"dataset\": \"none: written by test-audio-mood-model.c\"},\n"
   "  \"classes\": [\"Q1\", \"Q2\", \"Q3\", \"Q4\"],\n"
   "  \"clip_z\": 3,\n"
-  "  \"features\": [\"loudness_integrated\", \"pitch_confidence\", \"onset_rate\"],\n"
+  "  \"features\": [\"loudness_integrated\", \"chroma_key_strength\", \"onset_rate\"],\n"
   "  \"transforms\": [\"none\", \"none\", \"log\"],\n"
   "  \"log_floor\": 0.01,\n"
   "  \"mean\": [-30, 0.5, 0],\n"
@@ -134,7 +134,7 @@ test_predict_refuses_missing (void)
   g_assert_false (mt_audio_mood_model_predict_json (model, "{\"loudness_integrated\": -10}", &valence, &arousal,
                                                     &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  g_assert_nonnull (strstr (error->message, "pitch_confidence"));
+  g_assert_nonnull (strstr (error->message, "chroma_key_strength"));
   g_clear_error (&error);
   g_assert_false (mt_audio_mood_model_predict_json (model, "[1, 2]", &valence, &arousal, &error));
   g_assert_nonnull (error);
@@ -151,9 +151,9 @@ static const BadModel bad_models[] = {
   { "unknown-key", "learning_rate", "0.1", "unknown key “learning_rate”" },
   { "other-features-version", "features_version", "999", "version 999" },
   { "features-version-text", "features_version", "\"1\"", "“features_version”" },
-  { "unknown-descriptor", "features", "[\"loudness_integrated\", \"pitch_confidence\", \"happiness\"]",
+  { "unknown-descriptor", "features", "[\"loudness_integrated\", \"chroma_key_strength\", \"happiness\"]",
     "“happiness” is not a descriptor" },
-  { "descriptor-twice", "features", "[\"loudness_integrated\", \"pitch_confidence\", \"loudness_integrated\"]",
+  { "descriptor-twice", "features", "[\"loudness_integrated\", \"chroma_key_strength\", \"loudness_integrated\"]",
     "twice" },
   { "infinite-mean", "mean", "[-30, \"@HUGE@\", 0]", "“mean”[1] is not a finite number" },
   { "text-weight", "weights", "[[1.5, 1, 0], [1.5, -1, 0], [-1.5, \"a\", 0], [-1.5, 1, 0]]",
