@@ -21,31 +21,12 @@
 #include "mt-library-importer.h"
 #include "mt-mood-strategies.h"
 #include "mt-recommender.h"
+#include "mt-test-music.h"
 
 static const char * const debian_dirs[] = {
-  "/usr/share/games/singularity/music",
-  "/usr/share/games/asc/music",
+  MT_TEST_SINGULARITY_DIR,
+  MT_TEST_ASC_DIR,
 };
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_unlink (path);
-      return;
-    }
-  dir = g_dir_open (path, 0, NULL);
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 collect_audio (const char *path,
@@ -142,7 +123,7 @@ bench_import (guint copies)
   again = timed_import (library, music, &rescan_seconds);
   printf ("rescan, nothing changed: %u files in %.3f s (%u read again)\n",
           again->files_seen, rescan_seconds, again->files_read);
-  remove_tree (tmp);
+  mt_test_rmdir (tmp);
   return 0;
 }
 
@@ -191,7 +172,7 @@ bench_rescan (guint n_files)
   qsort (times, G_N_ELEMENTS (times), sizeof (double), compare_doubles);
   printf ("no-change rescan of %u files: median %.3f s, best %.3f s, worst %.3f s (target < 2 s)\n",
           n_files, times[G_N_ELEMENTS (times) / 2], times[0], times[G_N_ELEMENTS (times) - 1]);
-  remove_tree (tmp);
+  mt_test_rmdir (tmp);
   return 0;
 }
 
@@ -270,7 +251,7 @@ bench_recommend (guint n_songs)
   printf ("recommend 50 of %u songs (%u runs, match and lift, all moods): median %.2f ms, "
           "p95 %.2f ms, mean %.2f ms (target: median < 5 ms)\n",
           n_songs, runs, times[runs / 2], times[runs * 95 / 100], sum / runs);
-  remove_tree (tmp);
+  mt_test_rmdir (tmp);
   return 0;
 }
 

@@ -24,12 +24,12 @@
 #include <signal.h>
 #include <unistd.h>
 #include <sys/resource.h>
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
 #include "mt-analyzer.h"
 #include "mt-server-frame.h"
+#include "mt-test-support.h"
 
 #define WORKERS 2
 
@@ -494,27 +494,22 @@ direct_fps (GPtrArray *frames,
 static GPtrArray *
 load_frames (void)
 {
-  const char *shared = g_getenv ("MT_SHARED_DIR") != NULL ? g_getenv ("MT_SHARED_DIR") : "../shared";
   GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_autofree char *astronaut = g_build_filename (shared, "media", "astronaut.png", NULL);
-  g_autofree char *clip = g_build_filename (shared, "media", "short_hamilton_clip.mp4", NULL);
+  g_autofree char *clip = mt_test_shared_path ("media", "short_hamilton_clip.mp4", NULL);
   g_autofree char *dir = g_dir_make_tmp ("mt-bench-XXXXXX", NULL);
   g_autofree char *pattern = g_build_filename (dir, "frame-%02d.jpg", NULL);
   g_autofree char *location = g_strdup_printf ("location=%s", pattern);
   g_autofree char *clip_location = g_strdup_printf ("location=%s", clip);
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autoptr(GError) error = NULL;
+  GBytes *face;
   const char *argv[] = { "gst-launch-1.0", "-q", "filesrc", clip_location, "!", "decodebin", "!",
                          "videorate", "!", "video/x-raw,framerate=2/1", "!", "videoconvert", "!",
                          "jpegenc", "quality=80", "!", "multifilesink", location, "max-files=20", NULL };
-  char *buffer;
-  gsize size;
 
-  pixbuf = gdk_pixbuf_new_from_file (astronaut, &error);
-  if (pixbuf == NULL)
-    g_error ("%s: %s", astronaut, error->message);
-  gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", &error, "quality", "80", NULL);
-  g_ptr_array_add (frames, g_bytes_new_take (buffer, size));
+  face = mt_test_face_jpeg (80, &error);
+  if (face == NULL)
+    g_error ("astronaut.png: %s", error->message);
+  g_ptr_array_add (frames, face);
 
   if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL))
     for (guint i = 0; i < 100; i++)

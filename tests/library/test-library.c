@@ -44,18 +44,7 @@ add_song (MtLibrary  *library,
           const char *title,
           const char *artist)
 {
-  g_autoptr(MtSong) song = mt_song_new ();
-  g_autoptr(GError) error = NULL;
-  gint64 id;
-
-  song->uri = g_strdup (uri);
-  song->title = g_strdup (title);
-  song->artist = g_strdup (artist);
-  song->duration_ms = 180000;
-  id = mt_library_add_song (library, song, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  return id;
+  return mt_test_add_song (library, uri, title, artist, 180000);
 }
 
 static gint64

@@ -7,6 +7,7 @@
 #include "mt-library.h"
 #include "mt-player.h"
 #include "mt-test-music.h"
+#include "mt-test-support.h"
 
 typedef struct {
   char      *dir;
@@ -85,36 +86,38 @@ add_song (Fixture *f, const char *name, double seconds)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (f->dir, name, NULL);
-  MtSong *song = mt_song_new ();
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
 
   if (seconds > 0)
     {
       mt_test_make_song (path, name, "Player Test", NULL, NULL, seconds, &error);
       g_assert_no_error (error);
     }
-  song->uri = g_filename_to_uri (path, NULL, NULL);
-  song->title = g_strdup (name);
-  song->duration_ms = seconds > 0 ? (gint64) (seconds * 1000) : 0;
-  song->id = mt_library_add_song (f->library, song, &error);
-  g_assert_no_error (error);
-  g_ptr_array_add (f->songs, song);
+  g_ptr_array_add (f->songs, mt_test_add_song_full (f->library, uri, name, NULL,
+                                                    seconds > 0 ? (gint64) (seconds * 1000) : 0));
 }
 
 typedef gboolean (*Condition) (Fixture *f);
 
+typedef struct {
+  Fixture   *f;
+  Condition  condition;
+} Wait;
+
+static gboolean
+wait_holds (gpointer data)
+{
+  Wait *wait = data;
+
+  return wait->condition (wait->f);
+}
+
 static gboolean
 wait_for (Fixture *f, Condition condition, guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  Wait wait = { f, condition };
 
-  while (!condition (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (2000);
-    }
-  return TRUE;
+  return mt_test_wait_cond (wait_holds, &wait, timeout_ms);
 }
 
 static gboolean is_finished (Fixture *f) { return f->finished; }

@@ -9,13 +9,14 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "mt-server.h"
 #include "mt-server-frame.h"
+#include "mt-test-music.h"
+#include "mt-test-support.h"
 #include "mt-audio-features.h"
 #include "mt-library.h"
 #include "mt-song.h"
@@ -51,30 +52,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reply, reply_free)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static void
-wait_until (gboolean *done,
-            guint     seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (!*done && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (*done);
-}
-
-/* Runs the loop without blocking for @ms (a server in this process works). */
-static void
-run_loop_for (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (2000);
-    }
-}
+#define wait_until(done, seconds) g_assert_true (mt_test_wait_flag ((done), (seconds)))
+#define run_loop_for(ms) mt_test_run_loop_for (ms)
 
 static gint64
 add_song (MtLibrary  *library,
@@ -82,21 +61,17 @@ add_song (MtLibrary  *library,
           const char *artist,
           MtMood      mood)
 {
-  g_autoptr(MtSong) song = mt_song_new ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *uri = g_strdup_printf ("file:///music/%s.ogg", title);
+  gint64 id = mt_test_add_song (library, uri, title, artist, 0);
   double weights[MT_N_MOODS];
 
   for (int i = 0; i < MT_N_MOODS; i++)
     weights[i] = NAN;
   weights[mood] = 0.9;
-  song->uri = g_strdup_printf ("file:///music/%s.ogg", title);
-  song->title = g_strdup (title);
-  song->artist = g_strdup (artist);
-  song->id = mt_library_add_song (library, song, &error);
+  g_assert_true (mt_library_set_mood_weights (library, id, MT_MOOD_SOURCE_RULE, weights, &error));
   g_assert_no_error (error);
-  g_assert_true (mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, &error));
-  g_assert_no_error (error);
-  return song->id;
+  return id;
 }
 
 static void
@@ -699,13 +674,7 @@ test_static_files (Fixture *f, gconstpointer data)
 static GSocketConnection *
 raw_connect (Fixture *f)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (f->server));
-  GSocketConnection *connection = g_socket_client_connect_to_host (client, address, 0, NULL, &error);
-
-  g_assert_no_error (error);
-  return connection;
+  return mt_test_connect_loopback (mt_server_get_port (f->server));
 }
 
 typedef struct {
@@ -1266,25 +1235,17 @@ stream_send (Stream *stream,
 static GBytes *
 face_jpeg (void)
 {
-  const char *shared = g_getenv ("MT_SHARED_DIR");
-  g_autofree char *path = g_build_filename (shared != NULL ? shared : "../shared", "media", "astronaut.png", NULL);
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autoptr(GError) error = NULL;
-  char *buffer = NULL;
-  gsize size = 0;
+  GBytes *jpeg = mt_test_face_jpeg (85, &error);
 
-  pixbuf = gdk_pixbuf_new_from_file (path, &error);
   g_assert_no_error (error);
-  gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", &error, "quality", "85", NULL);
-  g_assert_no_error (error);
-  return g_bytes_new_take (buffer, size);
+  return jpeg;
 }
 
 static gboolean
 have_face_image (void)
 {
-  const char *shared = g_getenv ("MT_SHARED_DIR");
-  g_autofree char *path = g_build_filename (shared != NULL ? shared : "../shared", "media", "astronaut.png", NULL);
+  g_autofree char *path = mt_test_shared_path ("media", "astronaut.png", NULL);
 
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     return TRUE;

@@ -4,11 +4,11 @@
 #include "config.h"
 
 #include <string.h>
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <libsoup/soup.h>
 
 #include "mt-server.h"
 #include "mt-ws-meter.h"
+#include "mt-test-support.h"
 
 /* ---- frames ------------------------------------------------------------ */
 
@@ -183,16 +183,6 @@ typedef struct {
   gint64             deadline;    /* 0, or when raw_next_frame() gives up */
 } Raw;
 
-static void
-wait_for (gboolean *flag,
-          guint     seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-
-  while (!*flag && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static void raw_read_more (Raw *raw);
 
 static gboolean
@@ -324,7 +314,6 @@ raw_next_text (Raw     *raw,
 static Raw *
 raw_open (MtServerOptions *options)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
   g_autofree char *request = NULL;
@@ -335,8 +324,7 @@ raw_open (MtServerOptions *options)
   g_assert_true (mt_server_start (raw->server, &error));
   g_assert_no_error (error);
   address = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (raw->server));
-  raw->connection = g_socket_client_connect_to_host (client, address, 0, NULL, &error);
-  g_assert_no_error (error);
+  raw->connection = mt_test_connect_loopback (mt_server_get_port (raw->server));
   raw->cancellable = g_cancellable_new ();
   raw->in = g_byte_array_new ();
   raw->tick = g_timeout_add (100, keep_waking, NULL);
@@ -374,7 +362,7 @@ raw_close (Raw *raw)
 {
   g_cancellable_cancel (raw->cancellable);
   g_io_stream_close (G_IO_STREAM (raw->connection), NULL, NULL);
-  wait_for (&raw->eof, 10);
+  mt_test_wait_flag (&raw->eof, 10);
   while (raw->writing)
     g_main_context_iteration (NULL, TRUE);
   g_clear_handle_id (&raw->tick, g_source_remove);
@@ -397,26 +385,11 @@ small_frames_options (void)
   return options;
 }
 
-static GBytes *
-face_jpeg (void)
-{
-  const char *shared = g_getenv ("MT_SHARED_DIR");
-  g_autofree char *path = g_build_filename (shared != NULL ? shared : "../shared", "media", "astronaut.png", NULL);
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, NULL);
-  char *buffer = NULL;
-  gsize size = 0;
-
-  if (pixbuf == NULL)
-    return NULL;
-  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "jpeg", NULL, "quality", "60", NULL));
-  return g_bytes_new_take (buffer, size);
-}
-
 static void
 test_fragmented_frame_is_analyzed (void)
 {
   g_autoptr(MtServerOptions) options = small_frames_options ();
-  g_autoptr(GBytes) jpeg = face_jpeg ();
+  g_autoptr(GBytes) jpeg = mt_test_face_jpeg (60, NULL);
   g_autoptr(GByteArray) frames = g_byte_array_new ();
   g_autofree char *hello = NULL;
   g_autofree char *analysis = NULL;

@@ -284,3 +284,35 @@ mt_test_find_song (MtLibrary  *library,
     }
   return NULL;
 }
+
+MtSong *
+mt_test_add_song_full (MtLibrary  *library,
+                       const char *uri,
+                       const char *title,
+                       const char *artist,
+                       gint64      duration_ms)
+{
+  g_autoptr(GError) error = NULL;
+  MtSong *song = mt_song_new ();
+
+  song->uri = g_strdup (uri);
+  song->title = g_strdup (title);
+  song->artist = g_strdup (artist);
+  song->duration_ms = duration_ms;
+  song->id = mt_library_add_song (library, song, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (song->id, >, 0);
+  return song;
+}
+
+gint64
+mt_test_add_song (MtLibrary  *library,
+                  const char *uri,
+                  const char *title,
+                  const char *artist,
+                  gint64      duration_ms)
+{
+  g_autoptr(MtSong) song = mt_test_add_song_full (library, uri, title, artist, duration_ms);
+
+  return song->id;
+}

@@ -69,6 +69,19 @@ char    *mt_test_find_cli          (void);
  * (PRAGMA integrity_check). */
 MtLibrary *mt_test_kill_and_reopen (GSubprocess   *child,
                                     const char    *db_path);
+/* Adds a song with these fields (@artist may be NULL; @duration_ms 0:
+ * unknown) to @library and asserts it got an id: the new song, id set. */
+MtSong  *mt_test_add_song_full     (MtLibrary     *library,
+                                    const char    *uri,
+                                    const char    *title,
+                                    const char    *artist,
+                                    gint64         duration_ms);
+/* The same, returning only the new song's id. */
+gint64   mt_test_add_song          (MtLibrary     *library,
+                                    const char    *uri,
+                                    const char    *title,
+                                    const char    *artist,
+                                    gint64         duration_ms);
 /* The song of the file at @path, NULL when there is none. */
 MtSong  *mt_test_find_song         (MtLibrary     *library,
                                     const char    *path);
