@@ -22,12 +22,9 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
 
   f->dir = mt_test_make_temp_dir ();
-  path = mt_test_db_path (f->dir);
-  f->library = mt_library_open (path, &error);
-  g_assert_no_error (error);
+  f->library = mt_test_open_library (f->dir);
   f->strategies = mt_mood_strategies_new_default (&error);
   g_assert_no_error (error);
   f->recommender = mt_recommender_new (f->library, f->strategies);

@@ -175,45 +175,16 @@ typedef struct {
   MtServer          *server;
   GSocketConnection *connection;
   GCancellable      *cancellable;
-  GByteArray        *in;          /* bytes read, not yet parsed */
-  gboolean           eof;
-  guint8             buffer[65536];
+  MtTestReader      *reader;      /* data: bytes read, not yet parsed */
   gboolean           writing;
   guint              tick;        /* wakes the waits below to check their deadlines */
   gint64             deadline;    /* 0, or when raw_next_frame() gives up */
 } Raw;
 
-static void raw_read_more (Raw *raw);
-
 static gboolean
 keep_waking (gpointer data)
 {
   return G_SOURCE_CONTINUE;
-}
-
-static void
-on_read (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Raw *raw = user_data;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
-
-  if (n <= 0)
-    {
-      raw->eof = TRUE;
-      return;
-    }
-  g_byte_array_append (raw->in, raw->buffer, n);
-  raw_read_more (raw);
-}
-
-static void
-raw_read_more (Raw *raw)
-{
-  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (raw->connection)),
-                             raw->buffer, sizeof raw->buffer, G_PRIORITY_DEFAULT, raw->cancellable,
-                             on_read, raw);
 }
 
 static void
@@ -256,29 +227,30 @@ raw_next_frame (Raw     *raw,
                 guint8  *opcode,
                 GBytes **payload)
 {
+  GByteArray *in = raw->reader->data;
   gint64 end = raw->deadline != 0 ? raw->deadline : g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   while (g_get_monotonic_time () < end)
     {
-      if (raw->in->len >= 2)
+      if (in->len >= 2)
         {
-          const guint8 *head = raw->in->data;
+          const guint8 *head = in->data;
           guint64 length = head[1] & 0x7f;
           guint at = length == 126 ? 4 : 2;
 
           g_assert_false (head[1] & 0x80);      /* servers do not mask */
           g_assert_cmpuint (length, !=, 127);   /* nor send 64 KiB messages here */
-          if (raw->in->len >= at && at == 4)
+          if (in->len >= at && at == 4)
             length = (head[2] << 8) | head[3];
-          if (raw->in->len >= at && raw->in->len >= at + length)
+          if (in->len >= at && in->len >= at + length)
             {
               *opcode = head[0] & 0x0f;
               *payload = g_bytes_new (head + at, length);
-              g_byte_array_remove_range (raw->in, 0, at + length);
+              g_byte_array_remove_range (in, 0, at + length);
               return TRUE;
             }
         }
-      if (raw->eof)
+      if (raw->reader->eof)
         return FALSE;
       g_main_context_iteration (NULL, TRUE);
     }
@@ -319,6 +291,7 @@ raw_open (MtServerOptions *options)
   g_autofree char *request = NULL;
   Raw *raw = g_new0 (Raw, 1);
   const char *headers_end = NULL;
+  GByteArray *in;
 
   raw->server = mt_server_new (NULL, options);
   g_assert_true (mt_server_start (raw->server, &error));
@@ -326,9 +299,10 @@ raw_open (MtServerOptions *options)
   address = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (raw->server));
   raw->connection = mt_test_connect_loopback (mt_server_get_port (raw->server));
   raw->cancellable = g_cancellable_new ();
-  raw->in = g_byte_array_new ();
   raw->tick = g_timeout_add (100, keep_waking, NULL);
-  raw_read_more (raw);
+  raw->reader = mt_test_reader_new (g_io_stream_get_input_stream (G_IO_STREAM (raw->connection)),
+                                    raw->cancellable, NULL);
+  in = raw->reader->data;
 
   /* The token is needed on loopback too (the server made one). */
   request = g_strdup_printf ("GET /api/v1/stream HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
@@ -339,20 +313,20 @@ raw_open (MtServerOptions *options)
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw->connection)),
                              request, strlen (request), NULL, NULL, &error);
   g_assert_no_error (error);
-  while ((raw->in->len == 0 ||
-          (headers_end = g_strstr_len ((const char *) raw->in->data, raw->in->len, "\r\n\r\n")) == NULL) &&
-         !raw->eof)
+  while ((in->len == 0 ||
+          (headers_end = g_strstr_len ((const char *) in->data, in->len, "\r\n\r\n")) == NULL) &&
+         !raw->reader->eof)
     g_main_context_iteration (NULL, TRUE);
   g_assert_nonnull (headers_end);
   {
-    g_autofree char *headers = g_strndup ((const char *) raw->in->data, headers_end - (const char *) raw->in->data);
+    g_autofree char *headers = g_strndup ((const char *) in->data, headers_end - (const char *) in->data);
 
     g_assert_true (g_str_has_prefix (headers, "HTTP/1.1 101"));
     /* RFC 6455's own example key and answer. */
     g_assert_nonnull (strstr (headers, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     /* Deflate is never negotiated. */
     g_assert_null (strstr (headers, "deflate"));
-    g_byte_array_remove_range (raw->in, 0, headers_end + 4 - (const char *) raw->in->data);
+    g_byte_array_remove_range (in, 0, headers_end + 4 - (const char *) in->data);
   }
   return raw;
 }
@@ -362,14 +336,14 @@ raw_close (Raw *raw)
 {
   g_cancellable_cancel (raw->cancellable);
   g_io_stream_close (G_IO_STREAM (raw->connection), NULL, NULL);
-  mt_test_wait_flag (&raw->eof, 10);
+  mt_test_wait_flag (&raw->reader->eof, 10);
   while (raw->writing)
     g_main_context_iteration (NULL, TRUE);
   g_clear_handle_id (&raw->tick, g_source_remove);
   g_clear_object (&raw->connection);
   g_clear_object (&raw->server);
   g_clear_object (&raw->cancellable);
-  g_byte_array_unref (raw->in);
+  mt_test_reader_free (raw->reader);
   g_free (raw);
 }
 

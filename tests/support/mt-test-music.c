@@ -195,15 +195,21 @@ void
 mt_test_library_set_up (MtTestLibrary *f,
                         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-
   f->dir = mt_test_make_temp_dir ();
   f->music = g_build_filename (f->dir, "music", NULL);
   g_assert_cmpint (g_mkdir (f->music, 0755), ==, 0);
-  path = mt_test_db_path (f->dir);
-  f->library = mt_library_open (path, &error);
+  f->library = mt_test_open_library (f->dir);
+}
+
+MtLibrary *
+mt_test_open_library (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mt_test_db_path (dir);
+  MtLibrary *library = mt_library_open (path, &error);
+
   g_assert_no_error (error);
+  return library;
 }
 
 void

@@ -45,6 +45,9 @@ guint    mt_test_count_audio     (const char  *dir);
 /* The database path the tests use inside @dir. */
 char    *mt_test_db_path         (const char  *dir);
 
+/* The library at mt_test_db_path (@dir), opened (asserts it opens). */
+MtLibrary *mt_test_open_library (const char *dir);
+
 /* A fixture: a temporary folder, an empty music folder in it, and a
  * library (mt_test_db_path()) opened there.  For g_test_add(). */
 typedef struct {

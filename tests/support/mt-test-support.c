@@ -81,6 +81,65 @@ mt_test_face_jpeg (int      quality,
   return g_bytes_new_take (buffer, size);
 }
 
+static void reader_read_more (MtTestReader *reader);
+
+static void
+on_reader_read (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  MtTestReader *reader = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      reader->eof = TRUE;
+      reader->done = TRUE;
+      return;
+    }
+  g_byte_array_append (reader->data, reader->buffer, n);
+  if (reader->stop_at != NULL &&
+      g_strstr_len ((const char *) reader->data->data, reader->data->len, reader->stop_at) != NULL)
+    {
+      reader->done = TRUE;
+      return;
+    }
+  reader_read_more (reader);
+}
+
+static void
+reader_read_more (MtTestReader *reader)
+{
+  g_input_stream_read_async (reader->stream, reader->buffer, sizeof reader->buffer, G_PRIORITY_DEFAULT,
+                             reader->cancellable, on_reader_read, reader);
+}
+
+MtTestReader *
+mt_test_reader_new (GInputStream *stream,
+                    GCancellable *cancellable,
+                    const char   *stop_at)
+{
+  MtTestReader *reader = g_new0 (MtTestReader, 1);
+
+  reader->data = g_byte_array_new ();
+  reader->stream = g_object_ref (stream);
+  reader->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  reader->stop_at = g_strdup (stop_at);
+  reader_read_more (reader);
+  return reader;
+}
+
+void
+mt_test_reader_free (MtTestReader *reader)
+{
+  g_assert_true (reader->done);
+  g_byte_array_unref (reader->data);
+  g_object_unref (reader->stream);
+  g_clear_object (&reader->cancellable);
+  g_free (reader->stop_at);
+  g_free (reader);
+}
+
 GSocketConnection *
 mt_test_connect_loopback (guint port)
 {

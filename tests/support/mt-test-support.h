@@ -35,6 +35,26 @@ char     *mt_test_shared_path (const char *first,
 GBytes   *mt_test_face_jpeg   (int          quality,
                                GError     **error);
 
+/* Reads @stream in the background (while the main loop runs) into @data
+ * until the end of the stream or an error (@eof set) or, with @stop_at,
+ * until @data holds that text; @done is set at either. */
+typedef struct {
+  GByteArray   *data;
+  gboolean      eof;
+  gboolean      done;
+  /*< private >*/
+  GInputStream *stream;
+  GCancellable *cancellable;
+  char         *stop_at;
+  guint8        buffer[65536];
+} MtTestReader;
+
+MtTestReader *mt_test_reader_new  (GInputStream *stream,
+                                   GCancellable *cancellable,
+                                   const char   *stop_at);
+/* Only once @done is set: no read may be pending. */
+void          mt_test_reader_free (MtTestReader *reader);
+
 /* A TCP connection to 127.0.0.1:@port (asserts it is made). */
 GSocketConnection *mt_test_connect_loopback (guint port);
 
