@@ -2,7 +2,6 @@
 #define G_LOG_DOMAIN "moodtunes"
 
 #include "config.h"
-#include "mt-app-config.h"
 
 #include <locale.h>
 #include <glib/gi18n.h>

@@ -3,7 +3,6 @@
 #define G_LOG_DOMAIN "mt-application"
 
 #include "config.h"
-#include "mt-app-config.h"
 
 #include <glib/gi18n.h>
 #include <gst/gst.h>
@@ -475,7 +474,7 @@ mt_application_new (void)
   return g_object_new (MT_TYPE_APPLICATION,
                        "application-id", MT_APPLICATION_ID,
                        "flags", G_APPLICATION_DEFAULT_FLAGS,
-                       "resource-base-path", "/io/github/moodtunes/Moodtunes",
+                       "resource-base-path", MT_APP_RESOURCE_PATH,
                        NULL);
 }
 

@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define MT_APPLICATION_ID "io.github.moodtunes.Moodtunes"
+#define MT_APPLICATION_ID MT_APP_ID
 
 #define MT_TYPE_APPLICATION (mt_application_get_type ())
 G_DECLARE_FINAL_TYPE (MtApplication, mt_application, MT, APPLICATION, AdwApplication)

@@ -97,7 +97,7 @@ build_metadata (MtMpris *self)
                              g_variant_new_object_path ("/org/mpris/MediaPlayer2/TrackList/NoTrack"));
       return g_variant_builder_end (&builder);
     }
-  track_id = g_strdup_printf ("/io/github/moodtunes/Moodtunes/Track/%" G_GINT64_FORMAT, MAX (song->id, 0));
+  track_id = g_strdup_printf (MT_APP_RESOURCE_PATH "/Track/%" G_GINT64_FORMAT, MAX (song->id, 0));
   title = mt_song_dup_display_title (song);
   g_variant_builder_add (&builder, "{sv}", "mpris:trackid", g_variant_new_object_path (track_id));
   g_variant_builder_add (&builder, "{sv}", "xesam:title", g_variant_new_string (title));

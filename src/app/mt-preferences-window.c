@@ -2,7 +2,6 @@
 #define G_LOG_DOMAIN "mt-preferences-window"
 
 #include "config.h"
-#include "mt-app-config.h"
 
 #include <glib/gi18n.h>
 
@@ -335,7 +334,7 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
   G_OBJECT_CLASS (klass)->dispose = mt_preferences_window_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/moodtunes/Moodtunes/mt-preferences-window.ui");
+                                               MT_APP_RESOURCE_PATH "/mt-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, camera_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, strategy_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, detector_size_spin);

@@ -2,7 +2,6 @@
 #define G_LOG_DOMAIN "mt-window-actions"
 
 #include "config.h"
-#include "mt-app-config.h"
 
 #include <glib/gi18n.h>
 

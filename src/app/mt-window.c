@@ -3,7 +3,6 @@
 #define G_LOG_DOMAIN "mt-window"
 
 #include "config.h"
-#include "mt-app-config.h"
 
 #include <glib/gi18n.h>
 
@@ -1141,7 +1140,7 @@ mt_window_class_init (MtWindowClass *klass)
 
   g_type_ensure (MT_TYPE_CAMERA_VIEW);
   g_type_ensure (MT_TYPE_EMOTION_BARS);
-  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/moodtunes/Moodtunes/mt-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class, MT_APP_RESOURCE_PATH "/mt-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MtWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, MtWindow, main_stack);

@@ -5,7 +5,6 @@
 #include <math.h>
 
 #include "mt-audio-analyzer.h"
-#include "mt-audio-config.h"
 #include "mt-audio-features.h"
 #include "mt-helper-process.h"
 

@@ -19,7 +19,7 @@
 #include "mt-server.h"
 
 #define EXIT_USAGE 2
-#define SCHEMA_ID "io.github.moodtunes.Moodtunes"
+#define SCHEMA_ID MT_APP_ID
 
 static int port = -1;
 static char *db_path;

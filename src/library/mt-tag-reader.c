@@ -5,7 +5,6 @@
 #include <json-glib/json-glib.h>
 
 #include "mt-helper-process.h"
-#include "mt-library-config.h"
 #include "mt-tag-reader.h"
 
 /* The generic part (spawning, ids, deadlines, restarts) is MtHelperProcess;

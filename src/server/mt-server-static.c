@@ -7,7 +7,7 @@
 #include "mt-server-private.h"
 #include "mt-server-resources.h"
 
-#define RESOURCE_PREFIX "/io/github/moodtunes/Moodtunes/companion/"
+#define RESOURCE_PREFIX MT_APP_RESOURCE_PATH "/companion/"
 
 /* The only files served: a request path is looked up here, never joined to
  * a folder or a resource path, so nothing else can be reached. */
