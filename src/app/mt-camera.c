@@ -69,29 +69,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-GType
-mt_camera_state_get_type (void)
-{
-  static gsize type = 0;
-
-  if (g_once_init_enter (&type))
-    {
-      static const GEnumValue values[] = {
-        { MT_CAMERA_STATE_OFF, "MT_CAMERA_STATE_OFF", "off" },
-        { MT_CAMERA_STATE_STARTING, "MT_CAMERA_STATE_STARTING", "starting" },
-        { MT_CAMERA_STATE_PLAYING, "MT_CAMERA_STATE_PLAYING", "playing" },
-        { MT_CAMERA_STATE_NO_CAMERA, "MT_CAMERA_STATE_NO_CAMERA", "no-camera" },
-        { MT_CAMERA_STATE_BUSY, "MT_CAMERA_STATE_BUSY", "busy" },
-        { MT_CAMERA_STATE_UNPLUGGED, "MT_CAMERA_STATE_UNPLUGGED", "unplugged" },
-        { MT_CAMERA_STATE_ERROR, "MT_CAMERA_STATE_ERROR", "error" },
-        { MT_CAMERA_STATE_ENDED, "MT_CAMERA_STATE_ENDED", "ended" },
-        { 0, NULL, NULL },
-      };
-      g_once_init_leave (&type, g_enum_register_static ("MtCameraState", values));
-    }
-  return type;
-}
-
 static void
 set_state (MtCamera      *self,
            MtCameraState  state,

@@ -6,6 +6,8 @@
 #include <gtk/gtk.h>
 #include <gst/gst.h>
 
+#include "mt-app-enums.h"   /* MT_TYPE_CAMERA_STATE */
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -18,9 +20,6 @@ typedef enum {
   MT_CAMERA_STATE_ERROR,      /* anything else; see the "error" property */
   MT_CAMERA_STATE_ENDED,      /* a clip reached its end (without looping) */
 } MtCameraState;
-
-#define MT_TYPE_CAMERA_STATE (mt_camera_state_get_type ())
-GType mt_camera_state_get_type (void) G_GNUC_CONST;
 
 /* Called on a GStreamer streaming thread with each frame for analysis
  * (BGRA video/x-raw); @arrival_us is g_get_monotonic_time() on arrival. */

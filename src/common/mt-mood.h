@@ -10,6 +10,8 @@
 G_BEGIN_DECLS
 
 typedef enum {
+  /* "No mood detected", e.g. feedback given while no face was seen. */
+  MT_MOOD_NONE = -1,
   MT_MOOD_ANGRY = 0,
   MT_MOOD_DISGUST,
   MT_MOOD_FEAR,
@@ -20,8 +22,6 @@ typedef enum {
 } MtMood;
 
 #define MT_N_MOODS 7
-/* "No mood detected", e.g. feedback given while no face was seen. */
-#define MT_MOOD_NONE ((MtMood) -1)
 
 /* Lower-case English name ("happy"); NULL for a value out of range. */
 const char *mt_mood_to_string   (MtMood      mood);

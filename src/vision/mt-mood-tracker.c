@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mt-common-enums.h"
 #include "mt-mood-tracker.h"
 
 struct _MtMoodTracker {
@@ -65,7 +66,7 @@ mt_mood_tracker_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_MOOD:
-      g_value_set_int (value, mt_mood_is_valid (self->mood) ? (int) self->mood : -1);
+      g_value_set_enum (value, mt_mood_is_valid (self->mood) ? self->mood : MT_MOOD_NONE);
       break;
     case PROP_CONFIDENCE:
       g_value_set_float (value, mt_mood_tracker_get_confidence (self));
@@ -123,10 +124,10 @@ mt_mood_tracker_class_init (MtMoodTrackerClass *klass)
   object_class->get_property = mt_mood_tracker_get_property;
   object_class->set_property = mt_mood_tracker_set_property;
 
-  /** MtMoodTracker:mood: the steady mood (an MtMood), or -1 for none. */
+  /** MtMoodTracker:mood: the steady mood, or MT_MOOD_NONE. */
   properties[PROP_MOOD] =
-    g_param_spec_int ("mood", NULL, NULL, -1, MT_N_MOODS - 1, -1,
-                      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("mood", NULL, NULL, MT_TYPE_MOOD, MT_MOOD_NONE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /** MtMoodTracker:confidence: smoothed probability of the mood. */
   properties[PROP_CONFIDENCE] =
     g_param_spec_float ("confidence", NULL, NULL, 0, 1, 0,
