@@ -1,5 +1,6 @@
 /* mt-mpris.c: org.mpris.MediaPlayer2 and .Player on /org/mpris/MediaPlayer2.
- * Controls go through the window's actions, so the window stays in step. */
+ * Controls go through the window's actions; what is announced follows the
+ * player's "state", "current-song" and "n-songs". */
 #define G_LOG_DOMAIN "mt-mpris"
 
 #include "config.h"
@@ -160,11 +161,7 @@ method_call (GDBusConnection       *connection,
         activate (self, "win.play-pause");
     }
   else if (g_str_equal (method_name, "Stop"))
-    {
-      mt_player_stop (player);
-      if (self->window != NULL)
-        g_signal_emit_by_name (self->window, "playback-changed");
-    }
+    mt_player_stop (player);
   else if (g_str_equal (method_name, "Seek"))
     {
       gint64 offset, position = mt_player_get_position (player);
@@ -239,20 +236,35 @@ get_property (GDBusConnection  *connection,
 
 static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL };
 
+/* PropertiesChanged for what the player notifies. */
 static void
-playback_changed_cb (MtMpris *self)
+player_notify_cb (MtMpris    *self,
+                  GParamSpec *pspec)
 {
+  MtPlayer *player = get_player (self);
   GVariantBuilder changed;
 
   if (self->connection == NULL || self->player_id == 0)
     return;
   g_variant_builder_init (&changed, G_VARIANT_TYPE ("a{sv}"));
-  g_variant_builder_add (&changed, "{sv}", "PlaybackStatus", g_variant_new_string (playback_status (self)));
-  g_variant_builder_add (&changed, "{sv}", "Metadata", build_metadata (self));
-  g_variant_builder_add (&changed, "{sv}", "CanGoNext",
-                         g_variant_new_boolean (mt_player_get_current_song (get_player (self)) != NULL));
-  g_variant_builder_add (&changed, "{sv}", "CanPlay",
-                         g_variant_new_boolean (mt_player_get_n_songs (get_player (self)) > 0));
+  if (g_str_equal (pspec->name, "state"))
+    g_variant_builder_add (&changed, "{sv}", "PlaybackStatus", g_variant_new_string (playback_status (self)));
+  else if (g_str_equal (pspec->name, "current-song"))
+    {
+      gboolean has_song = mt_player_get_current_song (player) != NULL;
+
+      g_variant_builder_add (&changed, "{sv}", "Metadata", build_metadata (self));
+      g_variant_builder_add (&changed, "{sv}", "CanGoNext", g_variant_new_boolean (has_song));
+      g_variant_builder_add (&changed, "{sv}", "CanGoPrevious", g_variant_new_boolean (has_song));
+      g_variant_builder_add (&changed, "{sv}", "CanSeek", g_variant_new_boolean (has_song));
+    }
+  else
+    {
+      gboolean has_songs = mt_player_get_n_songs (player) > 0;
+
+      g_variant_builder_add (&changed, "{sv}", "CanPlay", g_variant_new_boolean (has_songs));
+      g_variant_builder_add (&changed, "{sv}", "CanPause", g_variant_new_boolean (has_songs));
+    }
   g_dbus_connection_emit_signal (self->connection, NULL, MPRIS_PATH, "org.freedesktop.DBus.Properties",
                                  "PropertiesChanged",
                                  g_variant_new ("(sa{sv}as)", "org.mpris.MediaPlayer2.Player", &changed, NULL),
@@ -267,14 +279,12 @@ mt_mpris_set_window (MtMpris  *self,
 
   if (self->window != NULL)
     {
-      g_signal_handlers_disconnect_by_func (self->window, playback_changed_cb, self);
       g_object_remove_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
     }
   self->window = window;
   if (window != NULL)
     {
       g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &self->window);
-      g_signal_connect_swapped (window, "playback-changed", G_CALLBACK (playback_changed_cb), self);
     }
 }
 
@@ -317,6 +327,13 @@ mt_mpris_new (MtApplication *application)
   GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (application));
 
   self->app = application;
+  /* The player is the application's: it outlives us. */
+  g_signal_connect_object (get_player (self), "notify::state", G_CALLBACK (player_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (get_player (self), "notify::current-song", G_CALLBACK (player_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (get_player (self), "notify::n-songs", G_CALLBACK (player_notify_cb), self,
+                           G_CONNECT_SWAPPED);
   if (connection == NULL)
     {
       g_debug ("No session bus: media keys will not control Moodtunes");

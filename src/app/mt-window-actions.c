@@ -25,7 +25,6 @@ play_pause_action (GtkWidget  *widget,
     mt_player_pause (player);
   else
     mt_player_play (player);
-  _mt_window_update_player (self);
 }
 
 static void
@@ -36,7 +35,6 @@ next_action (GtkWidget  *widget,
   MtWindow *self = MT_WINDOW (widget);
 
   mt_player_next (get_player (self));
-  _mt_window_update_player (self);
 }
 
 static void
@@ -47,7 +45,6 @@ previous_action (GtkWidget  *widget,
   MtWindow *self = MT_WINDOW (widget);
 
   mt_player_previous (get_player (self));
-  _mt_window_update_player (self);
 }
 
 static void
@@ -77,10 +74,7 @@ feedback (MtWindow   *self,
     text = g_strdup_printf (_("You dislike “%s”: less of it for this mood"), title);
   _mt_window_toast (self, text);
   if (kind == MT_FEEDBACK_DISLIKED)
-    {
-      mt_player_next (get_player (self));
-      _mt_window_update_player (self);
-    }
+    mt_player_next (get_player (self));
 }
 
 static void

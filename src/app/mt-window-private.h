@@ -82,7 +82,6 @@ void     _mt_window_set_locked         (MtWindow   *self,
                                         int         mood);
 void     _mt_window_refresh_playlist   (MtWindow   *self,
                                         gboolean    force);
-void     _mt_window_update_player      (MtWindow   *self);
 void     _mt_window_update_library     (MtWindow   *self);
 void     _mt_window_toast              (MtWindow   *self,
                                         const char *text);

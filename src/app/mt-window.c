@@ -28,13 +28,7 @@ enum {
   N_PROPS
 };
 
-enum {
-  PLAYBACK_CHANGED,
-  N_SIGNALS
-};
-
 static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
 
 static MtMoodTracker *
 get_tracker (MtWindow *self)
@@ -212,7 +206,6 @@ playlist_row_activated_cb (MtWindow      *self,
     }
   if (mt_player_get_state (player) == MT_PLAYER_PAUSED)
     mt_player_play (player);
-  _mt_window_update_player (self);
 }
 
 void
@@ -267,7 +260,6 @@ _mt_window_refresh_playlist (MtWindow *self,
       while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->playlist))) != NULL)
         gtk_list_box_remove (self->playlist, child);
       mt_player_set_playlist (player, NULL);
-      _mt_window_update_player (self);
       return;
     }
 
@@ -291,7 +283,6 @@ _mt_window_refresh_playlist (MtWindow *self,
   if (was_playing)
     mt_player_play (player);
   report_playlist (self, songs);
-  _mt_window_update_player (self);
 }
 
 /* A rating from the companion page: the library already has it; say so,
@@ -336,16 +327,15 @@ remote_feedback_cb (MtWindow   *self,
     }
 
   if (!liked && current != NULL && current->id == song_id)
-    {
-      mt_player_next (player);
-      _mt_window_update_player (self);
-    }
+    mt_player_next (player);
   else if (mt_player_get_state (player) == MT_PLAYER_STOPPED && mood == self->playlist_mood)
     _mt_window_refresh_playlist (self, TRUE);
 }
 
-void
-_mt_window_update_player (MtWindow *self)
+/* The play button, the song's labels, the playing row and the actions that
+ * need a song: from the player's "state", "current-song" and "n-songs". */
+static void
+update_player (MtWindow *self)
 {
   MtPlayer *player = mt_application_get_player (self->app);
   const MtSong *song = mt_player_get_current_song (player);
@@ -378,7 +368,6 @@ _mt_window_update_player (MtWindow *self)
       mt_song_row_set_playing (MT_SONG_ROW (row), index == current && song != NULL);
 
   _mt_window_actions_update (self);
-  g_signal_emit (self, signals[PLAYBACK_CHANGED], 0);
 
   report = mt_test_report_begin ("player");
   if (report != NULL)
@@ -395,9 +384,10 @@ _mt_window_update_player (MtWindow *self)
 }
 
 static void
-player_track_changed_cb (MtWindow *self)
+player_notify_cb (MtWindow   *self,
+                  GParamSpec *pspec)
 {
-  _mt_window_update_player (self);
+  update_player (self);
 }
 
 typedef struct {
@@ -987,10 +977,13 @@ mt_window_setup (MtWindow      *self,
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
 
   player = mt_application_get_player (self->app);
-  g_signal_connect_object (player, "track-changed", G_CALLBACK (player_track_changed_cb), self,
+  g_signal_connect_object (player, "notify::state", G_CALLBACK (player_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (player, "notify::current-song", G_CALLBACK (player_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (player, "notify::n-songs", G_CALLBACK (player_notify_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (player, "unplayable", G_CALLBACK (player_unplayable_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (player, "finished", G_CALLBACK (player_track_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->app, "remote-feedback", G_CALLBACK (remote_feedback_cb), self, G_CONNECT_SWAPPED);
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
@@ -1026,7 +1019,7 @@ mt_window_setup (MtWindow      *self,
   _mt_window_actions_init (self);
   _mt_window_update_library (self);
   update_mood_ui (self);
-  _mt_window_update_player (self);
+  update_player (self);
   _mt_window_set_camera_enabled (self, TRUE);
 }
 
@@ -1133,10 +1126,6 @@ mt_window_class_init (MtWindowClass *klass)
   properties[PROP_CAMERA_DEVICES] = g_param_spec_object ("camera-devices", NULL, NULL, G_TYPE_LIST_MODEL,
                                                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /** MtWindow::playback-changed: the song or play state changed */
-  signals[PLAYBACK_CHANGED] = g_signal_new ("playback-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (MT_TYPE_CAMERA_VIEW);
   g_type_ensure (MT_TYPE_EMOTION_BARS);

@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "mt-player.h"
+#include "mt-library-enums.h"
 
 /* playbin's GstPlayFlags: audio only, software volume. */
 #define PLAY_FLAG_AUDIO       (1 << 1)
@@ -39,6 +40,15 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+enum {
+  PROP_0,
+  PROP_STATE,
+  PROP_CURRENT_SONG,
+  PROP_N_SONGS,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
 static void play_index (MtPlayer *self, int index);
 
 /* Stops the current song's pipeline and drops what it still had queued on
@@ -70,10 +80,53 @@ mt_player_dispose (GObject *object)
   G_OBJECT_CLASS (mt_player_parent_class)->dispose (object);
 }
 
+static MtSong *current_song (MtPlayer *self);
+
+static void
+mt_player_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  MtPlayer *self = MT_PLAYER (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_CURRENT_SONG:
+      g_value_set_boxed (value, current_song (self));
+      break;
+    case PROP_N_SONGS:
+      g_value_set_uint (value, self->songs->len);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 mt_player_class_init (MtPlayerClass *klass)
 {
-  G_OBJECT_CLASS (klass)->dispose = mt_player_dispose;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mt_player_dispose;
+  object_class->get_property = mt_player_get_property;
+
+  /** MtPlayer:state: stopped, playing or paused */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, MT_TYPE_PLAYER_STATE, MT_PLAYER_STOPPED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** MtPlayer:current-song: the song playing or paused (a copy when read), NULL when stopped */
+  properties[PROP_CURRENT_SONG] =
+    g_param_spec_boxed ("current-song", NULL, NULL, MT_TYPE_SONG,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /** MtPlayer:n-songs: the length of the playlist */
+  properties[PROP_N_SONGS] =
+    g_param_spec_uint ("n-songs", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /** MtPlayer::track-changed: @index: the song now playing (-1: none) */
   signals[TRACK_CHANGED] = g_signal_new ("track-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -97,6 +150,27 @@ current_song (MtPlayer *self)
   if (self->current < 0 || (guint) self->current >= self->songs->len)
     return NULL;
   return g_ptr_array_index (self->songs, self->current);
+}
+
+static void
+set_state (MtPlayer      *self,
+           MtPlayerState  state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Another entry of the playlist, or none (-1). */
+static void
+set_current (MtPlayer *self,
+             int       index)
+{
+  if (self->current == index)
+    return;
+  self->current = index;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_SONG]);
 }
 
 static void
@@ -271,12 +345,19 @@ void
 mt_player_set_playlist (MtPlayer  *self,
                         GPtrArray *songs)
 {
+  guint old_len;
+
   g_return_if_fail (MT_IS_PLAYER (self));
 
+  g_object_freeze_notify (G_OBJECT (self));
   mt_player_stop (self);
+  old_len = self->songs->len;
   g_ptr_array_set_size (self->songs, 0);
   for (guint i = 0; songs != NULL && i < songs->len; i++)
     g_ptr_array_add (self->songs, mt_song_copy (g_ptr_array_index (songs, i)));
+  if (self->songs->len != old_len)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SONGS]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 guint
@@ -322,18 +403,22 @@ play_index (MtPlayer *self,
     {
       gboolean was_playing = self->state != MT_PLAYER_STOPPED;
 
-      self->current = -1;
-      self->state = MT_PLAYER_STOPPED;
+      g_object_freeze_notify (G_OBJECT (self));
+      set_current (self, -1);
+      set_state (self, MT_PLAYER_STOPPED);
+      g_object_thaw_notify (G_OBJECT (self));
       g_signal_emit (self, signals[TRACK_CHANGED], 0, -1);
       if (was_playing && index >= 0)
         g_signal_emit (self, signals[FINISHED], 0);
       return;
     }
 
-  self->current = index;
-  self->state = MT_PLAYER_PLAYING;
   song = g_ptr_array_index (self->songs, index);
   g_object_set (self->playbin, "uri", song->uri, NULL);
+  g_object_freeze_notify (G_OBJECT (self));
+  set_current (self, index);
+  set_state (self, MT_PLAYER_PLAYING);
+  g_object_thaw_notify (G_OBJECT (self));
   g_signal_emit (self, signals[TRACK_CHANGED], 0, index);
 
   /* A file can also fail by never starting; do not wait forever. */
@@ -353,8 +438,8 @@ mt_player_play (MtPlayer *self)
 
   if (self->state == MT_PLAYER_PAUSED)
     {
-      self->state = MT_PLAYER_PLAYING;
       gst_element_set_state (self->playbin, GST_STATE_PLAYING);
+      set_state (self, MT_PLAYER_PLAYING);
     }
   else if (self->state == MT_PLAYER_STOPPED)
     play_index (self, 0);
@@ -367,8 +452,8 @@ mt_player_pause (MtPlayer *self)
 
   if (self->state != MT_PLAYER_PLAYING)
     return;
-  self->state = MT_PLAYER_PAUSED;
   gst_element_set_state (self->playbin, GST_STATE_PAUSED);
+  set_state (self, MT_PLAYER_PAUSED);
 }
 
 void
@@ -378,8 +463,10 @@ mt_player_stop (MtPlayer *self)
 
   g_clear_handle_id (&self->start_watchdog, g_source_remove);
   reset_pipeline (self);
-  self->state = MT_PLAYER_STOPPED;
-  self->current = -1;
+  g_object_freeze_notify (G_OBJECT (self));
+  set_state (self, MT_PLAYER_STOPPED);
+  set_current (self, -1);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 static gint64

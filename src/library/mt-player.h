@@ -4,6 +4,10 @@
  * half of a track counts as "skipped"; a file that cannot be played is
  * reported and skipped (also one that hangs instead of failing).  Needs a
  * running GLib main loop in the thread that made it.
+ *
+ * Properties (read-only, notified only when they change): "state" (an
+ * MtPlayerState, MT_TYPE_PLAYER_STATE), "current-song" (an MtSong or NULL)
+ * and "n-songs" (the playlist's length).
  */
 #pragma once
 

@@ -1,4 +1,5 @@
-/* Playback with a fake audio sink: advancing, feedback, broken files, controls. */
+/* Playback with a fake audio sink: advancing, feedback, broken files, controls,
+ * the state and current-song properties. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -18,6 +19,13 @@ typedef struct {
   GString   *feedback;    /* "0:played 1:skipped " */
   GString   *unplayable;  /* "2 3 " */
   gboolean   finished;
+  /* notify::state / notify::current-song / notify::n-songs, with what the
+   * property read back in the handler */
+  guint      state_notifies;
+  guint      song_notifies;
+  guint      n_songs_notifies;
+  int        seen_state;
+  gint64     seen_song;   /* its id, -1: none */
 } Fixture;
 
 static void
@@ -46,6 +54,31 @@ on_finished (MtPlayer *player, Fixture *f)
 }
 
 static void
+on_notify (MtPlayer *player, GParamSpec *pspec, Fixture *f)
+{
+  if (g_str_equal (pspec->name, "state"))
+    {
+      MtPlayerState state;
+
+      g_object_get (player, "state", &state, NULL);
+      g_assert_cmpint (state, ==, mt_player_get_state (player));
+      f->seen_state = state;
+      f->state_notifies++;
+    }
+  else if (g_str_equal (pspec->name, "current-song"))
+    {
+      g_autoptr(MtSong) song = NULL;
+
+      g_object_get (player, "current-song", &song, NULL);
+      g_assert_true ((song == NULL) == (mt_player_get_current_song (player) == NULL));
+      f->seen_song = song != NULL ? song->id : -1;
+      f->song_notifies++;
+    }
+  else if (g_str_equal (pspec->name, "n-songs"))
+    f->n_songs_notifies++;
+}
+
+static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->dir = mt_test_make_temp_dir ();
@@ -59,6 +92,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_signal_connect (f->player, "feedback", G_CALLBACK (on_feedback), f);
   g_signal_connect (f->player, "unplayable", G_CALLBACK (on_unplayable), f);
   g_signal_connect (f->player, "finished", G_CALLBACK (on_finished), f);
+  g_signal_connect (f->player, "notify", G_CALLBACK (on_notify), f);
+  f->seen_state = -1;
+  f->seen_song = -1;
 }
 
 static void
@@ -250,6 +286,90 @@ test_controls_and_skip (Fixture *f, gconstpointer data)
   g_assert_false (f->finished);
 }
 
+/* Each step notifies what it changed, once, and nothing else. */
+#define ASSERT_NOTIFIES(f, states, songs) G_STMT_START {                  \
+    g_assert_cmpuint ((f)->state_notifies, ==, (states));                \
+    g_assert_cmpuint ((f)->song_notifies, ==, (songs));                  \
+    (f)->state_notifies = (f)->song_notifies = 0;                        \
+  } G_STMT_END
+
+static gint64
+song_id (Fixture *f, guint index)
+{
+  return ((MtSong *) g_ptr_array_index (f->songs, index))->id;
+}
+
+static void
+test_properties (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  MtPlayerState state = MT_PLAYER_PLAYING;
+  MtSong *song = NULL;
+  guint n_songs = 0;
+
+  add_song (f, "a.ogg", 2.0);
+  add_song (f, "b.ogg", 2.0);
+  g_assert_true (mt_player_set_audio_sink (f->player, "fakesink sync=true", &error));
+  g_object_get (f->player, "state", &state, "current-song", &song, NULL);
+  g_assert_cmpint (state, ==, MT_PLAYER_STOPPED);
+  g_assert_null (song);
+
+  mt_player_set_playlist (f->player, f->songs);
+  ASSERT_NOTIFIES (f, 0, 0);
+  g_assert_cmpuint (f->n_songs_notifies, ==, 1);
+  g_object_get (f->player, "n-songs", &n_songs, NULL);
+  g_assert_cmpuint (n_songs, ==, 2);
+
+  mt_player_play (f->player);
+  ASSERT_NOTIFIES (f, 1, 1);
+  g_assert_cmpint (f->seen_state, ==, MT_PLAYER_PLAYING);
+  g_assert_cmpint (f->seen_song, ==, song_id (f, 0));
+  mt_player_play (f->player);
+  ASSERT_NOTIFIES (f, 0, 0);
+  g_assert_true (wait_for (f, is_past_300ms, 5000));
+
+  mt_player_pause (f->player);
+  ASSERT_NOTIFIES (f, 1, 0);
+  g_assert_cmpint (f->seen_state, ==, MT_PLAYER_PAUSED);
+  mt_player_pause (f->player);
+  ASSERT_NOTIFIES (f, 0, 0);
+  mt_player_play (f->player);
+  ASSERT_NOTIFIES (f, 1, 0);
+  g_assert_cmpint (f->seen_state, ==, MT_PLAYER_PLAYING);
+
+  /* Another song, still playing. */
+  mt_player_next (f->player);
+  ASSERT_NOTIFIES (f, 0, 1);
+  g_assert_cmpint (f->seen_song, ==, song_id (f, 1));
+  g_object_get (f->player, "current-song", &song, NULL);
+  g_assert_cmpint (song->id, ==, song_id (f, 1));
+  g_clear_pointer (&song, mt_song_free);
+
+  mt_player_stop (f->player);
+  ASSERT_NOTIFIES (f, 1, 1);
+  g_assert_cmpint (f->seen_state, ==, MT_PLAYER_STOPPED);
+  g_assert_cmpint (f->seen_song, ==, -1);
+  mt_player_stop (f->player);
+  ASSERT_NOTIFIES (f, 0, 0);
+
+  /* To the end of the playlist: playing, the next song, then stopped with
+   * no song. */
+  g_assert_true (mt_player_set_audio_sink (f->player, "fakesink sync=false", &error));
+  mt_player_play (f->player);
+  g_assert_true (wait_for (f, is_finished, 20000));
+  g_assert_cmpuint (f->state_notifies, ==, 2);
+  g_assert_cmpuint (f->song_notifies, ==, 3);
+  g_assert_cmpint (f->seen_state, ==, MT_PLAYER_STOPPED);
+  g_assert_cmpint (f->seen_song, ==, -1);
+  f->state_notifies = f->song_notifies = 0;
+
+  /* A new playlist of another length; an empty one. */
+  mt_player_set_playlist (f->player, NULL);
+  ASSERT_NOTIFIES (f, 0, 0);
+  g_assert_cmpuint (f->n_songs_notifies, ==, 2);
+  g_assert_cmpuint (mt_player_get_n_songs (f->player), ==, 0);
+}
+
 static void
 test_bad_sink (Fixture *f, gconstpointer data)
 {
@@ -275,6 +395,7 @@ main (int argc, char **argv)
   ADD ("/player/plays-through", test_plays_through);
   ADD ("/player/unplayable-skipped", test_unplayable_skipped);
   ADD ("/player/controls-and-skip", test_controls_and_skip);
+  ADD ("/player/properties", test_properties);
   ADD ("/player/bad-sink", test_bad_sink);
 #undef ADD
 
