@@ -66,6 +66,17 @@ mt_server_jpeg_read_size (const guint8  *data,
         break;
       if (is_sof_marker (marker))
         {
+          /* Huffman-coded baseline, extended and progressive only (what
+           * browsers and cameras write): libjpeg's arithmetic decoder loops
+           * for good on some damaged data (found by fuzz-server-frame), and
+           * lossless and hierarchical frames are never a webcam's. */
+          if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2)
+            {
+              g_set_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_COMPLEX,
+                           "The frame uses a JPEG coding the server does not decode (SOF%d): "
+                           "send baseline or progressive JPEGs", marker - 0xC0);
+              return FALSE;
+            }
           if (segment < 7)
             break;
           *height = (data[pos + 5] << 8) | data[pos + 6];

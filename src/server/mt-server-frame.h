@@ -30,7 +30,9 @@ typedef struct _MtServerFrame MtServerFrame;
 GQuark         mt_server_frame_error_quark (void);
 
 /* Reads the width and height from a JPEG's frame header (SOFn) without
- * decoding anything. */
+ * decoding anything.  Only Huffman-coded baseline, extended and progressive
+ * frames (SOF0-2) are taken; others fail with
+ * MT_SERVER_FRAME_ERROR_TOO_COMPLEX. */
 gboolean       mt_server_jpeg_read_size    (const guint8  *data,
                                             gsize          length,
                                             int           *width,

@@ -2300,6 +2300,18 @@ test_jpeg_header (void)
   g_assert_false (mt_server_jpeg_read_size (NULL, 0, &width, &height, &error));
   g_clear_error (&error);
 
+  /* Arithmetic coding (SOF9): libjpeg's decoder looped for good on a
+   * damaged one (fuzz-server-frame); refused before any decoding. */
+  {
+    const guint8 arithmetic[] = { 0xFF, 0xD8, 0xFF, 0xC9, 0x00, 0x0B, 0x08, 0x00, 0xEE, 0x00, 0x08, 0x01,
+                                  0x01, 0x11, 0x00 };
+
+    g_assert_false (mt_server_jpeg_read_size (arithmetic, sizeof arithmetic, &width, &height, &error));
+    g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_COMPLEX);
+    g_assert_nonnull (strstr (error->message, "SOF9"));
+    g_clear_error (&error);
+  }
+
   frame = mt_server_frame_decode (huge, &error);
   g_assert_null (frame);
   g_assert_error (error, MT_SERVER_FRAME_ERROR, MT_SERVER_FRAME_ERROR_TOO_LARGE);
