@@ -10,6 +10,7 @@
 #include "mt-audio-features.h"
 #include "mt-helper-process.h"
 #include "mt-test-audio.h"
+#include "mt-test-music.h"
 
 void
 mt_test_audio_make (const char *path,
@@ -19,8 +20,6 @@ mt_test_audio_make (const char *path,
   g_autoptr(GError) error = NULL;
   g_autoptr(GstElement) pipeline = NULL;
   g_autoptr(GstElement) sink = NULL;
-  g_autoptr(GstBus) bus = NULL;
-  g_autoptr(GstMessage) message = NULL;
 
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
@@ -28,18 +27,8 @@ mt_test_audio_make (const char *path,
   g_assert_no_error (error);
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   g_object_set (sink, "location", path, NULL);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  bus = gst_element_get_bus (pipeline);
-  message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  if (message == NULL || GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
-    {
-      g_autoptr(GError) gst_error = NULL;
-
-      if (message != NULL)
-        gst_message_parse_error (message, &gst_error, NULL);
-      g_error ("making %s with “%s”: %s", path, full, gst_error ? gst_error->message : "timed out");
-    }
+  if (!mt_test_run_pipeline (pipeline, 60, full, &error))
+    g_error ("%s", error->message);
 }
 
 void

@@ -11,6 +11,31 @@
 #include "mt-library-importer.h"
 #include "mt-test-music.h"
 
+gboolean
+mt_test_run_pipeline (GstElement  *pipeline,
+                      guint        timeout_s,
+                      const char  *what,
+                      GError     **error)
+{
+  g_autoptr(GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr(GstMessage) message = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (message == NULL || GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
+    {
+      g_autoptr(GError) gst_error = NULL;
+
+      if (message != NULL)
+        gst_message_parse_error (message, &gst_error, NULL);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Making %s: %s", what,
+                   gst_error ? gst_error->message : "timed out");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 make_file (const char  *path,
            const char  *title,
@@ -28,8 +53,6 @@ make_file (const char  *path,
   g_autoptr(GstElement) pipeline = NULL;
   g_autoptr(GstElement) tagger = NULL;
   g_autoptr(GstElement) sink = NULL;
-  g_autoptr(GstBus) bus = NULL;
-  g_autoptr(GstMessage) message = NULL;
   g_autoptr(GstTagList) tags = NULL;
   int buffers = MAX ((int) (seconds * 44100 / 1024), 1);
 
@@ -64,21 +87,7 @@ make_file (const char  *path,
     gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_GENRE, genre, NULL);
   gst_tag_setter_merge_tags (GST_TAG_SETTER (tagger), tags, GST_TAG_MERGE_REPLACE);
 
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  bus = gst_element_get_bus (pipeline);
-  message = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  if (message == NULL || GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
-    {
-      g_autoptr(GError) gst_error = NULL;
-
-      if (message != NULL)
-        gst_message_parse_error (message, &gst_error, NULL);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Making %s: %s", path,
-                   gst_error ? gst_error->message : "timed out");
-      return FALSE;
-    }
-  return TRUE;
+  return mt_test_run_pipeline (pipeline, 30, path, error);
 }
 
 gboolean

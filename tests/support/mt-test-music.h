@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gst/gst.h>
 
 #include "mt-library.h"
 #include "mt-library-importer.h"
@@ -11,6 +12,12 @@ G_BEGIN_DECLS
 #define MT_TEST_SINGULARITY_DIR "/usr/share/games/singularity/music"
 #define MT_TEST_ASC_DIR         "/usr/share/games/asc/music"
 
+/* Plays @pipeline (which writes @what) to its end, for at most @timeout_s
+ * seconds; an error or the timeout is an error naming @what. */
+gboolean mt_test_run_pipeline    (GstElement  *pipeline,
+                                  guint        timeout_s,
+                                  const char  *what,
+                                  GError     **error);
 /* Writes a short tagged Ogg Vorbis (or, for a name ending in .mp3, MP3) sine
  * tone with GStreamer.  NULL tags are left out. */
 gboolean mt_test_make_song       (const char  *path,
