@@ -183,11 +183,13 @@ store_mood (MtLibraryAnalyzer  *self,
                                     mt_audio_moods_get_tag_weight (self->moods), error);
 }
 
-/* A new model or mapping: weights again from the stored descriptors. */
+/* A new model or mapping: weights again from the stored descriptors, for
+ * the songs not about to be decoded again (@pending: their ids). */
 static gboolean
 rescore_stale (MtLibraryAnalyzer  *self,
                MtLibrary          *library,
                const char         *model_version,
+               GHashTable         *pending,
                MtAnalysisReport   *report,
                GError            **error)
 {
@@ -201,6 +203,12 @@ rescore_stale (MtLibraryAnalyzer  *self,
       MtSongFeatures *row = g_ptr_array_index (stale, i);
       g_autoptr(GError) local_error = NULL;
 
+      if (g_hash_table_contains (pending, &row->song_id))
+        {
+          if (in_batch > 0 && i + 1 == stale->len && !mt_library_commit (library, error))
+            return FALSE;
+          continue;
+        }
       if (in_batch == 0 && !mt_library_begin (library, error))
         return FALSE;
       if (store_mood (self, library, row->song_id, model_version, row->features_json, &local_error))
@@ -366,17 +374,23 @@ analyse_run (MtLibraryAnalyzer  *self,
   g_autofree char *model_version = NULL;
   g_autoptr(GPtrArray) threads = NULL;
   g_autoptr(GError) store_error = NULL;
+  g_autoptr(GHashTable) pending = NULL;
   Work work = { 0 };
   guint n_done = 0;
 
   if (!ensure_model (self, error) || !(library = mt_library_open (self->db_path, error)))
     return NULL;
   model_version = mt_library_analyzer_dup_model_version (self->model, self->moods);
-  if (!rescore_stale (self, library, model_version, report, error))
-    return NULL;
-
   if (!(work.songs = mt_library_list_audio_pending (library, MT_AUDIO_FEATURES_VERSION, 0, error)))
     return NULL;
+  pending = g_hash_table_new (g_int64_hash, g_int64_equal);
+  for (guint i = 0; i < work.songs->len; i++)
+    g_hash_table_add (pending, &((MtSong *) g_ptr_array_index (work.songs, i))->id);
+  if (!rescore_stale (self, library, model_version, pending, report, error))
+    {
+      g_ptr_array_unref (work.songs);
+      return NULL;
+    }
   report->total = work.songs->len;
   emit_progress (self, context, report);
 
