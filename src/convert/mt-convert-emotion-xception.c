@@ -8,6 +8,7 @@
 #include "mt-convert-error.h"
 #include "mt-convert-models.h"
 #include "mt-darknet-writer.h"
+#include "mt-tf-graph.h"
 #include "mt-tf-layout.h"
 #include "mt-tfjs-weights.h"
 
@@ -67,69 +68,6 @@ static const GraphNode graph[] = {
   { P "predictions/Softmax", "Softmax", { P "global_average_pooling2d_1/Mean" }, NULL, 0, NULL },
 };
 
-/* Graph attributes hold strings in base64. */
-static char *
-attr_string (JsonObject *attrs,
-             const char *key)
-{
-  JsonObject *attr;
-  const char *b64;
-  guchar *raw;
-  gsize len;
-
-  if (attrs == NULL || !json_object_has_member (attrs, key) ||
-      !(attr = json_object_get_object_member (attrs, key)) ||
-      !(b64 = json_object_get_string_member_with_default (attr, "s", NULL)))
-    return NULL;
-  raw = g_base64_decode (b64, &len);
-  return g_strndup ((const char *) raw, len);
-}
-
-static char *
-attr_string_list (JsonObject *attrs,
-                  const char *key)
-{
-  g_autoptr(GString) joined = g_string_new (NULL);
-  JsonObject *attr, *list;
-  JsonArray *items;
-
-  if (attrs == NULL || !json_object_has_member (attrs, key) ||
-      !(attr = json_object_get_object_member (attrs, key)) ||
-      !json_object_has_member (attr, "list") ||
-      !(list = json_object_get_object_member (attr, "list")) ||
-      !json_object_has_member (list, "s") ||
-      !(items = json_object_get_array_member (list, "s")))
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (items); i++)
-    {
-      gsize len;
-      g_autofree guchar *raw = g_base64_decode (json_array_get_string_element (items, i), &len);
-
-      g_string_append_printf (joined, "%s%.*s", i ? "," : "", (int) len, (const char *) raw);
-    }
-  return g_string_free (g_steal_pointer (&joined), FALSE);
-}
-
-/* Strides and pool sizes are [1, s, s, 1] (NHWC). */
-static int
-attr_spatial (JsonObject *attrs,
-              const char *key)
-{
-  JsonObject *attr, *list;
-  JsonArray *items;
-
-  if (attrs == NULL || !json_object_has_member (attrs, key) ||
-      !(attr = json_object_get_object_member (attrs, key)) ||
-      !(list = json_object_get_object_member (attr, "list")) ||
-      !json_object_has_member (list, "i") ||
-      !(items = json_object_get_array_member (list, "i")) ||
-      json_array_get_length (items) != 4)
-    return -1;
-  if (g_strcmp0 (json_array_get_string_element (items, 1), json_array_get_string_element (items, 2)) != 0)
-    return -1;
-  return atoi (json_array_get_string_element (items, 1));
-}
-
 static gboolean
 check_graph (MtTfjsWeights  *weights,
              GError        **error)
@@ -182,19 +120,19 @@ check_graph (MtTfjsWeights  *weights,
               problem = "has other inputs";
           if (problem == NULL && want->padding != NULL)
             {
-              g_autofree char *padding = attr_string (attrs, "padding");
+              g_autofree char *padding = mt_tf_attr_string (attrs, "padding");
 
               if (g_strcmp0 (padding, want->padding) != 0)
                 problem = "has another padding";
             }
-          if (problem == NULL && want->stride != 0 && attr_spatial (attrs, "strides") != want->stride)
+          if (problem == NULL && want->stride != 0 && mt_tf_attr_spatial (attrs, "strides") != want->stride)
             problem = "has another stride";
           /* Both pools are 3x3 (add_same_maxpool's size). */
-          if (problem == NULL && g_strcmp0 (want->op, "MaxPool") == 0 && attr_spatial (attrs, "ksize") != 3)
+          if (problem == NULL && g_strcmp0 (want->op, "MaxPool") == 0 && mt_tf_attr_spatial (attrs, "ksize") != 3)
             problem = "has another pool size";
           if (problem == NULL && g_strcmp0 (want->op, "_FusedConv2D") == 0)
             {
-              g_autofree char *fused = attr_string_list (attrs, "fused_ops");
+              g_autofree char *fused = mt_tf_attr_string_list (attrs, "fused_ops");
 
               if (g_strcmp0 (fused, want->fused) != 0)
                 problem = "fuses other operations";

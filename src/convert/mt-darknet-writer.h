@@ -59,6 +59,8 @@ int              mt_darknet_writer_add_maxpool  (MtDarknetWriter      *self,
 int              mt_darknet_writer_add_avgpool  (MtDarknetWriter      *self,
                                                  const char           *note,
                                                  GError              **error);
+/* Adds layer @from to the last one (same width and height; @from may have
+ * fewer channels: it is added to the first ones, as if padded with zeros). */
 int              mt_darknet_writer_add_shortcut (MtDarknetWriter      *self,
                                                  const char           *note,
                                                  int                   from,

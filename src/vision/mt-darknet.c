@@ -235,6 +235,9 @@ check_resizable (network  *net,
                  int       h,
                  GError  **error)
 {
+  g_autofree int *routed_w = g_new (int, net->n);
+  g_autofree int *routed_h = g_new (int, net->n);
+
   for (int i = 0; i < net->n; i++)
     {
       const layer *l = &net->layers[i];
@@ -253,6 +256,15 @@ check_resizable (network  *net,
           if (l->w != l->out_w || l->h != l->out_h)
             goto unsupported;
           break;
+        case ROUTE:
+          /* resize_route_layer() takes the shape of the layer it copies
+           * (BlazeFace goes back to a block's input for a second branch);
+           * concatenations would need their sizes checked again. */
+          if (l->n != 1 || l->input_layers[0] < 0 || l->input_layers[0] >= i)
+            goto unsupported;
+          w = routed_w[l->input_layers[0]];
+          h = routed_h[l->input_layers[0]];
+          break;
         case AVGPOOL:
           /* Global pooling: resize_network() stops here, the rest keeps its
            * shape. */
@@ -266,6 +278,8 @@ check_resizable (network  *net,
                        "Cannot resize the network: layer %d would have no output", i);
           return FALSE;
         }
+      routed_w[i] = w;
+      routed_h[i] = h;
       continue;
 
     unsupported:
@@ -429,10 +443,14 @@ fast_shortcut_forward (layer   l,
                        network net)
 {
   MtFastActivation activation = MT_FAST_ACTIVATION_LINEAR;
+  /* A narrower added layer (l.c < l.out_c) reaches the first l.c channels;
+   * the others are the input alone, activated. */
+  gsize added = (gsize) l.c * l.out_h * l.out_w;
 
   fast_activation (l.activation, &activation);
-  mt_fast_add_forward ((gsize) l.outputs, net.input, net.layers[l.index].output,
-                       activation, l.output);
+  mt_fast_add_forward (added, net.input, net.layers[l.index].output, activation, l.output);
+  if (added < (gsize) l.outputs)
+    mt_fast_add_forward ((gsize) l.outputs - added, net.input + added, NULL, activation, l.output + added);
 }
 
 /* Returns the replacement forward for @l, or NULL to keep Darknet's; fills
@@ -484,9 +502,10 @@ fast_layer_prepare (const layer *l,
       return l->out_c == l->c && l->outputs == l->c ? fast_avgpool_forward : NULL;
 
     case SHORTCUT:
-      /* Darknet scales both terms and resamples different shapes; ours is the
-       * plain sum of equal shapes our files can express. */
-      if (l->w != l->out_w || l->h != l->out_h || l->c != l->out_c ||
+      /* Darknet scales both terms and resamples different sizes; ours is the
+       * plain sum of equal sizes our files can express, the added layer at
+       * most as wide as the input. */
+      if (l->w != l->out_w || l->h != l->out_h || l->c > l->out_c ||
           l->alpha != 1.f || l->beta != 1.f ||
           !fast_activation (l->activation, &activation))
         return NULL;

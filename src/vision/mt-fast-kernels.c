@@ -1485,6 +1485,9 @@ mt_fast_avgpool_forward (int          c,
     }
 }
 
+/* output = activation (a + b), or activation (a) where @b is NULL (the
+ * channels a narrower [shortcut] input does not reach: Darknet adds nothing
+ * there, not even a zero, which would turn -0 into +0). */
 INLINE void
 fast_add_body (gsize             n,
           const float      *a,
@@ -1496,8 +1499,12 @@ fast_add_body (gsize             n,
 
   /* One loop per activation, so each is branch-free. */
 #define ADD_LOOP(act)                                                        \
-  for (; i + 8 <= n; i += 8)                                                 \
-    v8_store (output + i, v8_activate (v8_load (a + i) + v8_load (b + i), act))
+  if (b == NULL)                                                             \
+    for (; i + 8 <= n; i += 8)                                               \
+      v8_store (output + i, v8_activate (v8_load (a + i), act));             \
+  else                                                                       \
+    for (; i + 8 <= n; i += 8)                                               \
+      v8_store (output + i, v8_activate (v8_load (a + i) + v8_load (b + i), act))
 
   switch (activation)
     {
@@ -1518,7 +1525,7 @@ fast_add_body (gsize             n,
 #undef ADD_LOOP
 
   for (; i < n; i++)
-    output[i] = activate_scalar (a[i] + b[i], activation);
+    output[i] = activate_scalar (b ? a[i] + b[i] : a[i], activation);
 }
 
 MT_DEFINE_VARIANTS (fast_add,
@@ -1533,7 +1540,7 @@ mt_fast_add_forward (gsize             n,
                      MtFastActivation  activation,
                      float            *output)
 {
-  g_return_if_fail (a != NULL && b != NULL && output != NULL);
+  g_return_if_fail (a != NULL && output != NULL);
   g_return_if_fail (activation_is_valid (activation));
 
   fast_add (n, a, b, activation, output);

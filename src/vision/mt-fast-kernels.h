@@ -89,7 +89,8 @@ void           mt_fast_avgpool_forward    (int                    c,
                                            const float           *input,
                                            float                 *output);
 
-/* Darknet's [shortcut] between equal shapes: output = activation (a + b). */
+/* Darknet's [shortcut]: output = activation (a + b), or activation (a) with
+ * @b NULL (the channels past a narrower added layer). */
 void           mt_fast_add_forward        (gsize                  n,
                                            const float           *a,
                                            const float           *b,

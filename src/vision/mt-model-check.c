@@ -15,7 +15,8 @@
  * - comments must be on their own line ("size=3 # x" is the value "3#x");
  * - keys whose Darknet default is a trap are required: activation (defaults
  *   to logistic), filters, size, stride (maxpool), from, layers, output;
- * - [shortcut] needs the same shape on both sides, [route] with several
+ * - [shortcut] needs the same width and height on both sides and the added
+ *   layer at most as many channels as its input, [route] with several
  *   layers needs the same width and height for all of them.
  */
 #define G_LOG_DOMAIN "mt-model-check"
@@ -599,13 +600,17 @@ finish_layer (Checker     *self,
           return FALSE;
         src = layer_at (self, from);
         /* Darknet allows some scaled shapes here (and asserts on others);
-         * our models only add tensors of the same shape. */
+         * our models only add tensors of the same width and height.  A
+         * layer of fewer channels is added to the first ones (TensorFlow's
+         * zero padding of the channels after, as BlazeFace widens); more
+         * channels would be cut off silently. */
         if (!is_image (src) || !is_image (&in) ||
-            src->w != in.w || src->h != in.h || src->c != in.c)
+            src->w != in.w || src->h != in.h || src->c > in.c)
           return cfg_error (self, section_key_line (s, "from"), error,
                             "[%s] (layer %d) adds layer %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
                             "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT ") to its input (%" G_GINT64_FORMAT
-                            "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "): the shapes must be equal",
+                            "x%" G_GINT64_FORMAT "x%" G_GINT64_FORMAT "): the sizes must be equal and "
+                            "the added layer at most as wide",
                             name, index, from, src->w, src->h, src->c, in.w, in.h, in.c);
         out.w = in.w;
         out.h = in.h;

@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 "$convert" "$here/node_modules" "$work"
 status=0
-for model in face-detector face-expression emotion-xception; do
+for model in face-detector face-expression emotion-xception blazeface-back; do
   for ext in cfg weights names; do
     if cmp "$work/$model.$ext" "$MT_MODELS_DIR/$model.$ext"; then
       echo "ok: $model.$ext is reproduced byte for byte"

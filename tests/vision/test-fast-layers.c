@@ -654,6 +654,52 @@ test_xception_like (Fixture       *f,
   check_network (f, b, "xception-like");
 }
 
+/* BlazeFace's pieces: a 5x5/2 'same' stem written as 6x6 with padding 2,
+ * 3x3/2 'same' depthwise as 4x4 with padding 1, a max pooled residual added
+ * to a wider layer (Darknet adds it to the first channels), routes back to a
+ * block input; also after resizing to a non-square input. */
+static void
+test_blazeface_like (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(NetBuilder) b = net_builder_new (64, 64, 3);
+  g_autofree char *cfg = NULL;
+  g_autofree char *weights = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtNet) net = NULL;
+  const int sizes[][2] = { { 96, 64 }, { 64, 64 } };
+
+  add_conv (b, 8, 6, 2, 2, 1, "relu");                   /* 32 */
+  add_conv (b, 8, 3, 1, 1, 8, "linear");
+  add_conv (b, 8, 1, 1, 0, 1, "linear");
+  add_shortcut (b, -3, "relu");                          /* layer 3 */
+  add_maxpool (b, 2, 2, 0);                              /* 16x16x8 */
+  add_route (b, -2, 0);
+  add_conv_masked (b, 8, 4, 2, 1, 8, "linear", 0xeee0);  /* 16 */
+  add_conv (b, 16, 1, 1, 0, 1, "linear");
+  add_shortcut (b, -4, "relu");                          /* 8 of 16 channels added */
+  add_conv (b, 34, 1, 1, 0, 1, "linear");                /* a head */
+  add_route (b, -2, 0);
+  add_conv_masked (b, 16, 4, 2, 1, 16, "linear", 0xeee0); /* 8 */
+  add_conv (b, 16, 1, 1, 0, 1, "linear");
+  add_shortcut (b, -2, "linear");
+  check_network (f, b, "blazeface-like");
+
+  net_builder_write (b, f->rand, f->dir, "blazeface-resize", &cfg, &weights);
+  net = mt_net_load (cfg, weights, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *what = g_strdup_printf ("blazeface-like at %dx%d", sizes[i][0], sizes[i][1]);
+      g_autofree float *input = NULL;
+
+      g_assert_true (mt_net_resize (net, sizes[i][0], sizes[i][1], &error));
+      g_assert_no_error (error);
+      input = random_input (f->rand, mt_net_get_input_size (net));
+      compare_forwards (net, input, what);
+    }
+}
+
 /* Switching back and forth keeps Darknet's buffers and results intact. */
 static void
 test_switching (Fixture       *f,
@@ -790,6 +836,7 @@ main (int   argc,
   ADD ("detector-like", test_detector_like);
   ADD ("classifier-like", test_classifier_like);
   ADD ("xception-like", test_xception_like);
+  ADD ("blazeface-like", test_blazeface_like);
   ADD ("switching", test_switching);
   ADD ("resize", test_resize);
 #undef ADD
@@ -799,6 +846,8 @@ main (int   argc,
   g_test_add ("/fast-layers/model/face-expression", Fixture, "face-expression",
               fixture_set_up, test_real_model, fixture_tear_down);
   g_test_add ("/fast-layers/model/emotion-xception", Fixture, "emotion-xception",
+              fixture_set_up, test_real_model, fixture_tear_down);
+  g_test_add ("/fast-layers/model/blazeface-back", Fixture, "blazeface-back",
               fixture_set_up, test_real_model, fixture_tear_down);
 
   return g_test_run ();

@@ -112,12 +112,20 @@ static const CfgCase cfg_cases[] = {
   { "shortcut-before-first", "from=-2", "from=-9", 0,
     "from=-9 in layer 2 refers to layer -7, before the first layer" },
   { "shortcut-not-integer", "from=-2", "from=-2x", 0, "from=-2x is not an integer" },
-  { "shortcut-shapes", WHOLE,
+  /* A narrower layer is added to the first channels (BlazeFace's padded
+   * residuals: see valid-shortcut-padded); a wider one would be cut off. */
+  { "shortcut-wider", WHOLE,
+    "[net]\nwidth=8\nheight=8\nchannels=1\n"
+    "[convolutional]\nfilters=4\nsize=1\nactivation=linear\n"
+    "[convolutional]\nfilters=2\nsize=1\nactivation=linear\n"
+    "[shortcut]\nfrom=-2\n",
+    13, "adds layer 0 (8x8x4) to its input (8x8x2): the sizes must be equal and the added layer at most as wide" },
+  { "shortcut-sizes", WHOLE,
     "[net]\nwidth=8\nheight=8\nchannels=1\n"
     "[convolutional]\nfilters=2\nsize=1\nactivation=linear\n"
-    "[convolutional]\nfilters=4\nsize=1\nactivation=linear\n"
+    "[maxpool]\nsize=2\nstride=2\npadding=0\n"
     "[shortcut]\nfrom=-2\n",
-    13, "adds layer 0 (8x8x2) to its input (8x8x4): the shapes must be equal" },
+    13, "adds layer 0 (8x8x2) to its input (4x4x2)" },
 
   /* [route] */
   { "route-later-layer", "layers=-1,3", "layers=-1,6", 0,
