@@ -24,7 +24,11 @@ struct _MtAnalyzer {
   MtModelManifest        *manifest;
   const MtModelRecipe    *recipe;    /* owned by manifest */
   MtFaceDetector         *detector;
-  MtFaceTracker          *tracker;    /* created on the first video frame */
+  /* The region detector of video frames, loaded on the first one; the
+   * face followed is the caller's (MtFaceTracker state), or video's for
+   * mt_analyzer_analyze(), so one analyzer can serve many videos. */
+  MtFaceDetector         *region;
+  MtFaceTracker          *video;
   char                   *models_dir;
   MtExpressionHead       *head;
   MtExpressionClassifier *classifiers[MT_MODEL_MAX_NETWORKS];
@@ -38,7 +42,8 @@ mt_analyzer_finalize (GObject *object)
   MtAnalyzer *self = MT_ANALYZER (object);
 
   g_clear_object (&self->detector);
-  g_clear_object (&self->tracker);
+  g_clear_object (&self->region);
+  g_clear_object (&self->video);
   g_clear_object (&self->manifest);
   g_clear_pointer (&self->models_dir, g_free);
   g_clear_object (&self->head);
@@ -57,6 +62,7 @@ mt_analyzer_class_init (MtAnalyzerClass *klass)
 static void
 mt_analyzer_init (MtAnalyzer *self)
 {
+  self->video = mt_face_tracker_new_state_only ();
 }
 
 const char *
@@ -147,8 +153,8 @@ mt_analyzer_set_threshold (MtAnalyzer *self,
 {
   g_return_if_fail (MT_IS_ANALYZER (self));
   mt_face_detector_set_threshold (self->detector, threshold);
-  if (self->tracker != NULL)
-    mt_face_tracker_set_threshold (self->tracker, threshold);
+  if (self->region != NULL)
+    mt_face_detector_set_threshold (self->region, threshold);
 }
 
 gboolean
@@ -159,44 +165,44 @@ mt_analyzer_set_detector_size (MtAnalyzer  *self,
   g_return_val_if_fail (MT_IS_ANALYZER (self), FALSE);
   if (!mt_face_detector_set_input_size (self->detector, size, error))
     return FALSE;
-  return self->tracker == NULL ||
-         mt_face_tracker_set_input_sizes (self->tracker, size,
-                                          MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error);
+  return self->region == NULL ||
+         mt_face_detector_set_input_size (self->region, MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error);
 }
 
 void
 mt_analyzer_reset_video (MtAnalyzer *self)
 {
   g_return_if_fail (MT_IS_ANALYZER (self));
-  if (self->tracker != NULL)
-    mt_face_tracker_reset (self->tracker);
+  mt_face_tracker_reset (self->video);
 }
 
-static MtFaceTracker *
-ensure_tracker (MtAnalyzer  *self,
-                GError     **error)
+/* A second detector network rather than the full-frame one resized back
+ * and forth: a resize reallocates every layer and prepares the fast layers
+ * again. */
+static MtFaceDetector *
+ensure_region (MtAnalyzer  *self,
+               GError     **error)
 {
   g_autofree char *cfg = NULL;
   g_autofree char *weights = NULL;
   int size;
 
-  if (self->tracker != NULL)
-    return self->tracker;
+  if (self->region != NULL)
+    return self->region;
 
   cfg = network_file (self, mt_model_manifest_get_detector (self->manifest), ".cfg");
   weights = network_file (self, mt_model_manifest_get_detector (self->manifest), ".weights");
-  self->tracker = mt_face_tracker_new (cfg, weights, error);
-  if (self->tracker == NULL)
+  self->region = mt_face_detector_new (cfg, weights, error);
+  if (self->region == NULL)
     return NULL;
   size = mt_face_detector_get_input_size (self->detector);
-  mt_face_tracker_set_threshold (self->tracker, mt_face_detector_get_threshold (self->detector));
-  if (!mt_face_tracker_set_input_sizes (self->tracker, size,
-                                        MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error))
+  mt_face_detector_set_threshold (self->region, mt_face_detector_get_threshold (self->detector));
+  if (!mt_face_detector_set_input_size (self->region, MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error))
     {
-      g_clear_object (&self->tracker);
+      g_clear_object (&self->region);
       return NULL;
     }
-  return self->tracker;
+  return self->region;
 }
 
 int
@@ -255,9 +261,22 @@ mt_analyzer_analyze (MtAnalyzer      *self,
                      MtAnalyzeFlags   flags,
                      GError         **error)
 {
+  g_return_val_if_fail (MT_IS_ANALYZER (self), NULL);
+
+  return mt_analyzer_analyze_followed (self, frame, flags, self->video, error);
+}
+
+GArray *
+mt_analyzer_analyze_followed (MtAnalyzer      *self,
+                              const MtFrame   *frame,
+                              MtAnalyzeFlags   flags,
+                              MtFaceTracker   *tracker,
+                              GError         **error)
+{
   g_autoptr(GArray) faces = NULL;
 
   g_return_val_if_fail (MT_IS_ANALYZER (self), NULL);
+  g_return_val_if_fail (MT_IS_FACE_TRACKER (tracker), NULL);
 
   if (!mt_frame_validate (frame, error))
     return NULL;
@@ -280,11 +299,11 @@ mt_analyzer_analyze (MtAnalyzer      *self,
 
   if (flags & MT_ANALYZE_VIDEO)
     {
-      MtFaceTracker *tracker = ensure_tracker (self, error);
+      MtFaceDetector *region = ensure_region (self, error);
 
-      if (tracker == NULL)
+      if (region == NULL)
         return NULL;
-      faces = mt_face_tracker_detect (tracker, frame, error);
+      faces = mt_face_tracker_detect_with (tracker, self->detector, region, frame, error);
     }
   else
     faces = mt_face_detector_detect (self->detector, frame, error);

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "mt-face.h"
+#include "mt-face-tracker.h"
 #include "mt-frame.h"
 
 G_BEGIN_DECLS
@@ -20,7 +21,8 @@ typedef enum {
   MT_ANALYZE_SINGLE_PASS = 1 << 1,
   /* The frame follows the previous one of the same video: one face is
    * followed with cheap region passes between full-frame ones
-   * (MtFaceTracker).  Call mt_analyzer_reset_video() when the video changes. */
+   * (MtFaceTracker).  Call mt_analyzer_reset_video() when the video changes,
+   * or keep each video's face apart with mt_analyzer_analyze_followed(). */
   MT_ANALYZE_VIDEO       = 1 << 2,
 } MtAnalyzeFlags;
 
@@ -57,6 +59,15 @@ void        mt_analyzer_reset_video        (MtAnalyzer      *self);
 GArray     *mt_analyzer_analyze            (MtAnalyzer      *self,
                                             const MtFrame   *frame,
                                             MtAnalyzeFlags   flags,
+                                            GError         **error);
+/* The same, with MT_ANALYZE_VIDEO following the face of @tracker (from
+ * mt_face_tracker_new_state_only()) instead of the analyzer's own: one
+ * analyzer, owned by one thread, can then serve frames of many videos, each
+ * with its own face followed. */
+GArray     *mt_analyzer_analyze_followed   (MtAnalyzer      *self,
+                                            const MtFrame   *frame,
+                                            MtAnalyzeFlags   flags,
+                                            MtFaceTracker   *tracker,
                                             GError         **error);
 
 G_END_DECLS

@@ -14,7 +14,7 @@
 
 struct _MtFaceTracker {
   GObject         parent_instance;
-  MtFaceDetector *full;
+  MtFaceDetector *full;     /* NULL when state only */
   MtFaceDetector *region;
   guint           full_every;
   guint           since_full;  /* frames since the last full pass */
@@ -68,6 +68,12 @@ mt_face_tracker_new (const char  *cfg_path,
   return g_steal_pointer (&self);
 }
 
+MtFaceTracker *
+mt_face_tracker_new_state_only (void)
+{
+  return g_object_new (MT_TYPE_FACE_TRACKER, NULL);
+}
+
 gboolean
 mt_face_tracker_set_input_sizes (MtFaceTracker  *self,
                                  int             full_size,
@@ -75,6 +81,7 @@ mt_face_tracker_set_input_sizes (MtFaceTracker  *self,
                                  GError        **error)
 {
   g_return_val_if_fail (MT_IS_FACE_TRACKER (self), FALSE);
+  g_return_val_if_fail (self->full != NULL, FALSE);
 
   return mt_face_detector_set_input_size (self->full, full_size, error) &&
          mt_face_detector_set_input_size (self->region, region_size, error);
@@ -93,6 +100,7 @@ mt_face_tracker_set_threshold (MtFaceTracker *self,
                                float          threshold)
 {
   g_return_if_fail (MT_IS_FACE_TRACKER (self));
+  g_return_if_fail (self->full != NULL);
   mt_face_detector_set_threshold (self->full, threshold);
   mt_face_detector_set_threshold (self->region, threshold);
 }
@@ -114,13 +122,14 @@ mt_face_tracker_last_was_full (MtFaceTracker *self)
 /* The best face in the region around the last one, or NULL when it is gone
  * (or the region misses this frame, as when the video changes size). */
 static GArray *
-detect_near_last (MtFaceTracker *self,
-                  const MtFrame *frame)
+detect_near_last (MtFaceTracker  *self,
+                  MtFaceDetector *region,
+                  const MtFrame  *frame)
 {
   float side = REGION_SCALE * MAX (self->last.width, self->last.height);
   float x = self->last.x + self->last.width / 2 - side / 2;
   float y = self->last.y + self->last.height / 2 - side / 2;
-  GArray *faces = mt_face_detector_detect_region (self->region, frame, x, y, side, NULL);
+  GArray *faces = mt_face_detector_detect_region (region, frame, x, y, side, NULL);
 
   if (faces == NULL)
     return NULL;
@@ -140,15 +149,29 @@ mt_face_tracker_detect (MtFaceTracker  *self,
                         const MtFrame  *frame,
                         GError        **error)
 {
+  g_return_val_if_fail (MT_IS_FACE_TRACKER (self), NULL);
+  g_return_val_if_fail (self->full != NULL, NULL);
+
+  return mt_face_tracker_detect_with (self, self->full, self->region, frame, error);
+}
+
+GArray *
+mt_face_tracker_detect_with (MtFaceTracker   *self,
+                             MtFaceDetector  *full,
+                             MtFaceDetector  *region,
+                             const MtFrame   *frame,
+                             GError         **error)
+{
   GArray *faces = NULL;
 
   g_return_val_if_fail (MT_IS_FACE_TRACKER (self), NULL);
+  g_return_val_if_fail (MT_IS_FACE_DETECTOR (full) && MT_IS_FACE_DETECTOR (region), NULL);
 
   if (!mt_frame_validate (frame, error))
     return NULL;
 
   if (self->following && self->since_full < self->full_every)
-    faces = detect_near_last (self, frame);
+    faces = detect_near_last (self, region, frame);
 
   if (faces != NULL)
     {
@@ -157,7 +180,7 @@ mt_face_tracker_detect (MtFaceTracker  *self,
     }
   else
     {
-      faces = mt_face_detector_detect (self->full, frame, error);
+      faces = mt_face_detector_detect (full, frame, error);
       if (faces == NULL)
         return NULL;
       self->since_full = 1;

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "mt-face.h"
+#include "mt-face-detector.h"
 #include "mt-frame.h"
 
 G_BEGIN_DECLS
@@ -23,9 +24,14 @@ G_DECLARE_FINAL_TYPE (MtFaceTracker, mt_face_tracker, MT, FACE_TRACKER, GObject)
 MtFaceTracker *mt_face_tracker_new              (const char     *cfg_path,
                                                  const char     *weights_path,
                                                  GError        **error);
+/* Only the state of the face followed, no networks: each frame's detectors
+ * are lent to mt_face_tracker_detect_with() by whichever thread serves the
+ * video, so one video's state can move between threads while each thread
+ * keeps its own networks (Darknet is not thread-safe). */
+MtFaceTracker *mt_face_tracker_new_state_only   (void);
 
 /* Input sizes of the full-frame and the region passes (multiples of 32,
- * 64 to 1024). */
+ * 64 to 1024) of the tracker's own networks. */
 gboolean       mt_face_tracker_set_input_sizes  (MtFaceTracker  *self,
                                                  int             full_size,
                                                  int             region_size,
@@ -33,6 +39,7 @@ gboolean       mt_face_tracker_set_input_sizes  (MtFaceTracker  *self,
 /* A full-frame pass at least every @n frames (1: always full frames). */
 void           mt_face_tracker_set_full_every   (MtFaceTracker  *self,
                                                  guint           n);
+/* The threshold of the tracker's own networks. */
 void           mt_face_tracker_set_threshold    (MtFaceTracker  *self,
                                                  float           threshold);
 /* Forgets the face followed: the next frame gets a full pass. */
@@ -44,6 +51,13 @@ void           mt_face_tracker_reset            (MtFaceTracker  *self);
  * the last box around it; when it is not found there, the same frame gets a
  * full pass. */
 GArray        *mt_face_tracker_detect           (MtFaceTracker  *self,
+                                                 const MtFrame  *frame,
+                                                 GError        **error);
+/* The same with lent networks: @full at the full-frame size, @region at the
+ * region size (used by one thread at a time, as always). */
+GArray        *mt_face_tracker_detect_with      (MtFaceTracker  *self,
+                                                 MtFaceDetector *full,
+                                                 MtFaceDetector *region,
                                                  const MtFrame  *frame,
                                                  GError        **error);
 /* Whether the last mt_face_tracker_detect() searched the whole frame. */
