@@ -70,3 +70,23 @@ mt_frame_validate (const MtFrame  *frame,
     }
   return TRUE;
 }
+
+double
+mt_frame_mean_brightness (const MtFrame *frame)
+{
+  double sum = 0;
+  int n = 0;
+  int step_x = MAX (1, frame->width / 64);
+  int step_y = MAX (1, frame->height / 48);
+
+  for (int y = 0; y < frame->height; y += step_y)
+    for (int x = 0; x < frame->width; x += step_x)
+      {
+        float rgb[3];
+
+        mt_frame_get_rgb (frame, x, y, rgb);
+        sum += 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+        n++;
+      }
+  return n > 0 ? sum / n : 0;
+}

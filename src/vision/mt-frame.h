@@ -38,6 +38,9 @@ GQuark   mt_frame_error_quark     (void);
 int      mt_pixel_format_bpp      (MtPixelFormat  format);
 gboolean mt_frame_validate        (const MtFrame *frame,
                                    GError       **error);
+/* Mean luma (0-255) over a sparse grid of about 64x48 points: enough to
+ * tell a dark room, at a few microseconds a frame. */
+double   mt_frame_mean_brightness (const MtFrame *frame);
 
 /* Reads pixel (x, y), clamped to the frame, as RGB. */
 static inline void
