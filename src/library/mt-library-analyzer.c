@@ -15,6 +15,7 @@
 struct _MtLibraryAnalyzer
 {
   GObject           parent_instance;
+  MtLibrary        *library;   /* told of the new moods at the end */
   char             *db_path;
   MtAudioMoodModel *model;
   MtAudioMoods     *moods;
@@ -73,6 +74,7 @@ mt_library_analyzer_finalize (GObject *object)
 {
   MtLibraryAnalyzer *self = (MtLibraryAnalyzer *) object;
 
+  g_clear_object (&self->library);
   g_free (self->db_path);
   g_clear_object (&self->model);
   g_clear_object (&self->moods);
@@ -110,6 +112,7 @@ mt_library_analyzer_new (MtLibrary *library)
 
   g_return_val_if_fail (MT_IS_LIBRARY (library), NULL);
   self = g_object_new (MT_TYPE_LIBRARY_ANALYZER, NULL);
+  self->library = g_object_ref (library);
   self->db_path = g_strdup (mt_library_get_path (library));
   return self;
 }
@@ -501,7 +504,14 @@ mt_library_analyzer_run_finish (MtLibraryAnalyzer  *self,
                                 GAsyncResult       *result,
                                 GError            **error)
 {
+  MtAnalysisReport *report;
+
   g_return_val_if_fail (MT_IS_LIBRARY_ANALYZER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+
+  report = g_task_propagate_pointer (G_TASK (result), error);
+  /* Written on the thread's own connection: see the importer's finish. */
+  if (report == NULL || report->analysed + report->rescored > 0)
+    mt_library_notify_changed (self->library, MT_LIBRARY_CHANGE_MOODS);
+  return report;
 }

@@ -11,6 +11,7 @@
 struct _MtLibraryImporter
 {
   GObject       parent_instance;
+  MtLibrary    *library;   /* told of the import's writes at its end */
   char         *db_path;
   MtMoodRules  *rules;
   guint         batch_size;
@@ -111,6 +112,7 @@ mt_library_importer_finalize (GObject *object)
 {
   MtLibraryImporter *self = (MtLibraryImporter *) object;
 
+  g_clear_object (&self->library);
   g_clear_object (&self->rules);
   g_clear_pointer (&self->db_path, g_free);
   G_OBJECT_CLASS (mt_library_importer_parent_class)->finalize (object);
@@ -147,6 +149,7 @@ mt_library_importer_new (MtLibrary *library)
   g_return_val_if_fail (MT_IS_LIBRARY (library), NULL);
 
   self = g_object_new (MT_TYPE_LIBRARY_IMPORTER, NULL);
+  self->library = g_object_ref (library);
   self->db_path = g_strdup (mt_library_get_path (library));
   return self;
 }
@@ -969,8 +972,17 @@ mt_library_importer_import_finish (MtLibraryImporter *self,
                                    GAsyncResult      *result,
                                    GError           **error)
 {
+  MtImportReport *report;
+
   g_return_val_if_fail (MT_IS_LIBRARY_IMPORTER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  report = g_task_propagate_pointer (G_TASK (result), error);
+  /* The writes were on the thread's own connection: announced on the one
+   * the caller gave, whose watchers (the session) cannot see them.  A
+   * failed or cancelled import may have committed some batches. */
+  if (report == NULL || report->imported + report->updated + report->moved + report->missing +
+                        report->restored + report->removed > 0)
+    mt_library_notify_changed (self->library, MT_LIBRARY_CHANGE_SONGS | MT_LIBRARY_CHANGE_MOODS);
+  return report;
 }

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mt-library.h"
+#include "mt-library-enums.h"
 
 /* Each step migrates from version i to i + 1; never edit a shipped step, add
  * a new one (and bump MT_LIBRARY_SCHEMA_VERSION). */
@@ -222,7 +223,11 @@ struct _MtLibrary
   char         *path;
   sqlite3      *db;
   sqlite3_stmt *stmts[N_STMTS];
+  MtLibraryChange pending_changes;  /* written inside an open transaction */
 };
+
+enum { CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (MtLibrary, mt_library, G_TYPE_OBJECT)
 
@@ -601,6 +606,47 @@ static void
 mt_library_class_init (MtLibraryClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = mt_library_finalize;
+
+  /**
+   * MtLibrary::changed:
+   * @what: the MtLibraryChange flags of what was written
+   *
+   * A write through this connection landed (see mt_library_notify_changed()).
+   */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, MT_TYPE_LIBRARY_CHANGE);
+}
+
+void
+mt_library_notify_changed (MtLibrary       *self,
+                           MtLibraryChange  what)
+{
+  g_return_if_fail (MT_IS_LIBRARY (self));
+  if (what != 0)
+    g_signal_emit (self, signals[CHANGED], 0, what);
+}
+
+/* After a write that succeeded: announced now, or at the commit of the
+ * transaction it is part of. */
+static void
+note_change (MtLibrary       *self,
+             MtLibraryChange  what)
+{
+  if (sqlite3_get_autocommit (self->db))
+    mt_library_notify_changed (self, what);
+  else
+    self->pending_changes |= what;
+}
+
+/* Returns @ok, noting @what when it is TRUE: for `return noted (...)`. */
+static gboolean
+noted (MtLibrary       *self,
+       gboolean         ok,
+       MtLibraryChange  what)
+{
+  if (ok)
+    note_change (self, what);
+  return ok;
 }
 
 static void
@@ -773,8 +819,15 @@ gboolean
 mt_library_commit (MtLibrary  *self,
                    GError    **error)
 {
+  MtLibraryChange changes;
+
   g_return_val_if_fail (MT_IS_LIBRARY (self), FALSE);
-  return exec_sql (self, "COMMIT", error);
+  if (!exec_sql (self, "COMMIT", error))
+    return FALSE;
+  changes = self->pending_changes;
+  self->pending_changes = 0;
+  mt_library_notify_changed (self, changes);
+  return TRUE;
 }
 
 void
@@ -783,6 +836,7 @@ mt_library_rollback (MtLibrary *self)
   g_return_if_fail (MT_IS_LIBRARY (self));
   if (!sqlite3_get_autocommit (self->db))
     exec_sql (self, "ROLLBACK", NULL);
+  self->pending_changes = 0;
 }
 
 gint64
@@ -864,6 +918,7 @@ mt_library_add_song (MtLibrary     *self,
     }
   id = sqlite3_column_int64 (stmt, 0);
   sqlite3_reset (stmt);
+  note_change (self, MT_LIBRARY_CHANGE_SONGS);
   return id;
 }
 
@@ -900,6 +955,7 @@ mt_library_update_song (MtLibrary     *self,
                    "No song with id %" G_GINT64_FORMAT " in the library", song->id);
       return FALSE;
     }
+  note_change (self, MT_LIBRARY_CHANGE_SONGS);
   return TRUE;
 }
 
@@ -920,6 +976,7 @@ mt_library_remove_song (MtLibrary  *self,
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     return set_db_error (self, error, "removing a song");
+  note_change (self, MT_LIBRARY_CHANGE_SONGS);
   return TRUE;
 }
 
@@ -949,6 +1006,7 @@ mt_library_set_missing (MtLibrary  *self,
                    "No song with id %" G_GINT64_FORMAT " in the library", id);
       return FALSE;
     }
+  note_change (self, MT_LIBRARY_CHANGE_SONGS);
   return TRUE;
 }
 
@@ -995,6 +1053,8 @@ mt_library_forget_missing (MtLibrary  *self,
       return -1;
     }
   /* Only the songs themselves: their moods and events go by cascade. */
+  if (sqlite3_changes (self->db) > 0)
+    note_change (self, MT_LIBRARY_CHANGE_SONGS);
   return sqlite3_changes (self->db);
 }
 
@@ -1107,7 +1167,7 @@ mt_library_set_mood_weights (MtLibrary     *self,
       sqlite3_reset (stmt);
     }
 
-  return savepoint_end_refreshing (self, id, ok, error);
+  return noted (self, savepoint_end_refreshing (self, id, ok, error), MT_LIBRARY_CHANGE_MOODS);
 }
 
 gboolean
@@ -1243,7 +1303,7 @@ mt_library_add_feedback (MtLibrary   *self,
         }
     }
 
-  return savepoint_end (self, ok, error);
+  return noted (self, savepoint_end (self, ok, error), MT_LIBRARY_CHANGE_FEEDBACK);
 }
 
 gint64
@@ -1550,7 +1610,7 @@ mt_library_set_audio_mood (MtLibrary     *self,
                    "Song %" G_GINT64_FORMAT " has no analysed audio features", id);
       ok = FALSE;
     }
-  return savepoint_end_refreshing (self, id, ok, error);
+  return noted (self, savepoint_end_refreshing (self, id, ok, error), MT_LIBRARY_CHANGE_MOODS);
 }
 
 GPtrArray *

@@ -57,6 +57,13 @@ typedef struct {
 void        mt_song_features_free        (MtSongFeatures *features);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtSongFeatures, mt_song_features_free)
 
+/* What a write changed, for MtLibrary::changed. */
+typedef enum {
+  MT_LIBRARY_CHANGE_SONGS    = 1 << 0,  /* songs added, updated, removed, missing */
+  MT_LIBRARY_CHANGE_MOODS    = 1 << 1,  /* mood weights (rules, the user, the sound) */
+  MT_LIBRARY_CHANGE_FEEDBACK = 1 << 2,  /* played, skipped, liked, disliked */
+} MtLibraryChange;
+
 #define MT_LIBRARY_SCHEMA_VERSION 4
 
 /* Days a song whose file is gone stays in the library, marked missing, with
@@ -71,6 +78,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtSongFeatures, mt_song_features_free)
 G_DECLARE_FINAL_TYPE (MtLibrary, mt_library, MT, LIBRARY, GObject)
 
 GQuark      mt_library_error_quark        (void);
+
+/* MtLibrary::changed (MtLibraryChange what): this connection wrote to the
+ * database, emitted in the thread that wrote, after the write landed (at
+ * mt_library_commit() inside a transaction; nothing after a rollback).
+ * Writers on other connections (an importer's thread, a second process) are
+ * not seen here: whoever ran them announces their work with
+ * mt_library_notify_changed() on the connection others watch (the
+ * importer's and analyzer's _finish() functions do). */
+void        mt_library_notify_changed     (MtLibrary       *self,
+                                           MtLibraryChange  what);
 const char *mt_feedback_to_string         (MtFeedback feedback);
 gboolean    mt_feedback_from_string       (const char *text,
                                            MtFeedback *out_feedback);
