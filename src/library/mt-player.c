@@ -22,8 +22,6 @@ struct _MtPlayer
   GPtrArray     *songs;        /* of MtSong */
   int            current;
   MtPlayerState  state;
-  MtLibrary     *library;
-  MtMood         mood;
   guint          start_timeout_s;
   guint          start_watchdog;
   gboolean       started;      /* the current song reached PLAYING */
@@ -75,7 +73,6 @@ mt_player_dispose (GObject *object)
       gst_element_set_state (self->playbin, GST_STATE_NULL);
       gst_clear_object (&self->playbin);
     }
-  g_clear_object (&self->library);
   g_clear_pointer (&self->songs, g_ptr_array_unref);
   G_OBJECT_CLASS (mt_player_parent_class)->dispose (object);
 }
@@ -131,7 +128,8 @@ mt_player_class_init (MtPlayerClass *klass)
   /** MtPlayer::track-changed: @index: the song now playing (-1: none) */
   signals[TRACK_CHANGED] = g_signal_new ("track-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
-  /** MtPlayer::feedback: @song: the song; @feedback: an MtFeedback (played or skipped) */
+  /** MtPlayer::feedback: @song: the song; @feedback: an MtFeedback (played or skipped).
+   * The player records nothing itself: its owner (MtSession) does. */
   signals[FEEDBACK] = g_signal_new ("feedback", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                     0, NULL, NULL, NULL, G_TYPE_NONE, 2,
                                     MT_TYPE_SONG | G_SIGNAL_TYPE_STATIC_SCOPE, G_TYPE_INT);
@@ -181,14 +179,6 @@ give_feedback (MtPlayer   *self,
 
   if (song == NULL)
     return;
-  if (self->library != NULL && song->id > 0)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!mt_library_add_feedback (self->library, song->id, feedback, self->mood,
-                                    g_get_real_time () / G_USEC_PER_SEC, &error))
-        g_warning ("Could not record feedback: %s", error->message);
-    }
   g_signal_emit (self, signals[FEEDBACK], 0, song, (int) feedback);
 }
 
@@ -274,7 +264,6 @@ mt_player_init (MtPlayer *self)
 
   self->songs = g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
   self->current = -1;
-  self->mood = MT_MOOD_NONE;
   self->start_timeout_s = 10;
   self->playbin = gst_element_factory_make ("playbin", "mt-player");
   if (self->playbin == NULL)
@@ -319,18 +308,6 @@ mt_player_set_audio_sink (MtPlayer    *self,
   mt_player_stop (self);
   g_object_set (self->playbin, "audio-sink", sink, NULL);
   return TRUE;
-}
-
-void
-mt_player_set_library (MtPlayer  *self,
-                       MtLibrary *library,
-                       MtMood     mood)
-{
-  g_return_if_fail (MT_IS_PLAYER (self));
-  g_return_if_fail (library == NULL || MT_IS_LIBRARY (library));
-
-  g_set_object (&self->library, library);
-  self->mood = mood;
 }
 
 void

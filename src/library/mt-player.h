@@ -33,10 +33,6 @@ MtPlayer      *mt_player_new              (void);
 gboolean       mt_player_set_audio_sink   (MtPlayer      *self,
                                            const char    *description,
                                            GError       **error);
-/* When set, feedback is also recorded in @library, under @mood. */
-void           mt_player_set_library      (MtPlayer      *self,
-                                           MtLibrary     *library,
-                                           MtMood         mood);
 /* Seconds a file may take to start before it is reported as unplayable. */
 void           mt_player_set_start_timeout (MtPlayer     *self,
                                             guint         seconds);
