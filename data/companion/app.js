@@ -10,6 +10,12 @@ const MAX_INTERVAL_MS = 2000;
 const REPLY_TIMEOUT_MS = 3000;    // a reply this late: send again, but slower
 const FRAME_WIDTH = 640;          // frames are scaled down to this width
 const JPEG_QUALITY = 0.8;
+// What the server's hint of a frame asks of the person (the app says the same).
+const FRAME_HINTS = {
+  'no-face': 'No face in view: look at the camera',
+  'too-dark': 'Too dark to see a face: turn on a light',
+  'too-small': 'Your face is too small: come closer to the camera',
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -235,6 +241,9 @@ function showAnalysis(message) {
   state.frameWidth = message.width;
   state.frameHeight = message.height;
   drawFaces(message.faces);
+  const hint = FRAME_HINTS[message.hint];
+  $('frame-hint').textContent = hint || '';
+  $('frame-hint').hidden = !hint;
 
   const mood = message.mood;
   const name = mood.mood;

@@ -7,48 +7,28 @@
 #include "mt-server-private.h"
 #include "mt-server-frame.h"
 #include "mt-server-input.h"
-#include "mt-analyzer.h"
-#include "mt-mood-tracker.h"
+#include "mt-analysis-pump.h"
+#include "mt-analysis-stream.h"
 #include "mt-ws-guard-stream.h"
 
-/* What the workers need.  Reference counted (atomically): stopping the
- * server does not wait for a frame being decoded or analyzed, so a worker
- * may still use it after the server has let go. */
-typedef struct {
-  char         *models_dir;
-  char         *model;
-  GMainContext *context;
-  gint          stopping;   /* atomic: frames still queued are not analyzed */
-} WorkerConfig;
-
-/* A worker thread's own analyzer (Darknet networks are not thread-safe). */
-typedef struct {
-  WorkerConfig *config;   /* owned: compared by address, so kept alive */
-  MtAnalyzer   *analyzer;
-  char         *error;   /* loading failed: do not retry every frame */
-} WorkerState;
-
-static void worker_state_free (gpointer data);
-static GPrivate worker_key = G_PRIVATE_INIT (worker_state_free);
-
 struct _MtServerStreams {
-  MtServer     *server;    /* unowned: it frees us */
-  GThreadPool  *pool;
-  WorkerConfig *config;
-  guint         n_workers;
-  GHashTable   *clients;   /* Client* set, main thread only */
+  MtServer       *server;    /* unowned: it frees us */
+  /* The analysis threads, shared by every stream; each stream's face
+   * followed, mood and hint are its own (MtAnalysisStream), so any thread
+   * serves any stream's newest frame with region passes, as the app's
+   * camera is served. */
+  MtAnalysisPump *pump;
+  GHashTable     *clients;   /* Client* set, main thread only */
 };
 
-/* One WebSocket stream.  Reference counted: a job in a worker holds one. */
+/* One WebSocket stream.  Reference counted: a frame of it waiting in the
+ * pump holds the MtAnalysisStream, not the client. */
 typedef struct {
   MtServerStreams         *streams;   /* NULL once the server has let go */
   SoupWebsocketConnection *conn;
-  MtMoodTracker           *tracker;
-  GBytes                  *pending;   /* the latest frame not yet analyzed */
-  gint64                   pending_time;
-  gboolean                 busy;      /* a frame of ours is in a worker */
-  guint64                  analyzed;
-  guint64                  dropped;
+  MtAnalysisStream        *analysis;
+  gulong                   result_id;
+  gulong                   error_id;
   int                      mood;      /* the last steady mood sent */
   MtStrategy               strategy;
   guint                    limit;
@@ -60,24 +40,16 @@ typedef struct {
   gulong                   limit_id;
 } Client;
 
+/* A received JPEG while it waits for and goes through the analysis. */
 typedef struct {
-  Client       *client;
-  WorkerConfig *config;
-  GBytes       *jpeg;
-  gint64   received;    /* monotonic µs */
-  /* Results, filled by the worker. */
-  GArray  *faces;
-  int      width;
-  int      height;
-  double   ms;          /* decoding and analysis */
-  GError  *error;
-} Job;
+  GBytes        *jpeg;
+  MtServerFrame *frame;
+} Jpeg;
 
 static void
 client_clear (Client *client)
 {
-  g_clear_pointer (&client->pending, g_bytes_unref);
-  g_clear_object (&client->tracker);
+  g_clear_object (&client->analysis);
   g_clear_object (&client->conn);
 }
 
@@ -94,47 +66,29 @@ client_unref (Client *client)
 }
 
 static void
-worker_config_clear (WorkerConfig *config)
+jpeg_free (gpointer data)
 {
-  g_free (config->models_dir);
-  g_free (config->model);
-  g_main_context_unref (config->context);
+  Jpeg *jpeg = data;
+
+  /* Frames are never kept beyond their analysis. */
+  g_clear_pointer (&jpeg->frame, mt_server_frame_free);
+  g_bytes_unref (jpeg->jpeg);
+  g_free (jpeg);
 }
 
-static WorkerConfig *
-worker_config_ref (WorkerConfig *config)
+/* In an analysis thread: decoding is part of the frame's work. */
+static gboolean
+jpeg_get_frame (gpointer   data,
+                MtFrame   *frame,
+                GError   **error)
 {
-  return g_atomic_rc_box_acquire (config);
-}
+  Jpeg *jpeg = data;
 
-static void
-worker_config_unref (WorkerConfig *config)
-{
-  g_atomic_rc_box_release_full (config, (GDestroyNotify) worker_config_clear);
-}
-
-static void
-job_free (gpointer data)
-{
-  Job *job = data;
-
-  g_clear_pointer (&job->jpeg, g_bytes_unref);
-  g_clear_pointer (&job->faces, g_array_unref);
-  g_clear_error (&job->error);
-  client_unref (job->client);
-  worker_config_unref (job->config);
-  g_free (job);
-}
-
-static void
-worker_state_free (gpointer data)
-{
-  WorkerState *state = data;
-
-  g_clear_object (&state->analyzer);
-  g_clear_pointer (&state->config, worker_config_unref);
-  g_free (state->error);
-  g_free (state);
+  jpeg->frame = mt_server_frame_decode (jpeg->jpeg, error);
+  if (jpeg->frame == NULL)
+    return FALSE;
+  *frame = *mt_server_frame_get_frame (jpeg->frame);
+  return TRUE;
 }
 
 static void
@@ -184,81 +138,9 @@ frame_error_code (const GError *error)
           return "decode-failed";
         }
     }
-  if (error->domain == MT_SERVER_ERROR)
+  if (g_error_matches (error, MT_ANALYSIS_PUMP_ERROR, MT_ANALYSIS_PUMP_ERROR_MODELS))
     return "models-unavailable";
   return "analysis-failed";
-}
-
-static gboolean deliver_result (gpointer data);
-
-/* Runs in a worker thread. */
-static void
-worker_run (gpointer data,
-            gpointer user_data)
-{
-  Job *job = data;
-  WorkerConfig *config = job->config;
-  WorkerState *state = g_private_get (&worker_key);
-  g_autoptr(MtServerFrame) frame = NULL;
-  gint64 start;
-
-  if (state == NULL || state->config != config)
-    {
-      state = g_new0 (WorkerState, 1);
-      state->config = worker_config_ref (config);
-      g_private_replace (&worker_key, state);
-    }
-  if (g_atomic_int_get (&config->stopping))
-    {
-      /* The server let go: the result is dropped on the main context,
-       * where the job's stream may be released. */
-      g_main_context_invoke_full (config->context, G_PRIORITY_DEFAULT,
-                                  deliver_result, job, job_free);
-      return;
-    }
-  if (state->analyzer == NULL && state->error == NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      /* Loaded lazily: a server nobody streams to costs no model memory. */
-      state->analyzer = mt_analyzer_new (config->models_dir, config->model, &error);
-      if (state->analyzer == NULL)
-        state->error = g_strdup_printf ("Cannot load the face and expression models: %s", error->message);
-    }
-
-  start = g_get_monotonic_time ();
-  if (state->analyzer == NULL)
-    g_set_error_literal (&job->error, MT_SERVER_ERROR, MT_SERVER_ERROR_LISTEN, state->error);
-  else if ((frame = mt_server_frame_decode (job->jpeg, &job->error)) != NULL)
-    {
-      const MtFrame *pixels = mt_server_frame_get_frame (frame);
-
-      job->width = pixels->width;
-      job->height = pixels->height;
-      job->faces = mt_analyzer_analyze (state->analyzer, pixels, MT_ANALYZE_SINGLE_PASS, &job->error);
-    }
-  job->ms = (g_get_monotonic_time () - start) / 1000.0;
-  /* Frames are never kept beyond their analysis. */
-  g_clear_pointer (&job->jpeg, g_bytes_unref);
-  g_clear_pointer (&frame, mt_server_frame_free);
-
-  g_main_context_invoke_full (config->context, G_PRIORITY_DEFAULT,
-                              deliver_result, job, job_free);
-}
-
-static void
-submit (Client *client,
-        GBytes *jpeg,
-        gint64  received)
-{
-  Job *job = g_new0 (Job, 1);
-
-  job->client = client_ref (client);
-  job->config = worker_config_ref (client->streams->config);
-  job->jpeg = jpeg;
-  job->received = received;
-  client->busy = TRUE;
-  g_thread_pool_push (client->streams->pool, job, NULL);
 }
 
 static void
@@ -319,80 +201,67 @@ add_faces (JsonBuilder *builder,
   json_builder_end_array (builder);
 }
 
-/* Back on the server's thread with a worker's result. */
-static gboolean
-deliver_result (gpointer data)
+/* Back on the server's thread with a frame's analysis; the stream's mood
+ * tracker has just taken its largest face. */
+static void
+on_result (MtAnalysisStream *analysis,
+           MtAnalysisResult *result,
+           gpointer          user_data)
 {
-  Job *job = data;
-  Client *client = job->client;
-  MtServer *server;
-  g_autoptr(JsonBuilder) builder = NULL;
+  Client *client = user_data;
+  MtServer *server = client->streams->server;
+  MtMoodTracker *tracker = mt_analysis_stream_get_mood_tracker (analysis);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
   MtServerMood mood = { 0 };
   gint64 now = g_get_monotonic_time ();
   int steady;
 
-  if (client->streams == NULL)
-    return G_SOURCE_REMOVE;   /* the stream closed meanwhile */
-  server = client->streams->server;
+  mood.set = TRUE;
+  mood.mood = mt_mood_tracker_get_mood (tracker);
+  mood.confidence = mt_mood_tracker_get_confidence (tracker);
+  mood.have_probabilities = TRUE;
+  mt_mood_tracker_get_smoothed (tracker, mood.probabilities);
+  mood.time = g_get_real_time ();
+  server->stream_mood = mood;
 
-  if (job->error != NULL)
-    send_error (client, frame_error_code (job->error), job->error->message);
-  else
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "analysis");
+  json_builder_set_member_name (builder, "frame");
+  json_builder_add_int_value (builder, mt_analysis_stream_get_analyzed (analysis));
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, result->frame_width);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, result->frame_height);
+  json_builder_set_member_name (builder, "faces");
+  add_faces (builder, result->faces);
+  json_builder_set_member_name (builder, "hint");
+  json_builder_add_string_value (builder, mt_frame_hint_to_string (result->hint));
+  json_builder_set_member_name (builder, "mood");
+  _mt_server_add_mood (builder, &mood, "companion");
+  json_builder_set_member_name (builder, "ms");
+  json_builder_add_double_value (builder, result->analyze_ms);
+  json_builder_set_member_name (builder, "latency_ms");
+  json_builder_add_double_value (builder, (now - result->arrival_us) / 1000.0);
+  json_builder_set_member_name (builder, "dropped");
+  json_builder_add_int_value (builder, mt_analysis_stream_get_dropped (analysis));
+  json_builder_end_object (builder);
+  send_json (client, builder);
+
+  steady = mood.mood;
+  if (steady != client->mood)
     {
-      const MtFace *face = job->faces->len > 0 ? &g_array_index (job->faces, MtFace, 0) : NULL;
-
-      /* The largest face is the user's. */
-      mt_mood_tracker_update (client->tracker, face != NULL ? face->emotions : NULL, job->received);
-      client->analyzed++;
-
-      mood.set = TRUE;
-      mood.mood = mt_mood_tracker_get_mood (client->tracker);
-      mood.confidence = mt_mood_tracker_get_confidence (client->tracker);
-      mood.have_probabilities = TRUE;
-      mt_mood_tracker_get_smoothed (client->tracker, mood.probabilities);
-      mood.time = g_get_real_time ();
-      server->stream_mood = mood;
-
-      builder = json_builder_new ();
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "type");
-      json_builder_add_string_value (builder, "analysis");
-      json_builder_set_member_name (builder, "frame");
-      json_builder_add_int_value (builder, client->analyzed);
-      json_builder_set_member_name (builder, "width");
-      json_builder_add_int_value (builder, job->width);
-      json_builder_set_member_name (builder, "height");
-      json_builder_add_int_value (builder, job->height);
-      json_builder_set_member_name (builder, "faces");
-      add_faces (builder, job->faces);
-      json_builder_set_member_name (builder, "mood");
-      _mt_server_add_mood (builder, &mood, "companion");
-      json_builder_set_member_name (builder, "ms");
-      json_builder_add_double_value (builder, job->ms);
-      json_builder_set_member_name (builder, "latency_ms");
-      json_builder_add_double_value (builder, (now - job->received) / 1000.0);
-      json_builder_set_member_name (builder, "dropped");
-      json_builder_add_int_value (builder, client->dropped);
-      json_builder_end_object (builder);
-      send_json (client, builder);
-
-      steady = mood.mood;
-      if (steady != client->mood)
-        {
-          client->mood = steady;
-          send_recommendations (client);
-        }
+      client->mood = steady;
+      send_recommendations (client);
     }
+}
 
-  /* Latest wins: only the newest frame that came meanwhile is analyzed. */
-  if (client->pending != NULL)
-    {
-      GBytes *next = g_steal_pointer (&client->pending);
-      submit (client, next, client->pending_time);
-    }
-  else
-    client->busy = FALSE;
-  return G_SOURCE_REMOVE;
+static void
+on_error (MtAnalysisStream *analysis,
+          const GError     *error,
+          gpointer          user_data)
+{
+  send_error (user_data, frame_error_code (error), error->message);
 }
 
 /* A token bucket: bursts up to one second's worth, then the steady rate. */
@@ -439,6 +308,7 @@ on_message (SoupWebsocketConnection *conn,
 {
   Client *client = user_data;
   MtServerOptions *options;
+  Jpeg *jpeg;
 
   /* Messages already read still arrive after we started closing. */
   if (client->streams == NULL || soup_websocket_connection_get_state (conn) != SOUP_WEBSOCKET_STATE_OPEN)
@@ -468,16 +338,11 @@ on_message (SoupWebsocketConnection *conn,
       return;
     }
 
-  if (client->busy)
-    {
-      if (client->pending != NULL)
-        client->dropped++;
-      g_clear_pointer (&client->pending, g_bytes_unref);
-      client->pending = g_bytes_ref (message);
-      client->pending_time = g_get_monotonic_time ();
-      return;
-    }
-  submit (client, g_bytes_ref (message), g_get_monotonic_time ());
+  /* Latest wins: a frame that comes while one of ours is analyzed replaces
+   * the one waiting. */
+  jpeg = g_new0 (Jpeg, 1);
+  jpeg->jpeg = g_bytes_ref (message);
+  mt_analysis_stream_push (client->analysis, jpeg_get_frame, jpeg, jpeg_free, g_get_monotonic_time (), -1);
 }
 
 static void
@@ -488,7 +353,11 @@ client_detach (Client *client)
   g_clear_signal_handler (&client->message_id, client->conn);
   g_clear_signal_handler (&client->closed_id, client->conn);
   g_clear_signal_handler (&client->limit_id, client->guard);
-  g_clear_pointer (&client->pending, g_bytes_unref);
+  g_clear_signal_handler (&client->result_id, client->analysis);
+  g_clear_signal_handler (&client->error_id, client->analysis);
+  /* The frame waiting is dropped; one being analyzed finishes in its thread
+   * and is never delivered. */
+  mt_analysis_stream_close (client->analysis);
   client->streams = NULL;
   g_hash_table_remove (streams->clients, client);
 }
@@ -561,7 +430,12 @@ stream_accept (MtServerStreams   *streams,
                                                 SOUP_WEBSOCKET_CONNECTION_SERVER,
                                                 soup_message_headers_get_one (request, "Origin"),
                                                 NULL, NULL);
-  client->tracker = mt_mood_tracker_new ();
+  /* Results come back where REST runs (this callback runs there). */
+  g_main_context_push_thread_default (streams->server->context);
+  client->analysis = mt_analysis_stream_new (streams->pump);
+  g_main_context_pop_thread_default (streams->server->context);
+  client->result_id = g_signal_connect (client->analysis, "result", G_CALLBACK (on_result), client);
+  client->error_id = g_signal_connect (client->analysis, "error", G_CALLBACK (on_error), client);
   client->mood = -1;
   client->strategy = options->strategy;
   client->limit = options->recommendations_limit;
@@ -663,21 +537,13 @@ _mt_server_streams_new (MtServer *server)
 {
   MtServerStreams *self = g_new0 (MtServerStreams, 1);
   MtServerOptions *options = server->options;
-  g_autoptr(GError) error = NULL;
 
   self->server = server;
-  self->config = g_atomic_rc_box_new0 (WorkerConfig);
-  self->config->models_dir = g_strdup (options->models_dir);
-  self->config->model = g_strdup (options->model);
-  self->config->context = g_main_context_ref (server->context);
-  self->n_workers = options->n_workers > 0 ? options->n_workers : (guint) g_get_num_processors ();
   self->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_unref, NULL);
-  /* Exclusive threads: each keeps its analyzer for the server's lifetime.
-   * No free function for queued jobs: GLib 2.74 would also hand it the
-   * markers it queues to stop threads that are not waited for. */
-  self->pool = g_thread_pool_new (worker_run, NULL, self->n_workers, TRUE, &error);
-  if (self->pool == NULL)
-    g_error ("Cannot start %u analysis threads: %s", self->n_workers, error->message);
+  /* Each thread loads its networks at its first frame: a server nobody
+   * streams to costs no model memory.  Only each stream's own signals are
+   * listened to, not the pump's. */
+  self->pump = mt_analysis_pump_new (options->models_dir, options->model, options->n_workers);
   return self;
 }
 
@@ -709,14 +575,12 @@ _mt_server_streams_free (MtServerStreams *self)
         soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "Server stopping");
     }
 
-  /* Returns at once: a frame being decoded or analyzed finishes in its
-   * worker (bounded by the frame limits), queued ones are skipped, and
-   * every result finds its stream detached and is dropped.  Waiting here
-   * would block the app's main loop for as long as a decode takes. */
-  g_atomic_int_set (&self->config->stopping, TRUE);
-  g_thread_pool_free (self->pool, FALSE, FALSE);
+  /* Returns at once: every stream is closed, so a frame being decoded or
+   * analyzed finishes in its thread (bounded by the frame limits) and is
+   * dropped, and the threads quit when the last stream is gone.  Waiting
+   * here would block the app's main loop for as long as a decode takes. */
   g_hash_table_unref (self->clients);
-  worker_config_unref (self->config);
+  g_clear_object (&self->pump);
   g_free (self);
 }
 
@@ -729,5 +593,5 @@ _mt_server_streams_get_n (MtServerStreams *self)
 guint
 _mt_server_streams_get_n_workers (MtServerStreams *self)
 {
-  return self != NULL ? self->n_workers : 0;
+  return self != NULL ? mt_analysis_pump_get_n_threads (self->pump) : 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
@@ -1596,6 +1597,88 @@ test_stream_latest_wins (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (last, "dropped"), >, 0);
 }
 
+/* A 640x480 JPEG of the astronaut (320 pixels) at @x on grey, or, with
+ * @x < 0, a frame that is all @level. */
+static GBytes *
+frame_jpeg (int    x,
+            guint8 level)
+{
+  g_autofree char *path = mt_test_shared_path ("media", "astronaut.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) face = gdk_pixbuf_new_from_file (path, &error);
+  g_autoptr(GdkPixbuf) frame = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 640, 480);
+  char *buffer = NULL;
+  gsize size = 0;
+
+  g_assert_no_error (error);
+  gdk_pixbuf_fill (frame, (guint32) level << 24 | (guint32) level << 16 | (guint32) level << 8 | 0xff);
+  if (x >= 0)
+    gdk_pixbuf_composite (face, frame, x, 80, 320, 320, x, 80,
+                          320.0 / gdk_pixbuf_get_width (face), 320.0 / gdk_pixbuf_get_height (face),
+                          GDK_INTERP_BILINEAR, 255);
+  gdk_pixbuf_save_to_buffer (frame, &buffer, &size, "jpeg", &error, "quality", "85", NULL);
+  g_assert_no_error (error);
+  return g_bytes_new_take (buffer, size);
+}
+
+/* A browser's stream is served like the app's camera: the face followed
+ * from frame to frame (the box moves with it), and a hint for each frame. */
+static void
+test_stream_tracking_and_hints (Fixture *f, gconstpointer data)
+{
+  g_autoptr(Stream) stream = NULL;
+  g_autoptr(GBytes) dark = NULL;
+  g_autoptr(GBytes) empty = NULL;
+  JsonObject *analysis;
+  double first_x = 0, last_x = 0;
+  guint at = 0;
+  const guint n = 12;
+
+  if (!have_face_image ())
+    return;
+  stream = stream_open (f);
+  g_assert_nonnull (stream_wait (stream, "hello", &at, 10));
+
+  /* The face drifts right, 8 pixels a frame, as a person does. */
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GBytes) jpeg = frame_jpeg (40 + 8 * i, 128);
+      JsonArray *faces;
+      JsonArray *box;
+      double x;
+
+      stream_send (stream, jpeg);
+      analysis = stream_wait (stream, "analysis", &at, 120);
+      g_assert_nonnull (analysis);
+      g_assert_cmpstr (json_object_get_string_member (analysis, "hint"), ==, "none");
+      faces = json_object_get_array_member (analysis, "faces");
+      g_assert_cmpuint (json_array_get_length (faces), ==, 1);
+      box = json_object_get_array_member (json_array_get_object_element (faces, 0), "box");
+      x = json_array_get_double_element (box, 0) + json_array_get_double_element (box, 2) / 2;
+      if (i == 0)
+        first_x = x;
+      else
+        g_assert_cmpfloat (x, >, last_x - 6);   /* never back by more than noise */
+      last_x = x;
+    }
+  /* 88 pixels of drift, found in the regions around the face. */
+  g_assert_cmpfloat (last_x - first_x, >, 60);
+  g_assert_cmpfloat (last_x - first_x, <, 120);
+
+  dark = frame_jpeg (-1, 8);
+  stream_send (stream, dark);
+  analysis = stream_wait (stream, "analysis", &at, 120);
+  g_assert_nonnull (analysis);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (analysis, "faces")), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (analysis, "hint"), ==, "too-dark");
+
+  empty = frame_jpeg (-1, 160);
+  stream_send (stream, empty);
+  analysis = stream_wait (stream, "analysis", &at, 120);
+  g_assert_nonnull (analysis);
+  g_assert_cmpstr (json_object_get_string_member (analysis, "hint"), ==, "no-face");
+}
+
 static void
 test_stream_origin (Fixture *f, gconstpointer data)
 {
@@ -2429,6 +2512,7 @@ main (int argc, char *argv[])
   ADD ("/server/stream/many-scans", test_stream_many_scans, NULL);
   ADD ("/server/stream/stop-during-decode", test_stream_stop_during_decode, "no-start");
   ADD ("/server/stream/latest-wins", test_stream_latest_wins, NULL);
+  ADD ("/server/stream/tracking-and-hints", test_stream_tracking_and_hints, NULL);
   ADD ("/server/stream/origin", test_stream_origin, NULL);
   ADD ("/server/stream/token", test_stream_token, "no-start");
   ADD ("/server/stream/cap", test_stream_cap, "no-start");
