@@ -1,4 +1,4 @@
-/* mt-application.c: startup (library, player, recommender), command-line
+/* mt-application.c: startup (library, player, session), command-line
  * options, application actions and the test hooks of --test-report. */
 #define G_LOG_DOMAIN "mt-application"
 
@@ -9,7 +9,6 @@
 
 #include "mt-application.h"
 #include "mt-mpris.h"
-#include "mt-mood-strategies.h"
 #include "mt-preferences-window.h"
 #include "mt-test-report.h"
 #include "mt-window.h"
@@ -25,7 +24,7 @@ struct _MtApplication
   MtLibrary      *library;
   char           *library_error;
   MtPlayer       *player;
-  MtRecommender  *recommender;
+  MtSession      *session;
   MtMpris        *mpris;
   MtSoundAnalysis *sound_analysis;  /* NULL without a library */
 #ifdef HAVE_MT_SERVER
@@ -180,20 +179,6 @@ schedule_test_actions (MtApplication *self)
     }
 }
 
-enum { REMOTE_FEEDBACK, N_SIGNALS };
-static guint signals[N_SIGNALS];
-
-#ifdef HAVE_MT_SERVER
-static void
-server_feedback_added_cb (MtApplication *self,
-                          gint64         song_id,
-                          const char    *feedback,
-                          int            mood)
-{
-  g_signal_emit (self, signals[REMOTE_FEEDBACK], 0, song_id, feedback, mood);
-}
-#endif
-
 /* Starts or stops the local server to follow its settings. */
 static void
 update_server (MtApplication *self)
@@ -213,9 +198,8 @@ update_server (MtApplication *self)
 
   options = mt_server_options_new ();
   mt_server_options_load_settings (options, self->settings);
-  self->server = mt_server_new (self->library, options);
-  g_signal_connect_object (self->server, "feedback-added", G_CALLBACK (server_feedback_added_cb), self,
-                           G_CONNECT_SWAPPED);
+  /* The page sees the desktop's own session: its mood, playlist, feedback. */
+  self->server = mt_server_new (self->session, options);
   if (!mt_server_start (self->server, &error))
     {
       g_warning ("The local server could not start: %s", error->message);
@@ -232,16 +216,6 @@ settings_changed_cb (MtApplication *self,
   if (g_str_equal (key, "server-enabled") || g_str_equal (key, "server-port") ||
       g_str_equal (key, "server-listen") || g_str_equal (key, "server-require-token"))
     update_server (self);
-#ifdef HAVE_MT_SERVER
-  else if (g_str_equal (key, "strategy") && self->server != NULL)
-    {
-      MtStrategy strategy = MT_STRATEGY_MATCH;
-      g_autofree char *name = g_settings_get_string (self->settings, key);
-
-      mt_strategy_from_string (name, &strategy);
-      mt_server_set_strategy (self->server, strategy);
-    }
-#endif
 }
 
 static void
@@ -250,7 +224,6 @@ mt_application_startup (GApplication *app)
   MtApplication *self = MT_APPLICATION (app);
   g_autoptr(GError) error = NULL;
   g_autofree char *db_path = NULL;
-  g_autoptr(MtMoodStrategies) strategies = NULL;
 
   G_APPLICATION_CLASS (mt_application_parent_class)->startup (app);
 
@@ -266,14 +239,6 @@ mt_application_startup (GApplication *app)
       g_clear_error (&error);
     }
 
-  strategies = mt_mood_strategies_new_default (&error);
-  if (strategies == NULL)
-    {
-      g_warning ("Could not read the playlist strategies: %s", error->message);
-      g_clear_error (&error);
-    }
-  else if (self->library != NULL)
-    self->recommender = mt_recommender_new (self->library, strategies);
   if (self->library != NULL)
     self->sound_analysis = mt_sound_analysis_new (self->library, self->settings);
 
@@ -283,6 +248,9 @@ mt_application_startup (GApplication *app)
       g_warning ("Bad audio sink “%s”: %s", self->audio_sink, error->message);
       g_clear_error (&error);
     }
+
+  self->session = mt_session_new (self->library, self->player);
+  g_settings_bind (self->settings, "strategy", self->session, "strategy", G_SETTINGS_BIND_DEFAULT);
 
   self->mpris = mt_mpris_new (self);
 
@@ -336,9 +304,9 @@ mt_application_finalize (GObject *object)
 {
   MtApplication *self = (MtApplication *) object;
 
+  g_clear_object (&self->session);
   g_clear_object (&self->player);
   g_clear_object (&self->sound_analysis);
-  g_clear_object (&self->recommender);
   g_clear_object (&self->library);
   g_clear_object (&self->settings);
   g_free (self->library_error);
@@ -360,20 +328,6 @@ mt_application_class_init (MtApplicationClass *klass)
   app_class->startup = mt_application_startup;
   app_class->activate = mt_application_activate;
   app_class->shutdown = mt_application_shutdown;
-
-  /**
-   * MtApplication::remote-feedback:
-   * @song_id: the song
-   * @feedback: "played", "skipped", "liked" or "disliked"
-   * @mood: the MtMood it was given under, or -1
-   *
-   * The companion page (through the local server) rated a song in the
-   * library the app shares with it.
-   */
-  signals[REMOTE_FEEDBACK] =
-    g_signal_new ("remote-feedback", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
-                  G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT);
 }
 
 static void
@@ -513,11 +467,11 @@ mt_application_get_sound_analysis (MtApplication *self)
   return self->sound_analysis;
 }
 
-MtRecommender *
-mt_application_get_recommender (MtApplication *self)
+MtSession *
+mt_application_get_session (MtApplication *self)
 {
   g_return_val_if_fail (MT_IS_APPLICATION (self), NULL);
-  return self->recommender;
+  return self->session;
 }
 
 const char *
@@ -559,20 +513,6 @@ mt_application_dup_server_status (MtApplication *self)
   if (self->server_error != NULL)
     return g_strdup_printf (_("Not running: %s"), self->server_error);
   return g_strdup (_("Off"));
-}
-
-void
-mt_application_publish_mood (MtApplication *self,
-                             int            mood,
-                             float          confidence,
-                             const float   *probabilities)
-{
-  g_return_if_fail (MT_IS_APPLICATION (self));
-
-#ifdef HAVE_MT_SERVER
-  if (self->server != NULL)
-    mt_server_set_mood (self->server, mood, confidence, probabilities);
-#endif
 }
 
 static void

@@ -5,7 +5,7 @@
 
 #include "mt-library.h"
 #include "mt-player.h"
-#include "mt-recommender.h"
+#include "mt-session.h"
 #include "mt-sound-analysis.h"
 
 G_BEGIN_DECLS
@@ -23,8 +23,9 @@ const char    *mt_application_get_library_error  (MtApplication *self);
 MtPlayer      *mt_application_get_player         (MtApplication *self);
 /* Reads the sound of the songs in the background; NULL without a library. */
 MtSoundAnalysis *mt_application_get_sound_analysis (MtApplication *self);
-/* NULL when the strategies file could not be read. */
-MtRecommender *mt_application_get_recommender    (MtApplication *self);
+/* Mood, strategy, playlist and feedback: what the window, MPRIS and the
+ * local server show. */
+MtSession     *mt_application_get_session        (MtApplication *self);
 /* The --camera value, or NULL to use the settings. */
 const char    *mt_application_get_camera_source  (MtApplication *self);
 /* --quit-at-end: a clip used as camera plays once, then the app quits. */
@@ -33,11 +34,6 @@ gboolean       mt_application_get_quit_at_end    (MtApplication *self);
 gboolean       mt_application_has_server         (MtApplication *self);
 /* "Off", "Running at URL" or why it is not running, for people. */
 char          *mt_application_dup_server_status  (MtApplication *self);
-/* Tells the local server the steady mood (an MtMood or -1). */
-void           mt_application_publish_mood       (MtApplication *self,
-                                                  int            mood,
-                                                  float          confidence,
-                                                  const float   *probabilities);
 /* Saves the window as PNG (--screenshot) and quits. */
 void           mt_application_finish             (MtApplication *self);
 

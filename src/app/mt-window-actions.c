@@ -47,34 +47,23 @@ previous_action (GtkWidget  *widget,
   mt_player_previous (get_player (self));
 }
 
+/* Through the session, as the companion page's ratings go: it announces
+ * the rating (the window's toast) and skips a disliked song. */
 static void
 feedback (MtWindow   *self,
           MtFeedback  kind)
 {
-  MtLibrary *library = mt_application_get_library (self->app);
   const MtSong *song = mt_player_get_current_song (get_player (self));
   g_autoptr(GError) error = NULL;
-  g_autofree char *title = NULL;
-  g_autofree char *text = NULL;
-  int mood = mt_window_get_mood (self);
 
-  if (library == NULL || song == NULL)
+  if (song == NULL)
     return;
-  title = mt_song_dup_display_title (song);
-  if (!mt_library_add_feedback (library, song->id, kind, mt_mood_is_valid (mood) ? (MtMood) mood : MT_MOOD_NONE,
-                                g_get_real_time () / G_USEC_PER_SEC, &error))
+  if (!mt_session_record_feedback (self->session, song->id, kind, mt_session_get_mood (self->session),
+                                   MT_FEEDBACK_ORIGIN_DESKTOP, &error))
     {
-      text = g_strdup_printf (_("Could not save your rating: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (_("Could not save your rating: %s"), error->message);
       _mt_window_toast (self, text);
-      return;
     }
-  if (kind == MT_FEEDBACK_LIKED)
-    text = g_strdup_printf (_("You like “%s”: more like it for this mood"), title);
-  else
-    text = g_strdup_printf (_("You dislike “%s”: less of it for this mood"), title);
-  _mt_window_toast (self, text);
-  if (kind == MT_FEEDBACK_DISLIKED)
-    mt_player_next (get_player (self));
 }
 
 static void
@@ -103,9 +92,9 @@ pick_mood_action (GtkWidget  *widget,
   MtMood mood;
 
   if (name[0] == '\0')
-    _mt_window_set_locked (self, FALSE, MT_MOOD_NONE);
+    mt_session_pick_mood (self->session, MT_MOOD_NONE);
   else if (mt_mood_from_string (name, &mood))
-    _mt_window_set_locked (self, TRUE, mood);
+    mt_session_pick_mood (self->session, mood);
   else
     g_warning ("Unknown mood “%s”", name);
 }
@@ -299,6 +288,13 @@ _mt_window_actions_update (MtWindow *self)
 void
 _mt_window_actions_init (MtWindow *self)
 {
+  /* Stateful actions straight on the session's properties: the lock is a
+   * toggle, the strategy a radio choice of its nicks ("match", "lift"). */
+  g_autoptr(GPropertyAction) lock = g_property_action_new ("lock-mood", self->session, "locked");
+  g_autoptr(GPropertyAction) strategy = g_property_action_new ("strategy", self->session, "strategy");
+
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (lock));
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (strategy));
   _mt_window_actions_update (self);
 }
 
@@ -306,8 +302,6 @@ void
 _mt_window_class_actions_init (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_property_action (widget_class, "win.camera", "camera-enabled");
-  gtk_widget_class_install_property_action (widget_class, "win.lock-mood", "locked");
-  gtk_widget_class_install_property_action (widget_class, "win.strategy", "strategy");
   gtk_widget_class_install_action (widget_class, "win.pick-mood", "s", pick_mood_action);
   gtk_widget_class_install_action (widget_class, "win.play-pause", NULL, play_pause_action);
   gtk_widget_class_install_action (widget_class, "win.next", NULL, next_action);

@@ -8,6 +8,8 @@
 #include "mt-emotion-bars.h"
 #include "mt-library-importer.h"
 #include "mt-mood-strategies.h"
+#include "mt-session.h"
+#include "mt-song-item.h"
 #include "mt-window.h"
 
 G_BEGIN_DECLS
@@ -20,19 +22,12 @@ struct _MtWindow
   GSettings            *settings;
   MtCamera             *camera;
   MtAnalysisWorker     *worker;
-  GObject              *tracker;      /* MtMoodTracker */
+  MtSession            *session;      /* the application's */
   MtLibraryImporter    *importer;
   GCancellable         *import_cancellable;
   char                 *demo_clip;
 
   gboolean              camera_enabled;
-  gboolean              locked;
-  int                   locked_mood;  /* the mood kept while locked */
-  int                   face_mood;    /* the tracker's steady mood */
-  int                   playlist_mood;
-  MtStrategy            playlist_strategy;
-  gboolean              have_playlist;
-  gboolean              playlist_stale;  /* songs' moods changed while one played */
   MtAnalysisResult     *last_result;
   guint                 stats_timeout;
 
@@ -77,11 +72,6 @@ void     _mt_window_set_camera_enabled (MtWindow   *self,
                                         gboolean    enabled);
 void     _mt_window_use_camera_source  (MtWindow   *self,
                                         const char *source);
-void     _mt_window_set_locked         (MtWindow   *self,
-                                        gboolean    locked,
-                                        int         mood);
-void     _mt_window_refresh_playlist   (MtWindow   *self,
-                                        gboolean    force);
 void     _mt_window_update_library     (MtWindow   *self);
 void     _mt_window_toast              (MtWindow   *self,
                                         const char *text);

@@ -6,7 +6,6 @@
 
 #include <glib/gi18n.h>
 
-#include "mt-mood-tracker.h"
 #include "mt-mood.h"
 
 #include "mt-window-private.h"
@@ -14,34 +13,17 @@
 #include "mt-song-row.h"
 #include "mt-test-report.h"
 
-#define PLAYLIST_LENGTH 25
-#define NO_MOOD (-1)
 
 G_DEFINE_FINAL_TYPE (MtWindow, mt_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
   PROP_0,
   PROP_CAMERA_ENABLED,
-  PROP_LOCKED,
-  PROP_STRATEGY,
   PROP_CAMERA_DEVICES,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static MtMoodTracker *
-get_tracker (MtWindow *self)
-{
-  return MT_MOOD_TRACKER (self->tracker);
-}
-
-int
-mt_window_get_mood (MtWindow *self)
-{
-  g_return_val_if_fail (MT_IS_WINDOW (self), NO_MOOD);
-  return self->locked ? self->locked_mood : self->face_mood;
-}
 
 void
 _mt_window_toast (MtWindow   *self,
@@ -59,26 +41,26 @@ camera_state_nick (MtCameraState state)
   return value != NULL ? value->value_nick : "unknown";
 }
 
-/* ---- mood ---------------------------------------------------------------- */
+/* ---- mood (the session's) ------------------------------------------------- */
 
 static void
 update_mood_ui (MtWindow *self)
 {
-  int mood = mt_window_get_mood (self);
+  MtMood mood = mt_session_get_mood (self->session);
   g_autofree char *detail = NULL;
 
   gtk_image_set_from_icon_name (self->mood_icon, mt_mood_get_icon_name (mood));
   gtk_label_set_text (self->mood_label, mt_mood_get_label (mood));
-  if (self->locked)
+  if (mt_session_get_locked (self->session))
     detail = g_strdup (_("Locked: the camera does not change it"));
   else if (!self->camera_enabled)
     detail = g_strdup (_("The camera is off: pick a mood by hand"));
-  else if (mood == NO_MOOD)
+  else if (mood == MT_MOOD_NONE)
     detail = g_strdup (_("Looking for your face…"));
   else
     /* Translators: how sure the steady mood is, e.g. "From your face, 72% sure" */
     detail = g_strdup_printf (_("From your face, %.0f%% sure"),
-                              100.0 * mt_mood_tracker_get_confidence (get_tracker (self)));
+                              100.0 * mt_session_get_confidence (self->session));
   gtk_label_set_text (self->mood_detail, detail);
   adw_window_title_set_subtitle (self->window_title, mt_mood_get_label (mood));
 }
@@ -87,18 +69,18 @@ static void
 report_mood (MtWindow *self)
 {
   JsonBuilder *report = mt_test_report_begin ("mood");
-  int mood = mt_window_get_mood (self);
+  MtMood mood = mt_session_get_mood (self->session);
 
   if (report == NULL)
     return;
   json_builder_set_member_name (report, "mood");
-  json_builder_add_string_value (report, mood == NO_MOOD ? "none" : mt_mood_to_string (mood));
+  json_builder_add_string_value (report, mood == MT_MOOD_NONE ? "none" : mt_mood_to_string (mood));
   json_builder_set_member_name (report, "label");
   json_builder_add_string_value (report, mt_mood_get_label (mood));
   json_builder_set_member_name (report, "source");
-  json_builder_add_string_value (report, self->locked ? "hand" : "face");
+  json_builder_add_string_value (report, mt_session_get_locked (self->session) ? "hand" : "face");
   json_builder_set_member_name (report, "confidence");
-  json_builder_add_double_value (report, mt_mood_tracker_get_confidence (get_tracker (self)));
+  json_builder_add_double_value (report, mt_session_get_confidence (self->session));
   json_builder_set_member_name (report, "position_ms");
   json_builder_add_int_value (report, self->last_result && self->last_result->position >= 0
                                       ? self->last_result->position / GST_MSECOND : -1);
@@ -108,58 +90,39 @@ report_mood (MtWindow *self)
 }
 
 static void
-mood_changed (MtWindow *self)
+session_mood_cb (MtWindow *self)
 {
   update_mood_ui (self);
   report_mood (self);
-  _mt_window_refresh_playlist (self, FALSE);
 }
 
 static void
-tracker_mood_cb (MtWindow *self)
+session_confidence_cb (MtWindow *self)
 {
-  self->face_mood = mt_mood_tracker_get_mood (get_tracker (self));
-  if (!self->locked)
-    mood_changed (self);
-}
-
-void
-_mt_window_set_locked (MtWindow *self,
-                       gboolean  locked,
-                       int       mood)
-{
-  int before = mt_window_get_mood (self);
-  gboolean was_locked = self->locked;
-
-  if (locked && !mt_mood_is_valid (mood))
-    mood = mt_mood_is_valid (self->face_mood) ? self->face_mood : MT_MOOD_NEUTRAL;
-  self->locked = locked;
-  self->locked_mood = locked ? mood : NO_MOOD;
-  if (was_locked != self->locked)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOCKED]);
-  if (before != mt_window_get_mood (self) || was_locked != self->locked)
-    mood_changed (self);
+  if (!mt_session_get_locked (self->session) && mt_session_get_face_mood (self->session) != MT_MOOD_NONE)
+    update_mood_ui (self);
 }
 
 /* ---- playlist and player --------------------------------------------------- */
 
 static void
-report_playlist (MtWindow  *self,
-                 GPtrArray *songs)
+report_playlist (MtWindow *self)
 {
+  GListModel *songs = mt_session_get_playlist (self->session);
   JsonBuilder *report = mt_test_report_begin ("playlist");
 
   if (report == NULL)
     return;
   json_builder_set_member_name (report, "mood");
-  json_builder_add_string_value (report, mt_mood_to_string (self->playlist_mood));
+  json_builder_add_string_value (report, mt_mood_to_string (mt_session_get_playlist_mood (self->session)));
   json_builder_set_member_name (report, "strategy");
-  json_builder_add_string_value (report, mt_strategy_to_string (self->playlist_strategy));
+  json_builder_add_string_value (report, mt_strategy_to_string (mt_session_get_playlist_strategy (self->session)));
   json_builder_set_member_name (report, "songs");
   json_builder_begin_array (report);
-  for (guint i = 0; songs != NULL && i < songs->len; i++)
+  for (guint i = 0; i < g_list_model_get_n_items (songs); i++)
     {
-      const MtSong *song = g_ptr_array_index (songs, i);
+      g_autoptr(MtSongItem) item = g_list_model_get_item (songs, i);
+      const MtSong *song = mt_song_item_get_song (item);
       g_autofree char *title = mt_song_dup_display_title (song);
       g_autofree char *sound = mt_song_row_dup_sound_text (song);
       MtMood main_mood = mt_song_get_main_mood (song);
@@ -208,111 +171,100 @@ playlist_row_activated_cb (MtWindow      *self,
     mt_player_play (player);
 }
 
-void
-_mt_window_refresh_playlist (MtWindow *self,
-                             gboolean  force)
+static GtkWidget *
+create_song_row (gpointer item,
+                 gpointer data)
 {
-  MtRecommender *recommender = mt_application_get_recommender (self->app);
-  MtPlayer *player = mt_application_get_player (self->app);
-  int mood = mt_window_get_mood (self);
-  g_autofree char *strategy_name = g_settings_get_string (self->settings, "strategy");
-  MtStrategy strategy = MT_STRATEGY_MATCH;
-  g_autoptr(GPtrArray) songs = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean was_playing;
-  GtkWidget *child;
+  return mt_song_row_new (mt_song_item_get_song (item));
+}
+
+static void
+update_playlist_title (MtWindow *self)
+{
+  MtMood mood = mt_session_get_playlist_mood (self->session);
   g_autofree char *title = NULL;
 
-  mt_strategy_from_string (strategy_name, &strategy);
-  /* No face for a while: keep the mood the music was chosen for (calm
-   * before any face). */
-  if (mood == NO_MOOD)
-    mood = self->have_playlist ? self->playlist_mood : MT_MOOD_NEUTRAL;
-  if (!force && !self->playlist_stale && self->have_playlist && mood == self->playlist_mood &&
-      strategy == self->playlist_strategy)
+  if (!mt_mood_is_valid (mood))
     return;
-  if (recommender == NULL)
-    return;
+  title = g_strdup_printf (mt_session_get_playlist_strategy (self->session) == MT_STRATEGY_LIFT
+                           ? _("Lifting You From “%s”") : _("Music for “%s”"),
+                           mt_mood_get_label (mood));
+  gtk_label_set_text (self->playlist_title, title);
+}
 
-  songs = mt_recommender_recommend (recommender, mood, strategy, PLAYLIST_LENGTH, &error);
-  if (songs == NULL)
-    {
-      if (g_error_matches (error, MT_RECOMMENDER_ERROR, MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
-        {
-          _mt_window_update_library (self);
-          return;
-        }
-      /* Not _mt_window_update_library(): with songs in the library and no
-       * playlist it asks for one again, and fails again, forever. */
-      _mt_window_toast (self, error->message);
-      return;
-    }
-  if (songs->len == 0 && mt_library_count_missing (mt_application_get_library (self->app), NULL) > 0)
-    {
-      const char *all_missing = _("All Songs Missing");
+static void update_player (MtWindow *self);
 
+/* The session ranked a new list: the rows follow the model by themselves. */
+static void
+playlist_changed_cb (MtWindow *self)
+{
+  update_playlist_title (self);
+  update_player (self);
+  report_playlist (self);
+}
+
+static void
+playlist_status_cb (MtWindow *self)
+{
+  const char *all_missing = _("All Songs Missing");
+
+  switch (mt_session_get_playlist_status (self->session))
+    {
+    case MT_PLAYLIST_STATUS_EMPTY_LIBRARY:
+      _mt_window_update_library (self);
+      break;
+    case MT_PLAYLIST_STATUS_ALL_MISSING:
       /* Every song is missing (the drive with the music unplugged).  Said
        * once, not on every change of mood while the drive is out. */
       if (g_strcmp0 (gtk_label_get_text (self->playlist_title), all_missing) != 0)
         _mt_window_toast (self, _("The files of every song are missing: connect the drive with your "
                                   "music, then import it again"));
       gtk_label_set_text (self->playlist_title, all_missing);
-      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->playlist))) != NULL)
-        gtk_list_box_remove (self->playlist, child);
-      mt_player_set_playlist (player, NULL);
-      return;
+      break;
+    case MT_PLAYLIST_STATUS_FAILED:
+    case MT_PLAYLIST_STATUS_UNAVAILABLE:
+      if (mt_session_get_playlist_error (self->session) != NULL)
+        _mt_window_toast (self, mt_session_get_playlist_error (self->session));
+      break;
+    case MT_PLAYLIST_STATUS_READY:
+      update_playlist_title (self);
+      break;
+    case MT_PLAYLIST_STATUS_LOADING:
+    default:
+      break;
     }
-
-  self->have_playlist = TRUE;
-  self->playlist_stale = FALSE;
-  self->playlist_mood = mood;
-  self->playlist_strategy = strategy;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->playlist))) != NULL)
-    gtk_list_box_remove (self->playlist, child);
-  for (guint i = 0; i < songs->len; i++)
-    gtk_list_box_append (self->playlist, mt_song_row_new (g_ptr_array_index (songs, i)));
-
-  title = g_strdup_printf (strategy == MT_STRATEGY_LIFT ? _("Lifting You From “%s”") : _("Music for “%s”"),
-                           mt_mood_get_label (mood));
-  gtk_label_set_text (self->playlist_title, title);
-
-  was_playing = mt_player_get_state (player) == MT_PLAYER_PLAYING;
-  mt_player_set_library (player, mt_application_get_library (self->app), mood);
-  mt_player_set_playlist (player, songs);
-  if (was_playing)
-    mt_player_play (player);
-  report_playlist (self, songs);
 }
 
-/* A rating from the companion page: the library already has it; say so,
- * and skip a disliked song that is playing here, as the app's own Dislike
- * does.  The playlist is re-ranked only when that interrupts nothing. */
+/* Feedback recorded by the session, from here or from the companion page
+ * (the session has already skipped a disliked song that was playing). */
 static void
-remote_feedback_cb (MtWindow   *self,
-                    gint64      song_id,
-                    const char *feedback,
-                    int         mood)
+feedback_recorded_cb (MtWindow         *self,
+                      gint64            song_id,
+                      MtFeedback        feedback,
+                      MtMood            mood,
+                      MtFeedbackOrigin  origin)
 {
   MtLibrary *library = mt_application_get_library (self->app);
-  MtPlayer *player = mt_application_get_player (self->app);
-  const MtSong *current = mt_player_get_current_song (player);
-  gboolean liked = g_str_equal (feedback, "liked");
+  gboolean liked = feedback == MT_FEEDBACK_LIKED;
   g_autoptr(MtSong) song = NULL;
   g_autofree char *title = NULL;
   g_autofree char *text = NULL;
   JsonBuilder *report;
 
-  if (!liked && !g_str_equal (feedback, "disliked"))
-    return;   /* plays and skips on the page need no word here */
+  if (!liked && feedback != MT_FEEDBACK_DISLIKED)
+    return;   /* plays and skips need no word */
   if (library != NULL)
     song = mt_library_get_song (library, song_id, NULL);
   title = song != NULL ? mt_song_dup_display_title (song) : g_strdup (_("Unknown Song"));
-  text = g_strdup_printf (liked ? _("Liked on the companion page: “%s”")
-                                : _("Disliked on the companion page: “%s”"), title);
+  if (origin == MT_FEEDBACK_ORIGIN_COMPANION)
+    text = g_strdup_printf (liked ? _("Liked on the companion page: “%s”")
+                                  : _("Disliked on the companion page: “%s”"), title);
+  else
+    text = g_strdup_printf (liked ? _("You like “%s”: more like it for this mood")
+                                  : _("You dislike “%s”: less of it for this mood"), title);
   _mt_window_toast (self, text);
 
-  report = mt_test_report_begin ("remote-feedback");
+  report = mt_test_report_begin (origin == MT_FEEDBACK_ORIGIN_COMPANION ? "remote-feedback" : "feedback");
   if (report != NULL)
     {
       json_builder_set_member_name (report, "song");
@@ -320,16 +272,11 @@ remote_feedback_cb (MtWindow   *self,
       json_builder_set_member_name (report, "title");
       json_builder_add_string_value (report, title);
       json_builder_set_member_name (report, "feedback");
-      json_builder_add_string_value (report, feedback);
+      json_builder_add_string_value (report, mt_feedback_to_string (feedback));
       json_builder_set_member_name (report, "mood");
       json_builder_add_string_value (report, mt_mood_is_valid (mood) ? mt_mood_to_string (mood) : "none");
       mt_test_report_end (report);
     }
-
-  if (!liked && current != NULL && current->id == song_id)
-    mt_player_next (player);
-  else if (mt_player_get_state (player) == MT_PLAYER_STOPPED && mood == self->playlist_mood)
-    _mt_window_refresh_playlist (self, TRUE);
 }
 
 /* The play button, the song's labels, the playing row and the actions that
@@ -469,8 +416,7 @@ _mt_window_update_library (MtWindow *self)
   if (count > 0)
     {
       gtk_stack_set_visible_child_name (self->main_stack, "main");
-      if (!self->have_playlist)
-        _mt_window_refresh_playlist (self, TRUE);
+      mt_session_refresh_playlist (self->session, FALSE);
     }
   else if (self->importer == NULL)
     gtk_stack_set_visible_child_name (self->main_stack, "library");
@@ -547,8 +493,8 @@ import_done_cb (GObject      *object,
                                                import_report->imported);
       _mt_window_toast (self, text);
     }
+  /* The session ranks the playlist again: the library told it of the songs. */
   _mt_window_update_library (self);
-  _mt_window_refresh_playlist (self, TRUE);
   /* Moods from the sound of the new songs, in the background. */
   if (import_report != NULL)
     mt_sound_analysis_start (mt_application_get_sound_analysis (self->app));
@@ -605,21 +551,13 @@ update_sound_ui (MtWindow *self)
   gtk_widget_set_visible (self->sound_box, TRUE);
 }
 
-/* The songs' weights changed: the playlist follows them now, or, while a
- * song plays (a new list would stop it), at the next change of mood. */
+/* New moods reach the playlist through the session (the library's
+ * "changed"): only the progress is shown here. */
 static void
 sound_analysis_finished_cb (MtWindow *self,
                             gboolean  new_moods)
 {
-  MtPlayer *player = mt_application_get_player (self->app);
-
   update_sound_ui (self);
-  if (!new_moods)
-    return;
-  if (mt_player_get_state (player) == MT_PLAYER_STOPPED)
-    _mt_window_refresh_playlist (self, TRUE);
-  else
-    self->playlist_stale = TRUE;
 }
 
 /* ---- camera and analysis ------------------------------------------------- */
@@ -689,7 +627,7 @@ camera_state_cb (MtWindow *self)
 
   if (state != MT_CAMERA_STATE_PLAYING && state != MT_CAMERA_STATE_ENDED)
     {
-      mt_mood_tracker_reset (get_tracker (self));
+      mt_session_reset_readings (self->session);
       mt_camera_view_set_faces (self->camera_view, NULL, 0, 0);
       mt_emotion_bars_set_values (self->emotion_bars, NULL);
       gtk_widget_set_visible (GTK_WIDGET (self->hint_label), FALSE);
@@ -789,16 +727,7 @@ worker_result_cb (MtWindow         *self,
   if (hint != NULL)
     gtk_label_set_text (self->hint_label, hint);
 
-  mt_mood_tracker_update (get_tracker (self), main_face ? main_face->emotions : NULL, result->arrival_us);
-  {
-    float smoothed[MT_N_MOODS];
-
-    mt_mood_tracker_get_smoothed (get_tracker (self), smoothed);
-    mt_application_publish_mood (self->app, self->face_mood,
-                                 mt_mood_tracker_get_confidence (get_tracker (self)), smoothed);
-  }
-  if (!self->locked && self->face_mood != NO_MOOD)
-    update_mood_ui (self);
+  mt_session_add_reading (self->session, main_face ? main_face->emotions : NULL, result->arrival_us);
 }
 
 static void
@@ -888,12 +817,7 @@ static void
 settings_changed_cb (MtWindow   *self,
                      const char *key)
 {
-  if (g_str_equal (key, "strategy"))
-    {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STRATEGY]);
-      _mt_window_refresh_playlist (self, FALSE);
-    }
-  else if (g_str_equal (key, "detector-threshold"))
+  if (g_str_equal (key, "detector-threshold"))
     mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, key));
   else if (g_str_equal (key, "detector-size"))
     mt_analysis_worker_set_detector_size (self->worker, g_settings_get_int (self->settings, key));
@@ -984,7 +908,22 @@ mt_window_setup (MtWindow      *self,
   g_signal_connect_object (player, "notify::n-songs", G_CALLBACK (player_notify_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (player, "unplayable", G_CALLBACK (player_unplayable_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->app, "remote-feedback", G_CALLBACK (remote_feedback_cb), self, G_CONNECT_SWAPPED);
+
+  /* The window is a view of the session: mood, playlist, feedback. */
+  self->session = g_object_ref (mt_application_get_session (self->app));
+  g_signal_connect_object (self->session, "notify::mood", G_CALLBACK (session_mood_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::locked", G_CALLBACK (update_mood_ui), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::confidence", G_CALLBACK (session_confidence_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::playlist-status", G_CALLBACK (playlist_status_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "feedback-recorded", G_CALLBACK (feedback_recorded_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_list_box_bind_model (self->playlist, mt_session_get_playlist (self->session), create_song_row, NULL, NULL);
+  /* After the list box's own handler: the rows are there to mark. */
+  g_signal_connect_object (mt_session_get_playlist (self->session), "items-changed",
+                           G_CALLBACK (playlist_changed_cb), self, G_CONNECT_SWAPPED);
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
@@ -1038,7 +977,7 @@ mt_window_dispose (GObject *object)
     mt_camera_stop (self->camera);
   g_clear_object (&self->camera);
   g_clear_object (&self->worker);
-  g_clear_object (&self->tracker);
+  g_clear_object (&self->session);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->last_result, mt_analysis_result_free);
   g_clear_pointer (&self->demo_clip, g_free);
@@ -1059,15 +998,8 @@ mt_window_get_property (GObject    *object,
     case PROP_CAMERA_ENABLED:
       g_value_set_boolean (value, self->camera_enabled);
       break;
-    case PROP_LOCKED:
-      g_value_set_boolean (value, self->locked);
-      break;
     case PROP_CAMERA_DEVICES:
       g_value_set_object (value, self->camera ? mt_camera_get_devices (self->camera) : NULL);
-      break;
-    case PROP_STRATEGY:
-      g_value_take_string (value, self->settings ? g_settings_get_string (self->settings, "strategy")
-                                                 : g_strdup ("match"));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1088,13 +1020,6 @@ mt_window_set_property (GObject      *object,
       if (self->camera != NULL)
         _mt_window_set_camera_enabled (self, g_value_get_boolean (value));
       break;
-    case PROP_LOCKED:
-      _mt_window_set_locked (self, g_value_get_boolean (value), NO_MOOD);
-      break;
-    case PROP_STRATEGY:
-      if (self->settings != NULL && g_value_get_string (value) != NULL)
-        g_settings_set_string (self->settings, "strategy", g_value_get_string (value));
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1114,14 +1039,6 @@ mt_window_class_init (MtWindowClass *klass)
   properties[PROP_CAMERA_ENABLED] = g_param_spec_boolean ("camera-enabled", NULL, NULL, TRUE,
                                                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                                                           G_PARAM_STATIC_STRINGS);
-  /** MtWindow:locked: the mood stays as it is (or as picked by hand) */
-  properties[PROP_LOCKED] = g_param_spec_boolean ("locked", NULL, NULL, FALSE,
-                                                  G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                                                  G_PARAM_STATIC_STRINGS);
-  /** MtWindow:strategy: "match" or "lift" (the GSettings key) */
-  properties[PROP_STRATEGY] = g_param_spec_string ("strategy", NULL, NULL, "match",
-                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
-                                                   G_PARAM_STATIC_STRINGS);
   /** MtWindow:camera-devices: the cameras found (GtkStringList of names) */
   properties[PROP_CAMERA_DEVICES] = g_param_spec_object ("camera-devices", NULL, NULL, G_TYPE_LIST_MODEL,
                                                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1172,12 +1089,7 @@ mt_window_init (MtWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->tracker = G_OBJECT (mt_mood_tracker_new ());
-  self->face_mood = NO_MOOD;
-  self->locked_mood = NO_MOOD;
-  self->playlist_mood = NO_MOOD;
   self->demo_clip = find_demo_clip ();
-  g_signal_connect_object (self->tracker, "notify::mood", G_CALLBACK (tracker_mood_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->playlist, "row-activated", G_CALLBACK (playlist_row_activated_cb), self,
                            G_CONNECT_SWAPPED);
 }

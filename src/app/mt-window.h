@@ -13,7 +13,6 @@ G_DECLARE_FINAL_TYPE (MtWindow, mt_window, MT, WINDOW, AdwApplicationWindow)
 MtWindow *mt_window_new             (MtApplication *application);
 /* The mood the playlist is made for (hand-picked or from the face), or
  * MT_MOOD_NONE before any. */
-int       mt_window_get_mood        (MtWindow      *self);
 /* Renders the window into a PNG file. */
 gboolean  mt_window_save_screenshot (MtWindow      *self,
                                      const char    *path,

@@ -31,6 +31,7 @@
 #include "mt-mood-strategies.h"
 #include "mt-player.h"
 #include "mt-recommender.h"
+#include "mt-session.h"
 
 #define EXIT_USAGE 2
 #define EXIT_EMPTY 3
@@ -827,6 +828,7 @@ cmd_feedback (int    argc,
     { NULL }
   };
   g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtSession) session = NULL;
   g_autoptr(GError) error = NULL;
   int status = 0;
   gint64 id;
@@ -847,8 +849,9 @@ cmd_feedback (int    argc,
       status = usage_error ("feedback must be played, skipped, liked or disliked");
       goto out;
     }
-  if (!(library = open_library (&error)) ||
-      !mt_library_add_feedback (library, id, feedback, mood, g_get_real_time () / G_USEC_PER_SEC, &error))
+  /* Through a session, as the app's and the page's feedback go. */
+  if (!(library = open_library (&error)) || !(session = mt_session_new (library, NULL)) ||
+      !mt_session_record_feedback (session, id, feedback, mood, MT_FEEDBACK_ORIGIN_COMMAND, &error))
     {
       status = fail ("%s", error->message);
       goto out;
@@ -865,6 +868,8 @@ out:
 typedef struct {
   GMainLoop *loop;
   MtPlayer  *player;
+  MtSession *session;   /* records what the player reports */
+  MtMood     mood;
 } PlayState;
 
 static void
@@ -897,7 +902,14 @@ on_feedback (MtPlayer     *player,
              int           feedback,
              gpointer      data)
 {
+  PlayState *state = data;
+  g_autoptr(GError) error = NULL;
+
   g_print ("  (%s)\n", mt_feedback_to_string (feedback));
+  if (song->id > 0 &&
+      !mt_session_record_feedback (state->session, song->id, feedback, state->mood, MT_FEEDBACK_ORIGIN_COMMAND,
+                                   &error))
+    g_printerr ("Could not record feedback: %s\n", error->message);
 }
 
 static void
@@ -965,6 +977,7 @@ cmd_play (int    argc,
   g_autoptr(MtLibrary) library = NULL;
   g_autoptr(GPtrArray) songs = NULL;
   g_autoptr(MtPlayer) player = NULL;
+  g_autoptr(MtSession) session = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   PlayState state;
@@ -981,12 +994,14 @@ cmd_play (int    argc,
       status = fail ("%s", error->message);
       goto out;
     }
-  mt_player_set_library (player, library, mood);
   mt_player_set_playlist (player, songs);
+  session = mt_session_new (library, NULL);
 
   loop = g_main_loop_new (NULL, FALSE);
   state.loop = loop;
   state.player = player;
+  state.session = session;
+  state.mood = mood;
   g_signal_connect (player, "track-changed", G_CALLBACK (on_track_changed), &state);
   g_signal_connect (player, "unplayable", G_CALLBACK (on_unplayable), &state);
   g_signal_connect (player, "feedback", G_CALLBACK (on_feedback), &state);

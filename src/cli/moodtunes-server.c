@@ -97,7 +97,9 @@ main (int   argc,
   g_autoptr(GSettings) settings = NULL;
   g_autoptr(MtServerOptions) options = NULL;
   g_autoptr(MtLibrary) library = NULL;
+  g_autoptr(MtSession) session = NULL;
   g_autoptr(MtServer) server = NULL;
+  MtStrategy chosen_strategy = MT_STRATEGY_MATCH;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *default_db = NULL;
   g_autofree char *url = NULL;
@@ -158,7 +160,9 @@ main (int   argc,
     options->max_connections = (guint) max_connections_total;
   if (max_fps > 0)
     options->max_frames_per_second = (guint) max_fps;
-  if (strategy != NULL && !mt_strategy_from_string (strategy, &options->strategy))
+  if (settings != NULL)
+    chosen_strategy = (MtStrategy) g_settings_get_enum (settings, "strategy");
+  if (strategy != NULL && !mt_strategy_from_string (strategy, &chosen_strategy))
     return usage_error ("--strategy must be match or lift");
 
   if (db_path == NULL)
@@ -170,7 +174,10 @@ main (int   argc,
       return EXIT_FAILURE;
     }
 
-  server = mt_server_new (library, options);
+  /* Headless: a session of its own, made as the app makes its one. */
+  session = mt_session_new (library, NULL);
+  mt_session_set_strategy (session, chosen_strategy);
+  server = mt_server_new (session, options);
   if (!mt_server_start (server, &error))
     {
       g_printerr ("moodtunes-server: %s\n", error->message);

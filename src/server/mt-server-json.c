@@ -7,10 +7,6 @@
 
 #include "mt-server-private.h"
 
-/* MtMood names, in order; kept here so this file needs no vision header. */
-static const char * const mood_names[MT_SERVER_N_MOODS] = {
-  "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
-};
 
 char *
 _mt_server_node_to_string (JsonNode *node)
@@ -145,7 +141,7 @@ _mt_server_add_song (JsonBuilder  *builder,
   json_builder_begin_object (builder);
   for (int i = 0; i < MT_N_MOODS; i++)
     {
-      json_builder_set_member_name (builder, mood_names[i]);
+      json_builder_set_member_name (builder, mt_mood_to_string (i));
       json_builder_add_double_value (builder, song->moods[i]);
     }
   json_builder_end_object (builder);
@@ -177,9 +173,9 @@ _mt_server_add_probabilities (JsonBuilder *builder,
                               const float *probabilities)
 {
   json_builder_begin_object (builder);
-  for (int i = 0; i < MT_SERVER_N_MOODS; i++)
+  for (int i = 0; i < MT_N_MOODS; i++)
     {
-      json_builder_set_member_name (builder, mood_names[i]);
+      json_builder_set_member_name (builder, mt_mood_to_string (i));
       json_builder_add_double_value (builder, probabilities[i]);
     }
   json_builder_end_object (builder);
@@ -192,8 +188,7 @@ _mt_server_add_mood (JsonBuilder        *builder,
 {
   json_builder_begin_object (builder);
   add_string_or_null (builder, "mood",
-                      mood->set && mood->mood >= 0 && mood->mood < MT_SERVER_N_MOODS
-                      ? mood_names[mood->mood] : NULL);
+                      mood->set && mt_mood_is_valid (mood->mood) ? mt_mood_to_string (mood->mood) : NULL);
   json_builder_set_member_name (builder, "confidence");
   json_builder_add_double_value (builder, mood->set && mood->mood >= 0 ? mood->confidence : 0.0);
   json_builder_set_member_name (builder, "probabilities");

@@ -8,6 +8,7 @@
 
 #include "mt-recommender.h"
 #include "mt-server.h"
+#include "mt-session.h"
 #include "mt-song.h"
 
 G_BEGIN_DECLS
@@ -19,9 +20,6 @@ G_BEGIN_DECLS
  * a few dozen bytes; frames come as binary messages. */
 #define MT_SERVER_MAX_CONTROL_BYTES 4096
 
-/* Seven probabilities in the MtMood / MtMood order. */
-#define MT_SERVER_N_MOODS 7
-
 typedef struct _MtServerSecurity MtServerSecurity;
 typedef struct _MtServerStreams  MtServerStreams;
 typedef struct _MtServerListener MtServerListener;
@@ -29,9 +27,9 @@ typedef struct _MtServerListener MtServerListener;
 /* A steady mood as GET /api/v1/mood reports it. */
 typedef struct {
   gboolean set;                 /* ever published */
-  int      mood;                /* MtMood, -1 for none */
+  int      mood;                /* MtMood, MT_MOOD_NONE for none */
   float    confidence;
-  float    probabilities[MT_SERVER_N_MOODS];
+  float    probabilities[MT_N_MOODS];
   gboolean have_probabilities;
   gint64   time;                /* g_get_real_time() */
 } MtServerMood;
@@ -40,7 +38,9 @@ struct _MtServer {
   GObject           parent_instance;
 
   MtServerOptions  *options;
-  MtLibrary        *library;      /* nullable */
+  MtSession        *session;      /* mood, recommendations, feedback */
+  MtLibrary        *library;      /* the session's; nullable */
+  /* Only for the streams' pushed lists until they ask the session too. */
   MtMoodStrategies *strategies;   /* nullable when the file failed to load */
   MtRecommender    *recommender;  /* nullable: no library or no strategies */
   char             *strategies_error;
@@ -57,15 +57,10 @@ struct _MtServer {
   gboolean          tls;
   gint64            started_at;   /* monotonic µs */
 
-  MtServerMood      desktop_mood; /* from mt_server_set_mood() */
   MtServerMood      stream_mood;  /* the latest steady mood of any stream */
 };
 
 /* mt-server.c */
-void              _mt_server_emit_feedback_added  (MtServer          *self,
-                                                   gint64             song_id,
-                                                   const char        *feedback,
-                                                   int                mood);
 void              _mt_server_notify_n_streams     (MtServer          *self);
 
 /* mt-server-json.c: replies and the JSON shapes shared by REST and streams. */

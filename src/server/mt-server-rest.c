@@ -75,24 +75,26 @@ require_library (MtServer          *self,
   return FALSE;
 }
 
-/* The desktop camera's mood while the app publishes one, else the latest
- * companion stream's. */
-static const MtServerMood *
-current_mood (MtServer    *self,
-              const char **source)
+/* The session's mood while a camera feeds it (the app's) or a mood is
+ * picked there, else the latest companion stream's. */
+static const char *
+current_mood (MtServer     *self,
+              MtServerMood *mood)
 {
-  if (self->desktop_mood.set)
+  MtSession *session = self->session;
+
+  if (mt_session_has_readings (session) || mt_session_get_locked (session))
     {
-      *source = "desktop";
-      return &self->desktop_mood;
+      mood->set = TRUE;
+      mood->mood = mt_session_get_mood (session);
+      mood->confidence = mt_session_get_locked (session) ? 1.0f : mt_session_get_confidence (session);
+      mood->have_probabilities = mt_session_get_face_mood (session) != MT_MOOD_NONE;
+      mt_session_get_probabilities (session, mood->probabilities);
+      mood->time = g_get_real_time ();
+      return "desktop";
     }
-  if (self->stream_mood.set)
-    {
-      *source = "companion";
-      return &self->stream_mood;
-    }
-  *source = NULL;
-  return &self->desktop_mood;
+  *mood = self->stream_mood;
+  return mood->set ? "companion" : NULL;
 }
 
 /* The library's songs, the missing ones, and where the analysis of their
@@ -203,10 +205,10 @@ get_mood (MtServer          *self,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) node = NULL;
-  const char *source;
-  const MtServerMood *mood = current_mood (self, &source);
+  MtServerMood mood = { .mood = MT_MOOD_NONE };
+  const char *source = current_mood (self, &mood);
 
-  _mt_server_add_mood (builder, mood, source);
+  _mt_server_add_mood (builder, &mood, source);
   node = json_builder_get_root (builder);
   _mt_server_reply_json (msg, SOUP_STATUS_OK, node);
 }
@@ -295,15 +297,41 @@ _mt_server_recommend (MtServer    *self,
   return songs;
 }
 
+typedef struct {
+  SoupServerMessage *msg;
+  MtMood             mood;
+  MtStrategy         strategy;
+} Pending;
+
+/* The session ranked the songs on its thread: the paused reply goes out. */
+static void
+recommendations_ranked_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      data)
+{
+  Pending *pending = data;
+  g_autoptr(GPtrArray) songs = NULL;
+  g_autoptr(GError) error = NULL;
+
+  songs = mt_session_recommend_finish (MT_SESSION (source), result, &error);
+  if (songs == NULL)
+    _mt_server_reply_error (pending->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                            "Recommendations are unavailable: %s", error->message);
+  else
+    reply_songs (pending->msg, pending->mood, mt_strategy_to_string (pending->strategy), songs);
+  soup_server_message_unpause (pending->msg);
+  g_object_unref (pending->msg);
+  g_free (pending);
+}
+
 static void
 get_recommendations (MtServer          *self,
                      SoupServerMessage *msg,
                      GHashTable        *query)
 {
-  g_autoptr(GPtrArray) songs = NULL;
-  g_autoptr(GError) error = NULL;
   const char *strategy_text = query != NULL ? g_hash_table_lookup (query, "strategy") : NULL;
-  MtStrategy strategy = self->options->strategy;
+  MtStrategy strategy = mt_session_get_strategy (self->session);
+  Pending *pending;
   guint limit;
   int mood;
 
@@ -319,8 +347,10 @@ get_recommendations (MtServer          *self,
     return;
   if (mood < 0)
     {
-      const char *source;
-      mood = current_mood (self, &source)->mood;
+      MtServerMood current = { .mood = MT_MOOD_NONE };
+
+      current_mood (self, &current);
+      mood = current.mood;
       if (mood < 0)
         {
           _mt_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
@@ -329,13 +359,14 @@ get_recommendations (MtServer          *self,
         }
     }
 
-  songs = _mt_server_recommend (self, mood, strategy, limit, &error);
-  if (songs == NULL)
-    {
-      _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", error->message);
-      return;
-    }
-  reply_songs (msg, mood, mt_strategy_to_string (strategy), songs);
+  /* Ranked off this thread, as the desktop's playlist is (the same list
+   * when it is for the same mood and strategy). */
+  pending = g_new0 (Pending, 1);
+  pending->msg = g_object_ref (msg);
+  pending->mood = mood;
+  pending->strategy = strategy;
+  soup_server_message_pause (msg);
+  mt_session_recommend_async (self->session, mood, strategy, limit, NULL, recommendations_ranked_cb, pending);
 }
 
 static gboolean
@@ -391,8 +422,7 @@ post_feedback (MtServer          *self,
                                 "Cannot read the music library: %s", error->message);
       return;
     }
-  if (!mt_library_add_feedback (self->library, song_id, feedback, mood,
-                                g_get_real_time () / G_USEC_PER_SEC, &error) ||
+  if (!mt_session_record_feedback (self->session, song_id, feedback, mood, MT_FEEDBACK_ORIGIN_COMPANION, &error) ||
       (count = mt_library_count_feedback (self->library, song_id, feedback, &error)) < 0)
     {
       _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
@@ -416,8 +446,6 @@ post_feedback (MtServer          *self,
   json_builder_end_object (builder);
   reply = json_builder_get_root (builder);
   _mt_server_reply_json (msg, SOUP_STATUS_OK, reply);
-
-  _mt_server_emit_feedback_added (self, song_id, mt_feedback_to_string (feedback), mood);
 }
 
 static const Route routes[] = {

@@ -18,13 +18,7 @@ enum {
   N_PROPS
 };
 
-enum {
-  FEEDBACK_ADDED,
-  N_SIGNALS
-};
-
 static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (MtServer, mt_server, G_TYPE_OBJECT)
 G_DEFINE_BOXED_TYPE (MtServerOptions, mt_server_options, mt_server_options_copy, mt_server_options_free)
@@ -127,7 +121,6 @@ mt_server_options_load_settings (MtServerOptions *options,
   options->port = (guint) g_settings_get_int (settings, "server-port");
   g_clear_pointer (&options->listen, g_free);
   options->listen = g_settings_get_string (settings, "server-listen");
-  options->strategy = (MtStrategy) g_settings_get_enum (settings, "strategy");
   /* An older installed schema lacks the key: the token stays required. */
   g_object_get (settings, "settings-schema", &schema, NULL);
   if (g_settings_schema_has_key (schema, "server-require-token"))
@@ -155,6 +148,7 @@ mt_server_finalize (GObject *object)
   g_clear_object (&self->recommender);
   g_clear_object (&self->strategies);
   g_clear_object (&self->library);
+  g_clear_object (&self->session);
   g_clear_pointer (&self->strategies_error, g_free);
   g_clear_pointer (&self->options, mt_server_options_free);
   g_clear_pointer (&self->token, g_free);
@@ -222,39 +216,28 @@ mt_server_class_init (MtServerClass *klass)
     g_param_spec_uint ("n-streams", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /**
-   * MtServer::feedback-added:
-   * @song_id: the song
-   * @feedback: "played", "skipped", "liked" or "disliked"
-   * @mood: the MtMood it was given under, or -1
-   *
-   * A client recorded feedback in the library.
-   */
-  signals[FEEDBACK_ADDED] =
-    g_signal_new ("feedback-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
-                  G_TYPE_INT64, G_TYPE_STRING, G_TYPE_INT);
 }
 
 static void
 mt_server_init (MtServer *self)
 {
-  self->desktop_mood.mood = -1;
-  self->stream_mood.mood = -1;
+  self->stream_mood.mood = MT_MOOD_NONE;
 }
 
 MtServer *
-mt_server_new (MtLibrary             *library,
+mt_server_new (MtSession             *session,
                const MtServerOptions *options)
 {
   g_autoptr(GError) error = NULL;
+  MtLibrary *library;
   MtServer *self;
 
-  g_return_val_if_fail (library == NULL || MT_IS_LIBRARY (library), NULL);
+  g_return_val_if_fail (MT_IS_SESSION (session), NULL);
 
   self = g_object_new (MT_TYPE_SERVER, NULL);
   self->options = options != NULL ? mt_server_options_copy (options) : mt_server_options_new ();
+  self->session = g_object_ref (session);
+  library = mt_session_get_library (session);
   if (library != NULL)
     self->library = g_object_ref (library);
 
@@ -542,39 +525,11 @@ mt_server_get_n_connections (MtServer *self)
   return _mt_server_listener_get_n_connections (self->listener);
 }
 
-void
-mt_server_set_mood (MtServer    *self,
-                    int          mood,
-                    float        confidence,
-                    const float *probabilities)
+MtSession *
+mt_server_get_session (MtServer *self)
 {
-  g_return_if_fail (MT_IS_SERVER (self));
-  g_return_if_fail (mood >= -1 && mood < MT_SERVER_N_MOODS);
-
-  self->desktop_mood.set = TRUE;
-  self->desktop_mood.mood = mood;
-  self->desktop_mood.confidence = mood >= 0 ? confidence : 0.0f;
-  self->desktop_mood.have_probabilities = probabilities != NULL;
-  if (probabilities != NULL)
-    memcpy (self->desktop_mood.probabilities, probabilities, sizeof self->desktop_mood.probabilities);
-  self->desktop_mood.time = g_get_real_time ();
-}
-
-void
-mt_server_set_strategy (MtServer   *self,
-                        MtStrategy  strategy)
-{
-  g_return_if_fail (MT_IS_SERVER (self));
-  self->options->strategy = strategy;
-}
-
-void
-_mt_server_emit_feedback_added (MtServer   *self,
-                                gint64      song_id,
-                                const char *feedback,
-                                int         mood)
-{
-  g_signal_emit (self, signals[FEEDBACK_ADDED], 0, song_id, feedback, mood);
+  g_return_val_if_fail (MT_IS_SERVER (self), NULL);
+  return self->session;
 }
 
 void

@@ -12,16 +12,17 @@
  * account can reach loopback.  Only on loopback can the token be turned off
  * (require_token).
  * REST runs on the main context of the thread that called mt_server_start();
- * the MtLibrary given to mt_server_new() is used from that thread only (the
- * app's own library: feedback from the page shows in the app).  Frames are
- * analyzed on worker threads, each with its own MtAnalyzer.
+ * the MtSession given to mt_server_new() (the app's own, or a headless
+ * server's) is used from that thread only: the page sees the mood and the
+ * playlist the desktop sees, and its feedback goes through the session's
+ * one path.  Frames are analyzed on worker threads, each with its own
+ * MtAnalyzer.
  */
 #pragma once
 
 #include <gio/gio.h>
 
-#include "mt-library.h"
-#include "mt-mood-strategies.h"
+#include "mt-session.h"
 
 G_BEGIN_DECLS
 
@@ -59,7 +60,7 @@ typedef struct {
   gsize       max_frame_bytes;         /* larger frames get an error message (2 MiB) */
   guint       max_frames_per_second;   /* a stream sending more is closed (60) */
   gsize       max_body_bytes;          /* larger request bodies get 413 (64 KiB) */
-  MtStrategy  strategy;                /* for pushed recommendations (match) */
+  MtStrategy  strategy;                /* unused: the session's strategy is used */
   guint       recommendations_limit;   /* songs per pushed list (10) */
 } MtServerOptions;
 
@@ -69,8 +70,8 @@ GType            mt_server_options_get_type      (void) G_GNUC_CONST;
 MtServerOptions *mt_server_options_new           (void);
 MtServerOptions *mt_server_options_copy          (const MtServerOptions *options);
 void             mt_server_options_free          (MtServerOptions       *options);
-/* Reads server-port, server-listen, server-require-token, server-token and
- * strategy from the app's settings.  When a token is needed and none is
+/* Reads server-port, server-listen, server-require-token and server-token
+ * from the app's settings.  When a token is needed and none is
  * stored yet, makes one and stores it in server-token. */
 void             mt_server_options_load_settings (MtServerOptions       *options,
                                                   GSettings             *settings);
@@ -84,9 +85,11 @@ G_DECLARE_FINAL_TYPE (MtServer, mt_server, MT, SERVER, GObject)
 
 GQuark      mt_server_error_quark   (void);
 
-/* @library may be NULL (the song endpoints then answer 503). */
-MtServer   *mt_server_new           (MtLibrary             *library,
+/* Serves @session: its library (without one the song endpoints answer
+ * 503), mood, strategy, recommendations and feedback. */
+MtServer   *mt_server_new           (MtSession             *session,
                                      const MtServerOptions *options);
+MtSession  *mt_server_get_session   (MtServer              *self);
 /* Listens; fails with a clear message (MT_SERVER_ERROR_ADDRESS_IN_USE when
  * the port is taken).  Analyzers are loaded lazily, on the first frame. */
 gboolean    mt_server_start         (MtServer              *self,
@@ -109,22 +112,7 @@ guint       mt_server_get_n_streams (MtServer              *self);
 /* Open connections (WebSocket streams included), counted from accept. */
 guint       mt_server_get_n_connections (MtServer          *self);
 
-/* Publishes the desktop camera's steady mood for GET /api/v1/mood: @mood is
- * an MtMood or -1 (no face), @probabilities MT_N_MOODS smoothed values
- * or NULL.  Call from the server's thread. */
-void        mt_server_set_mood      (MtServer              *self,
-                                     int                    mood,
-                                     float                  confidence,
-                                     const float           *probabilities);
-/* The strategy of recommendations pushed to streams and of
- * /api/v1/recommendations without ?strategy=. */
-void        mt_server_set_strategy  (MtServer              *self,
-                                     MtStrategy             strategy);
-
-/* Signals:
- *   "feedback-added" (gint64 song_id, const char *feedback, int mood):
- *     a client recorded feedback in the library (POST /api/v1/feedback).
- * Properties: "port", "address", "token", "running", "n-streams"
+/* Properties: "port", "address", "token", "running", "n-streams"
  * (read-only, notified on change). */
 
 G_END_DECLS

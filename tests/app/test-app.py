@@ -377,10 +377,16 @@ def case_companion(session):
         status, _ = api(port, "GET", "/api/v1/mood")
         check(status == 401, "the app's server needs its token on loopback (%s)" % status)
         status, mood = api(port, "GET", "/api/v1/mood", token=token)
-        # The camera's steady mood: none, as the test pattern shows no face
-        # (a mood picked by hand is the app's, not the camera's).
-        check(status == 200 and mood["source"] == "desktop" and mood["mood"] is None and "timestamp" in mood,
-              "GET /api/v1/mood is the desktop camera's (%s %s)" % (status, mood))
+        # The desktop session's mood: the one picked by hand (the test
+        # pattern shows no face), what the window's playlist is for too.
+        check(status == 200 and mood["source"] == "desktop" and mood["mood"] == "happy" and "timestamp" in mood,
+              "GET /api/v1/mood is the desktop session's (%s %s)" % (status, mood))
+        # The page's list for that mood is the window's playlist, in order.
+        shown = [p for p in app.of("playlist") if p["mood"] == "happy"]
+        status, ranked = api(port, "GET", "/api/v1/recommendations?limit=5", token=token)
+        check(status == 200 and shown and [s["id"] for s in ranked["songs"]] == [s["id"] for s in shown[-1]["songs"][:5]],
+              "the page and the window show the same playlist (%s vs %s)"
+              % (ranked and [s["id"] for s in ranked["songs"]], shown and [s["id"] for s in shown[-1]["songs"][:5]]))
         if playing is not None:
             status, _ = api(port, "POST", "/api/v1/feedback",
                             {"song": playing["song"], "feedback": "disliked", "mood": "happy"}, token=token)

@@ -290,10 +290,11 @@ raw_open (MtServerOptions *options)
   g_autofree char *address = NULL;
   g_autofree char *request = NULL;
   Raw *raw = g_new0 (Raw, 1);
+  g_autoptr(MtSession) session = mt_session_new (NULL, NULL);
   const char *headers_end = NULL;
   GByteArray *in;
 
-  raw->server = mt_server_new (NULL, options);
+  raw->server = mt_server_new (session, options);
   g_assert_true (mt_server_start (raw->server, &error));
   g_assert_no_error (error);
   address = g_strdup_printf ("127.0.0.1:%u", mt_server_get_port (raw->server));
