@@ -57,25 +57,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reply, reply_free)
 #define wait_until(done, seconds) g_assert_true (mt_test_wait_flag ((done), (seconds)))
 #define run_loop_for(ms) mt_test_run_loop_for (ms)
 
-static gint64
-add_song (MtLibrary  *library,
-          const char *title,
-          const char *artist,
-          MtMood      mood)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *uri = g_strdup_printf ("file:///music/%s.ogg", title);
-  gint64 id = mt_test_add_song (library, uri, title, artist, 0);
-  double weights[MT_N_MOODS];
-
-  for (int i = 0; i < MT_N_MOODS; i++)
-    weights[i] = NAN;
-  weights[mood] = 0.9;
-  g_assert_true (mt_library_set_mood_weights (library, id, MT_MOOD_SOURCE_RULE, weights, &error));
-  g_assert_no_error (error);
-  return id;
-}
-
 static void
 on_feedback_recorded (MtSession        *session,
                       gint64            song_id,
@@ -144,10 +125,10 @@ fixture_set_up (Fixture       *f,
   db = g_build_filename (f->dir, "library.db", NULL);
   f->library = mt_library_open (db, &error);
   g_assert_no_error (error);
-  f->happy_id = add_song (f->library, "Sunny Day", "The Brights", MT_MOOD_HAPPY);
-  add_song (f->library, "Grin", "Smiles", MT_MOOD_HAPPY);
-  add_song (f->library, "Rainy Window", "Grey Skies", MT_MOOD_SAD);
-  add_song (f->library, "Calm Lake", "Still", MT_MOOD_NEUTRAL);
+  f->happy_id = mt_test_add_song_for_mood (f->library, "Sunny Day", "The Brights", MT_MOOD_HAPPY);
+  mt_test_add_song_for_mood (f->library, "Grin", "Smiles", MT_MOOD_HAPPY);
+  mt_test_add_song_for_mood (f->library, "Rainy Window", "Grey Skies", MT_MOOD_SAD);
+  mt_test_add_song_for_mood (f->library, "Calm Lake", "Still", MT_MOOD_NEUTRAL);
 
   f->session = soup_session_new ();
   if (data == NULL)

@@ -18,25 +18,6 @@ typedef struct {
   guint          library_changes;
 } Fixture;
 
-static gint64
-add_song (MtLibrary  *library,
-          const char *title,
-          const char *artist,
-          MtMood      mood)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *uri = g_strdup_printf ("file:///music/%s.ogg", title);
-  gint64 id = mt_test_add_song (library, uri, title, artist, 0);
-  double weights[MT_N_MOODS];
-
-  for (int i = 0; i < MT_N_MOODS; i++)
-    weights[i] = NAN;
-  weights[mood] = 0.9;
-  g_assert_true (mt_library_set_mood_weights (library, id, MT_MOOD_SOURCE_RULE, weights, &error));
-  g_assert_no_error (error);
-  return id;
-}
-
 static void
 on_feedback_recorded (MtSession        *session,
                       gint64            song_id,
@@ -60,11 +41,11 @@ static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   mt_test_library_set_up (&f->lib, data);
-  add_song (f->lib.library, "Sunny Day", "The Brights", MT_MOOD_HAPPY);
-  add_song (f->lib.library, "Grin", "Smiles", MT_MOOD_HAPPY);
-  add_song (f->lib.library, "Rainy Window", "Grey Skies", MT_MOOD_SAD);
-  add_song (f->lib.library, "Tears", "Blue Notes", MT_MOOD_SAD);
-  add_song (f->lib.library, "Calm Lake", "Still", MT_MOOD_NEUTRAL);
+  mt_test_add_song_for_mood (f->lib.library, "Sunny Day", "The Brights", MT_MOOD_HAPPY);
+  mt_test_add_song_for_mood (f->lib.library, "Grin", "Smiles", MT_MOOD_HAPPY);
+  mt_test_add_song_for_mood (f->lib.library, "Rainy Window", "Grey Skies", MT_MOOD_SAD);
+  mt_test_add_song_for_mood (f->lib.library, "Tears", "Blue Notes", MT_MOOD_SAD);
+  mt_test_add_song_for_mood (f->lib.library, "Calm Lake", "Still", MT_MOOD_NEUTRAL);
   f->feedback = g_array_new (FALSE, FALSE, sizeof (MtFeedbackOrigin));
   f->session = mt_session_new (f->lib.library, NULL);
   g_signal_connect (f->session, "feedback-recorded", G_CALLBACK (on_feedback_recorded), f);
@@ -238,7 +219,7 @@ test_library_change_reranks (Fixture *f, gconstpointer data)
   /* A write through the library announces itself; with nothing playing
    * the playlist follows at once. */
   f->library_changes = 0;
-  add_song (f->lib.library, "Fury", "Loud", MT_MOOD_ANGRY);
+  mt_test_add_song_for_mood (f->lib.library, "Fury", "Loud", MT_MOOD_ANGRY);
   g_assert_cmpuint (f->library_changes, ==, MT_LIBRARY_CHANGE_SONGS | MT_LIBRARY_CHANGE_MOODS);
   while (g_list_model_get_n_items (playlist) != 6)
     g_main_context_iteration (NULL, TRUE);
@@ -247,13 +228,13 @@ test_library_change_reranks (Fixture *f, gconstpointer data)
   /* Inside a transaction: once, at the commit; nothing after a rollback. */
   f->library_changes = 0;
   g_assert_true (mt_library_begin (f->lib.library, NULL));
-  add_song (f->lib.library, "Rage", "Loud", MT_MOOD_ANGRY);
+  mt_test_add_song_for_mood (f->lib.library, "Rage", "Loud", MT_MOOD_ANGRY);
   g_assert_cmpuint (f->library_changes, ==, 0);
   g_assert_true (mt_library_commit (f->lib.library, NULL));
   g_assert_cmpuint (f->library_changes, ==, MT_LIBRARY_CHANGE_SONGS | MT_LIBRARY_CHANGE_MOODS);
   f->library_changes = 0;
   g_assert_true (mt_library_begin (f->lib.library, NULL));
-  add_song (f->lib.library, "Storm", "Loud", MT_MOOD_ANGRY);
+  mt_test_add_song_for_mood (f->lib.library, "Storm", "Loud", MT_MOOD_ANGRY);
   mt_library_rollback (f->lib.library);
   g_assert_cmpuint (f->library_changes, ==, 0);
 }

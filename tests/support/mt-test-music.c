@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -330,4 +332,23 @@ mt_test_add_song (MtLibrary  *library,
   g_autoptr(MtSong) song = mt_test_add_song_full (library, uri, title, artist, duration_ms);
 
   return song->id;
+}
+
+gint64
+mt_test_add_song_for_mood (MtLibrary  *library,
+                           const char *title,
+                           const char *artist,
+                           MtMood      mood)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = g_strdup_printf ("file:///music/%s.ogg", title);
+  gint64 id = mt_test_add_song (library, uri, title, artist, 0);
+  double weights[MT_N_MOODS];
+
+  for (int i = 0; i < MT_N_MOODS; i++)
+    weights[i] = NAN;
+  weights[mood] = 0.9;
+  g_assert_true (mt_library_set_mood_weights (library, id, MT_MOOD_SOURCE_RULE, weights, &error));
+  g_assert_no_error (error);
+  return id;
 }

@@ -92,6 +92,12 @@ gint64   mt_test_add_song          (MtLibrary     *library,
                                     const char    *title,
                                     const char    *artist,
                                     gint64         duration_ms);
+/* A song with no file behind it (file:///music/TITLE.ogg) whose rule weight
+ * for @mood is 0.9 and unset for the others: for ranking tests. */
+gint64   mt_test_add_song_for_mood (MtLibrary     *library,
+                                    const char    *title,
+                                    const char    *artist,
+                                    MtMood         mood);
 /* The song of the file at @path, NULL when there is none. */
 MtSong  *mt_test_find_song         (MtLibrary     *library,
                                     const char    *path);
