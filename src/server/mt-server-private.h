@@ -6,7 +6,6 @@
 
 #include "mt-json-limits.h"
 
-#include "mt-recommender.h"
 #include "mt-server.h"
 #include "mt-session.h"
 #include "mt-song.h"
@@ -40,10 +39,6 @@ struct _MtServer {
   MtServerOptions  *options;
   MtSession        *session;      /* mood, recommendations, feedback */
   MtLibrary        *library;      /* the session's; nullable */
-  /* Only for the streams' pushed lists until they ask the session too. */
-  MtMoodStrategies *strategies;   /* nullable when the file failed to load */
-  MtRecommender    *recommender;  /* nullable: no library or no strategies */
-  char             *strategies_error;
 
   SoupServer       *soup;
   GMainContext     *context;      /* where REST runs and results come back */
@@ -121,12 +116,6 @@ gboolean          _mt_server_security_query_token_matched (SoupServerMessage *ms
 /* mt-server-rest.c */
 void              _mt_server_rest_register        (MtServer          *self,
                                                    SoupServer        *soup);
-/* Ranked songs for @mood (the current one when -1), or NULL with @error. */
-GPtrArray        *_mt_server_recommend            (MtServer          *self,
-                                                   int                mood,
-                                                   MtStrategy         strategy,
-                                                   guint              limit,
-                                                   GError           **error);
 
 /* mt-server-stream.c */
 MtServerStreams  *_mt_server_streams_new          (MtServer          *server);

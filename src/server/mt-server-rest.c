@@ -269,34 +269,6 @@ get_songs (MtServer          *self,
   reply_songs (msg, mood, NULL, songs);
 }
 
-GPtrArray *
-_mt_server_recommend (MtServer    *self,
-                      int          mood,
-                      MtStrategy   strategy,
-                      guint        limit,
-                      GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  GPtrArray *songs;
-
-  if (self->recommender == NULL)
-    {
-      g_set_error (error, MT_SERVER_ERROR, MT_SERVER_ERROR_INVALID_OPTIONS,
-                   "Recommendations are unavailable: %s",
-                   self->library == NULL ? "no music library is open" : self->strategies_error);
-      return NULL;
-    }
-
-  songs = mt_recommender_recommend (self->recommender, mood, strategy, limit, &local_error);
-  /* No music yet is an empty list, not a failure. */
-  if (songs == NULL && g_error_matches (local_error, MT_RECOMMENDER_ERROR,
-                                        MT_RECOMMENDER_ERROR_EMPTY_LIBRARY))
-    return g_ptr_array_new_with_free_func ((GDestroyNotify) mt_song_free);
-  if (songs == NULL)
-    g_propagate_error (error, g_steal_pointer (&local_error));
-  return songs;
-}
-
 typedef struct {
   SoupServerMessage *msg;
   MtMood             mood;

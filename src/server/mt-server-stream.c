@@ -29,7 +29,7 @@ typedef struct {
   MtAnalysisStream        *analysis;
   gulong                   result_id;
   gulong                   error_id;
-  int                      mood;      /* the last steady mood sent */
+  MtMood                   mood;      /* the last steady mood sent */
   MtStrategy               strategy;
   guint                    limit;
   double                   tokens;    /* flood control: a token bucket */
@@ -143,34 +143,65 @@ frame_error_code (const GError *error)
   return "analysis-failed";
 }
 
+typedef struct {
+  Client     *client;
+  MtMood      mood;
+  MtStrategy  strategy;
+} Ranking;
+
+/* The session ranked the list on its thread: sent unless the stream closed
+ * or its mood moved on meanwhile (a newer list is on its way). */
 static void
-send_recommendations (Client *client)
+recommendations_ranked_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      data)
 {
-  MtServer *server = client->streams->server;
+  Ranking *ranking = data;
+  Client *client = ranking->client;
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(GPtrArray) songs = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (client->mood < 0)
-    return;
-  songs = _mt_server_recommend (server, client->mood, client->strategy, client->limit, &error);
+  songs = mt_session_recommend_finish (MT_SESSION (source), result, &error);
+  if (client->streams == NULL || ranking->mood != client->mood || ranking->strategy != client->strategy)
+    goto out;
   if (songs == NULL)
     {
       send_error (client, "recommendations-unavailable", error->message);
-      return;
+      goto out;
     }
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, "recommendations");
   json_builder_set_member_name (builder, "mood");
-  json_builder_add_string_value (builder, mt_mood_to_string (client->mood));
+  json_builder_add_string_value (builder, mt_mood_to_string (ranking->mood));
   json_builder_set_member_name (builder, "strategy");
-  json_builder_add_string_value (builder, mt_strategy_to_string (client->strategy));
+  json_builder_add_string_value (builder, mt_strategy_to_string (ranking->strategy));
   json_builder_set_member_name (builder, "songs");
   _mt_server_add_songs (builder, songs);
   json_builder_end_object (builder);
   send_json (client, builder);
+out:
+  client_unref (client);
+  g_free (ranking);
+}
+
+/* The list for the stream's steady mood, ranked by the session as the
+ * desktop's playlist is (never on this thread). */
+static void
+send_recommendations (Client *client)
+{
+  Ranking *ranking;
+
+  if (!mt_mood_is_valid (client->mood))
+    return;
+  ranking = g_new0 (Ranking, 1);
+  ranking->client = client_ref (client);
+  ranking->mood = client->mood;
+  ranking->strategy = client->strategy;
+  mt_session_recommend_async (client->streams->server->session, client->mood, client->strategy, client->limit,
+                              NULL, recommendations_ranked_cb, ranking);
 }
 
 static void
@@ -436,8 +467,8 @@ stream_accept (MtServerStreams   *streams,
   g_main_context_pop_thread_default (streams->server->context);
   client->result_id = g_signal_connect (client->analysis, "result", G_CALLBACK (on_result), client);
   client->error_id = g_signal_connect (client->analysis, "error", G_CALLBACK (on_error), client);
-  client->mood = -1;
-  client->strategy = options->strategy;
+  client->mood = MT_MOOD_NONE;
+  client->strategy = mt_session_get_strategy (streams->server->session);
   client->limit = options->recommendations_limit;
   client->tokens = options->max_frames_per_second;
   client->tokens_time = g_get_monotonic_time ();

@@ -39,7 +39,6 @@ mt_server_options_new (void)
   options->max_frame_bytes = 2 * 1024 * 1024;
   options->max_frames_per_second = 60;
   options->max_body_bytes = 64 * 1024;
-  options->strategy = MT_STRATEGY_MATCH;
   options->recommendations_limit = 10;
   return options;
 }
@@ -145,11 +144,8 @@ mt_server_finalize (GObject *object)
   MtServer *self = MT_SERVER (object);
 
   mt_server_stop (self);
-  g_clear_object (&self->recommender);
-  g_clear_object (&self->strategies);
   g_clear_object (&self->library);
   g_clear_object (&self->session);
-  g_clear_pointer (&self->strategies_error, g_free);
   g_clear_pointer (&self->options, mt_server_options_free);
   g_clear_pointer (&self->token, g_free);
   g_clear_pointer (&self->address, g_free);
@@ -228,7 +224,6 @@ MtServer *
 mt_server_new (MtSession             *session,
                const MtServerOptions *options)
 {
-  g_autoptr(GError) error = NULL;
   MtLibrary *library;
   MtServer *self;
 
@@ -240,15 +235,6 @@ mt_server_new (MtSession             *session,
   library = mt_session_get_library (session);
   if (library != NULL)
     self->library = g_object_ref (library);
-
-  self->strategies = mt_mood_strategies_new_default (&error);
-  if (self->strategies == NULL)
-    self->strategies_error = g_strdup (error->message);
-  if (self->library != NULL && self->strategies != NULL)
-    {
-      self->recommender = mt_recommender_new (self->library, self->strategies);
-      mt_recommender_set_seed (self->recommender, g_random_int ());
-    }
   return self;
 }
 

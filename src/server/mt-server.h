@@ -60,7 +60,6 @@ typedef struct {
   gsize       max_frame_bytes;         /* larger frames get an error message (2 MiB) */
   guint       max_frames_per_second;   /* a stream sending more is closed (60) */
   gsize       max_body_bytes;          /* larger request bodies get 413 (64 KiB) */
-  MtStrategy  strategy;                /* unused: the session's strategy is used */
   guint       recommendations_limit;   /* songs per pushed list (10) */
 } MtServerOptions;
 
