@@ -81,24 +81,12 @@ mt_analyzer_list_models (const char  *models_dir,
   return manifest ? g_strdupv ((char **) mt_model_manifest_list_models (manifest)) : NULL;
 }
 
-static char *
-network_file (MtAnalyzer *self,
-              const char *network,
-              const char *extension)
-{
-  g_autofree char *file = g_strconcat (network, extension, NULL);
-
-  return g_build_filename (self->models_dir, file, NULL);
-}
-
 MtAnalyzer *
 mt_analyzer_new (const char  *models_dir,
                  const char  *model,
                  GError     **error)
 {
   g_autoptr(MtAnalyzer) self = NULL;
-  g_autofree char *cfg = NULL;
-  g_autofree char *weights = NULL;
   const MtModelRecipe *recipe;
 
   if (models_dir == NULL)
@@ -115,9 +103,9 @@ mt_analyzer_new (const char  *models_dir,
   if (recipe == NULL)
     return NULL;
 
-  cfg = network_file (self, mt_model_manifest_get_detector (self->manifest), ".cfg");
-  weights = network_file (self, mt_model_manifest_get_detector (self->manifest), ".weights");
-  self->detector = mt_face_detector_new (cfg, weights, error);
+  self->detector = mt_face_detector_new_from_recipe (models_dir,
+                                                     mt_model_manifest_lookup_detector (self->manifest, NULL, NULL),
+                                                     error);
   if (self->detector == NULL)
     return NULL;
 
@@ -183,16 +171,14 @@ static MtFaceDetector *
 ensure_region (MtAnalyzer  *self,
                GError     **error)
 {
-  g_autofree char *cfg = NULL;
-  g_autofree char *weights = NULL;
   int size;
 
   if (self->region != NULL)
     return self->region;
 
-  cfg = network_file (self, mt_model_manifest_get_detector (self->manifest), ".cfg");
-  weights = network_file (self, mt_model_manifest_get_detector (self->manifest), ".weights");
-  self->region = mt_face_detector_new (cfg, weights, error);
+  self->region = mt_face_detector_new_from_recipe (self->models_dir,
+                                                   mt_model_manifest_lookup_detector (self->manifest, NULL, NULL),
+                                                   error);
   if (self->region == NULL)
     return NULL;
   size = mt_face_detector_get_input_size (self->detector);

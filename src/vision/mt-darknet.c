@@ -226,6 +226,27 @@ mt_net_get_layer_output (MtNet *self,
   return self->net->layers[index].output;
 }
 
+void
+mt_net_get_layer_shape (MtNet *self,
+                        int    index,
+                        int   *width,
+                        int   *height,
+                        int   *channels)
+{
+  const layer *l;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (index >= 0 && index < self->net->n);
+
+  l = &self->net->layers[index];
+  if (width)
+    *width = l->out_w;
+  if (height)
+    *height = l->out_h;
+  if (channels)
+    *channels = l->out_c;
+}
+
 /* Follows the shapes resize_network() will give each layer, refusing what
  * it cannot resize: it exit()s on other layer types, asserts on shortcuts
  * between different shapes and allocates nonsense for empty outputs. */

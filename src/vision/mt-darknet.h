@@ -65,6 +65,14 @@ const float *mt_net_get_layer_output  (MtNet       *self,
                                        int          index,
                                        gsize       *n_values);
 
+/* Output shape of layer @index (width, height, channels; any may be NULL):
+ * for networks with several outputs, such as a detector's heads. */
+void         mt_net_get_layer_shape   (MtNet       *self,
+                                       int          index,
+                                       int         *width,
+                                       int         *height,
+                                       int         *channels);
+
 /* Fast layers: after loading, the layers whose configuration our own
  * kernels (mt-fast-kernels.h) support run those instead of Darknet's forward
  * functions, with the same results (the kernels do Darknet's sums in

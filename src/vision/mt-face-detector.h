@@ -1,10 +1,12 @@
-/* mt-face-detector.h: finds faces with the Tiny-YOLOv2 face detector. */
+/* mt-face-detector.h: finds faces with a detector network: face-api's
+ * Tiny-YOLOv2 or MediaPipe's BlazeFace, as the models manifest says. */
 #pragma once
 
 #include <glib-object.h>
 
 #include "mt-face.h"
 #include "mt-frame.h"
+#include "mt-model-manifest.h"
 
 G_BEGIN_DECLS
 
@@ -20,12 +22,23 @@ G_DECLARE_FINAL_TYPE (MtFaceDetector, mt_face_detector, MT, FACE_DETECTOR, GObje
 #define MT_FACE_DETECTOR_DEFAULT_SIZE      320
 #define MT_FACE_DETECTOR_DEFAULT_THRESHOLD 0.5f
 
-/* Loads @cfg_path/@weights_path and sets the input size to
- * MT_FACE_DETECTOR_DEFAULT_SIZE (the cfg's own size does not matter: the
- * network is fully convolutional). */
+/* BlazeFace's defaults when the manifest gives none (bench-detector). */
+#define MT_FACE_DETECTOR_BLAZEFACE_SIZE      256
+#define MT_FACE_DETECTOR_BLAZEFACE_THRESHOLD 0.5f
+
+/* Loads @cfg_path/@weights_path as a Tiny-YOLOv2 detector and sets the input
+ * size to MT_FACE_DETECTOR_DEFAULT_SIZE (the cfg's own size does not matter:
+ * the network is fully convolutional). */
 MtFaceDetector *mt_face_detector_new           (const char      *cfg_path,
                                                 const char      *weights_path,
                                                 GError         **error);
+/* Loads the detector @recipe of a models manifest from @models_dir: its
+ * network, read as its kind says, at its size and threshold.  The network
+ * must have the outputs the kind reads (checked, a clear error otherwise). */
+MtFaceDetector *mt_face_detector_new_from_recipe (const char             *models_dir,
+                                                  const MtDetectorRecipe *recipe,
+                                                  GError                **error);
+MtDetectorKind  mt_face_detector_get_kind       (MtFaceDetector *self);
 /* The square input the frame is scaled to: a multiple of 32 from 64 to 1024.
  * Smaller is faster; larger finds smaller faces (see bench/detector.c). */
 int             mt_face_detector_get_input_size (MtFaceDetector *self);

@@ -19,12 +19,14 @@
 
 #define MODEL_GROUP_PREFIX "Model "
 #define DETECTOR_GROUP "Detector"
+#define DETECTOR_GROUP_PREFIX "Detector "
 
 struct _MtModelManifest {
   GObject    parent_instance;
   char      *dir;
   char      *path;
-  char      *detector;
+  char      *detector;  /* the default detector's network */
+  GPtrArray *detectors; /* MtDetectorRecipe*, the default first */
   GPtrArray *recipes;   /* MtModelRecipe* */
   GPtrArray *names;     /* borrowed from recipes, NULL-terminated */
 };
@@ -38,6 +40,14 @@ recipe_free (MtModelRecipe *recipe)
   g_free (recipe->head);
   for (guint i = 0; i < MT_MODEL_MAX_NETWORKS; i++)
     g_free (recipe->networks[i]);
+  g_free (recipe);
+}
+
+static void
+detector_free (MtDetectorRecipe *recipe)
+{
+  g_free (recipe->name);
+  g_free (recipe->network);
   g_free (recipe);
 }
 
@@ -65,6 +75,7 @@ static void
 mt_model_manifest_init (MtModelManifest *self)
 {
   self->recipes = g_ptr_array_new_with_free_func ((GDestroyNotify) recipe_free);
+  self->detectors = g_ptr_array_new_with_free_func ((GDestroyNotify) detector_free);
   self->names = g_ptr_array_new ();
 }
 
@@ -126,20 +137,126 @@ read_network_name (MtModelManifest  *self,
   return TRUE;
 }
 
+/* Two finite numbers in [@min, @max] (@fallback for both when absent). */
+static gboolean
+read_pair (MtModelManifest  *self,
+           GKeyFile         *keyfile,
+           const char       *group,
+           const char       *key,
+           double            fallback,
+           double            min,
+           double            max,
+           float             values[2],
+           GError          **error)
+{
+  g_autofree double *list = NULL;
+  gsize n = 0;
+
+  values[0] = values[1] = (float) fallback;
+  if (!g_key_file_has_key (keyfile, group, key, NULL))
+    return TRUE;
+  list = g_key_file_get_double_list (keyfile, group, key, &n, NULL);
+  if (list == NULL || n != 2 || !isfinite (list[0]) || !isfinite (list[1]) ||
+      list[0] < min || list[0] > max || list[1] < min || list[1] > max)
+    return fail (self, error, "[%s]: %s must be two numbers from %g to %g", group, key, min, max);
+  values[0] = (float) list[0];
+  values[1] = (float) list[1];
+  return TRUE;
+}
+
+/* Kind (default tiny-yolo, what a manifest from before BlazeFace means),
+ * Size, Threshold, BoxScale and BoxShift and, for BlazeFace, Heads: the
+ * layer indices of its heads, checked against the network itself when it is
+ * loaded. */
 static gboolean
 read_detector (MtModelManifest  *self,
                GKeyFile         *keyfile,
+               const char       *group,
                GError          **error)
 {
-  static const char * const allowed[] = { "Network", NULL };
+  static const char * const allowed[] = { "Network", "Kind", "Size", "Threshold", "Heads", "BoxScale",
+                                          "BoxShift", NULL };
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *kind = NULL;
+  MtDetectorRecipe *recipe;
+  const char *name = strcmp (group, DETECTOR_GROUP) == 0 ? NULL : group + strlen (DETECTOR_GROUP_PREFIX);
 
-  if (!check_keys (self, keyfile, DETECTOR_GROUP, allowed, error))
+  if (!check_keys (self, keyfile, group, allowed, error))
     return FALSE;
-  self->detector = g_key_file_get_string (keyfile, DETECTOR_GROUP, "Network", &local_error);
-  if (self->detector == NULL)
-    return fail (self, error, "[%s]: %s", DETECTOR_GROUP, local_error->message);
-  return read_network_name (self, DETECTOR_GROUP, "network", self->detector, error);
+  if (name != NULL && !is_plain_name (name))
+    return fail (self, error, "[%s]: the detector name is not a plain name", group);
+  for (guint i = 0; i < self->detectors->len; i++)
+    if (g_strcmp0 (((MtDetectorRecipe *) g_ptr_array_index (self->detectors, i))->name, name) == 0)
+      return fail (self, error, "[%s]: the detector is listed twice", group);
+
+  recipe = g_new0 (MtDetectorRecipe, 1);
+  recipe->name = g_strdup (name);
+  /* The default first, so lookups and the installed files find it. */
+  if (name == NULL)
+    g_ptr_array_insert (self->detectors, 0, recipe);
+  else
+    g_ptr_array_add (self->detectors, recipe);
+
+  recipe->network = g_key_file_get_string (keyfile, group, "Network", &local_error);
+  if (recipe->network == NULL)
+    return fail (self, error, "[%s]: %s", group, local_error->message);
+  if (!read_network_name (self, group, "network", recipe->network, error))
+    return FALSE;
+
+  kind = g_key_file_get_string (keyfile, group, "Kind", NULL);
+  if (kind == NULL || strcmp (kind, "tiny-yolo") == 0)
+    recipe->kind = MT_DETECTOR_KIND_TINY_YOLO;
+  else if (strcmp (kind, "blazeface") == 0)
+    recipe->kind = MT_DETECTOR_KIND_BLAZEFACE;
+  else
+    return fail (self, error, "[%s]: unknown Kind “%s” (tiny-yolo or blazeface)", group, kind);
+
+  if (g_key_file_has_key (keyfile, group, "Size", NULL))
+    {
+      int size = g_key_file_get_integer (keyfile, group, "Size", &local_error);
+
+      if (local_error != NULL || size < MT_NET_MIN_SIDE || size > MT_NET_MAX_SIDE || size % 32 != 0)
+        return fail (self, error, "[%s]: Size must be a multiple of 32 from %d to %d",
+                     group, MT_NET_MIN_SIDE, MT_NET_MAX_SIDE);
+      recipe->size = size;
+    }
+  if (g_key_file_has_key (keyfile, group, "Threshold", NULL))
+    {
+      double threshold = g_key_file_get_double (keyfile, group, "Threshold", &local_error);
+
+      if (local_error != NULL || !isfinite (threshold) || threshold <= 0 || threshold >= 1)
+        return fail (self, error, "[%s]: Threshold must be a number in (0, 1)", group);
+      recipe->threshold = (float) threshold;
+    }
+
+  if (g_key_file_has_key (keyfile, group, "Heads", NULL))
+    {
+      g_autofree int *heads = NULL;
+      gsize n_heads = 0;
+
+      if (recipe->kind != MT_DETECTOR_KIND_BLAZEFACE)
+        return fail (self, error, "[%s]: only a blazeface detector has Heads", group);
+      heads = g_key_file_get_integer_list (keyfile, group, "Heads", &n_heads, &local_error);
+      if (heads == NULL || n_heads == 0 || n_heads > MT_DETECTOR_MAX_HEADS)
+        return fail (self, error, "[%s]: Heads must list 1 to %d layer indices", group, MT_DETECTOR_MAX_HEADS);
+      for (gsize i = 0; i < n_heads; i++)
+        {
+          if (heads[i] < 0 || (i > 0 && heads[i] <= heads[i - 1]))
+            return fail (self, error, "[%s]: Heads must be layer indices in increasing order", group);
+          recipe->heads[i] = heads[i];
+        }
+      recipe->n_heads = (int) n_heads;
+    }
+  else if (recipe->kind == MT_DETECTOR_KIND_BLAZEFACE)
+    return fail (self, error, "[%s]: a blazeface detector needs Heads", group);
+
+  if (!read_pair (self, keyfile, group, "BoxScale", 1, 0.5, 3, recipe->box_scale, error) ||
+      !read_pair (self, keyfile, group, "BoxShift", 0, -1, 1, recipe->box_shift, error))
+    return FALSE;
+
+  if (name == NULL)
+    self->detector = g_strdup (recipe->network);
+  return TRUE;
 }
 
 static gboolean
@@ -277,9 +394,9 @@ mt_model_manifest_load (const char  *models_dir,
   groups = g_key_file_get_groups (keyfile, NULL);
   for (guint i = 0; groups[i] != NULL; i++)
     {
-      if (strcmp (groups[i], DETECTOR_GROUP) == 0)
+      if (strcmp (groups[i], DETECTOR_GROUP) == 0 || g_str_has_prefix (groups[i], DETECTOR_GROUP_PREFIX))
         {
-          if (!read_detector (self, keyfile, error))
+          if (!read_detector (self, keyfile, groups[i], error))
             return NULL;
         }
       else if (g_str_has_prefix (groups[i], MODEL_GROUP_PREFIX))
@@ -289,8 +406,8 @@ mt_model_manifest_load (const char  *models_dir,
         }
       else
         {
-          fail (self, error, "unknown group [%s] (known: [%s], [%sNAME])", groups[i],
-                DETECTOR_GROUP, MODEL_GROUP_PREFIX);
+          fail (self, error, "unknown group [%s] (known: [%s], [%sNAME], [%sNAME])", groups[i],
+                DETECTOR_GROUP, DETECTOR_GROUP_PREFIX, MODEL_GROUP_PREFIX);
           return NULL;
         }
     }
@@ -322,6 +439,30 @@ mt_model_manifest_get_detector (MtModelManifest *self)
 {
   g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
   return self->detector;
+}
+
+const MtDetectorRecipe *
+mt_model_manifest_lookup_detector (MtModelManifest  *self,
+                                   const char       *name,
+                                   GError          **error)
+{
+  g_autoptr(GString) known = g_string_new (NULL);
+
+  g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
+
+  for (guint i = 0; i < self->detectors->len; i++)
+    {
+      const MtDetectorRecipe *recipe = g_ptr_array_index (self->detectors, i);
+
+      if (g_strcmp0 (recipe->name, name) == 0)
+        return recipe;
+      if (recipe->name != NULL)
+        g_string_append_printf (known, "%s%s", known->len ? ", " : "", recipe->name);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Unknown detector “%s” (others in %s: %s)", name ? name : "",
+               self->dir, known->len ? known->str : "none");
+  return NULL;
 }
 
 const char * const *
@@ -379,7 +520,8 @@ mt_model_manifest_list_files (MtModelManifest *self)
   g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
 
   g_ptr_array_add (files, g_strdup (MT_MODEL_MANIFEST_FILE));
-  add_network_files (files, self->detector);
+  for (guint i = 0; i < self->detectors->len; i++)
+    add_network_files (files, ((MtDetectorRecipe *) g_ptr_array_index (self->detectors, i))->network);
   for (guint i = 0; i < self->recipes->len; i++)
     {
       const MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);

@@ -25,16 +25,50 @@ typedef struct {
   float  weights[MT_MODEL_MAX_NETWORKS];
 } MtModelRecipe;
 
+/* How a detector network's output is read (models/README.md). */
+typedef enum {
+  MT_DETECTOR_KIND_TINY_YOLO,   /* face-api's Tiny Face Detector: one grid, 5 anchors */
+  MT_DETECTOR_KIND_BLAZEFACE,   /* MediaPipe BlazeFace: SSD heads, 16 regressors per anchor */
+} MtDetectorKind;
+
+#define MT_DETECTOR_MAX_HEADS 4
+
+/* A face detector: its network, how to read it and the settings measured
+ * best for it.  [Detector] is the default; [Detector NAME] groups are
+ * others a program may ask for by name. */
+typedef struct {
+  char           *name;       /* NULL for the default */
+  char           *network;
+  MtDetectorKind  kind;
+  int             size;       /* input side (multiple of 32), 0: the detector's default */
+  float           threshold;  /* 0: the detector's default */
+  /* BlazeFace: the layers holding the heads' scores and regressors. */
+  int             heads[MT_DETECTOR_MAX_HEADS];
+  int             n_heads;
+  /* The network's boxes mapped to the convention the analyzer's crops and
+   * the tracker were made for (face-api's, brows to chin): width and
+   * height scaled, centre moved by a share of them.  1, 1 and 0, 0: as
+   * the network gives them. */
+  float           box_scale[2];
+  float           box_shift[2];
+} MtDetectorRecipe;
+
 #define MT_TYPE_MODEL_MANIFEST (mt_model_manifest_get_type ())
 G_DECLARE_FINAL_TYPE (MtModelManifest, mt_model_manifest, MT, MODEL_MANIFEST, GObject)
 
 /* Reads @models_dir/moodtunes-models.ini and validates it strictly (known
  * groups and keys only, network names that are plain file names, finite
- * positive weights, one per network).  Errors name the file and the fault. */
+ * positive weights, one per network, detector kinds, sizes, thresholds and
+ * head layers in range).  Errors name the file and the fault. */
 MtModelManifest     *mt_model_manifest_load          (const char       *models_dir,
                                                       GError          **error);
 const char          *mt_model_manifest_get_dir       (MtModelManifest  *self);
 const char          *mt_model_manifest_get_detector  (MtModelManifest  *self);
+/* The detector called @name ([Detector NAME]), or with @name NULL the
+ * default ([Detector]); NULL with @error naming the known ones. */
+const MtDetectorRecipe *mt_model_manifest_lookup_detector (MtModelManifest *self,
+                                                           const char      *name,
+                                                           GError         **error);
 /* The model names in the manifest's order. */
 const char * const  *mt_model_manifest_list_models   (MtModelManifest  *self);
 /* The model called @name, or NULL with @error naming the known ones. */

@@ -14,6 +14,7 @@ ANALYZE = sys.argv.pop(1)
 SHARED = os.environ.get("MT_SHARED_DIR", "")
 ASTRONAUT = os.path.join(SHARED, "media", "astronaut.png")
 FER = os.path.join(SHARED, "data", "fer2013", "publictest")
+MODELS = os.environ.get("MT_MODELS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models"))
 
 
 def run(*args, env=None):
@@ -126,6 +127,25 @@ class BadInput(unittest.TestCase):
         self.assertIn("cannot load the models", stderr)
         self.assertIn("face-detector", stderr)
 
+    def test_detector_heads_are_checked_against_the_network(self):
+        # BlazeFace's heads named wrongly: a clear error, not garbage boxes.
+        bad = os.path.join(self.dir, "models")
+        os.makedirs(bad)
+        for ext in ("cfg", "weights", "names"):
+            os.symlink(os.path.join(MODELS, "blazeface-back." + ext), os.path.join(bad, "blazeface-back." + ext))
+        self.write("models/moodtunes-models.ini",
+                   b"[Detector]\nNetwork=blazeface-back\nKind=blazeface\nHeads=99;104\n"
+                   b"[Model m]\nNetworks=face-expression\n")
+        code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
+        self.assertEqual(code, 3)
+        self.assertEqual(lines, [])
+        self.assertIn("layer 99 (16x16x96) is not a head", stderr.replace("\u00d7", "x"))
+        self.write("models/moodtunes-models.ini",
+                   b"[Detector]\nNetwork=blazeface-back\nKind=tiny-yolo\n[Model m]\nNetworks=face-expression\n")
+        code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
+        self.assertEqual(code, 3)
+        self.assertIn("is not a face detector", stderr)
+
     def test_bad_manifests_are_a_clear_error(self):
         bad = os.path.join(self.dir, "models")
         os.makedirs(bad)
@@ -141,6 +161,23 @@ class BadInput(unittest.TestCase):
             (b"[Detector]\nNetwork=d\n", "no expression model"),
             (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\nHead=h\n", "a Head reads exactly two"),
             (b"\xff\xfe garbage", "not UTF-8"),
+            # Detectors: kinds, sizes, thresholds, heads and box mappings.
+            (b"[Detector]\nNetwork=d\nKind=yolo9\n[Model m]\nNetworks=a\n", "unknown Kind"),
+            (b"[Detector]\nNetwork=d\nKind=blazeface\n[Model m]\nNetworks=a\n", "needs Heads"),
+            (b"[Detector]\nNetwork=d\nHeads=1;2\n[Model m]\nNetworks=a\n", "only a blazeface detector has Heads"),
+            (b"[Detector]\nNetwork=d\nKind=blazeface\nHeads=9;3\n[Model m]\nNetworks=a\n", "increasing order"),
+            (b"[Detector]\nNetwork=d\nKind=blazeface\nHeads=1;2;3;4;5\n[Model m]\nNetworks=a\n", "1 to 4 layer"),
+            (b"[Detector]\nNetwork=d\nSize=100\n[Model m]\nNetworks=a\n", "Size must be a multiple of 32"),
+            (b"[Detector]\nNetwork=d\nSize=2048\n[Model m]\nNetworks=a\n", "Size must be a multiple of 32"),
+            (b"[Detector]\nNetwork=d\nThreshold=1.5\n[Model m]\nNetworks=a\n", "Threshold must be"),
+            (b"[Detector]\nNetwork=d\nThreshold=nan\n[Model m]\nNetworks=a\n", "Threshold must be"),
+            (b"[Detector]\nNetwork=d\nBoxScale=1.4\n[Model m]\nNetworks=a\n", "BoxScale must be two numbers"),
+            (b"[Detector]\nNetwork=d\nBoxScale=1.4;9\n[Model m]\nNetworks=a\n", "BoxScale must be two numbers"),
+            (b"[Detector]\nNetwork=d\nBoxShift=0;nan\n[Model m]\nNetworks=a\n", "BoxShift must be"),
+            (b"[Detector]\nNetwork=d\n[Detector x y]\nNetwork=e\n[Model m]\nNetworks=a\n", "not a plain name"),
+            (b"[Detector]\nNetwork=d\n[Detector other]\nNetwork=../e\n[Model m]\nNetworks=a\n",
+             "not a plain file name"),
+            (b"[Detector other]\nNetwork=e\n[Model m]\nNetworks=a\n", "no [Detector] group"),
             (b"[Detector]\nNetwork=d\n# " + b"x" * 70000 + b"\n", "at most"),
         ]
         for text, message in cases:
