@@ -28,4 +28,5 @@ trap 'rm -rf "$work"' EXIT INT TERM
 for size in 416 320; do
   "$darknet_half" detect "$MT_SHARED_DIR/data/facedet/gt_large.txt" "$MT_MODELS_DIR" "$size" 1 "$work"
 done
+"$darknet_half" blazeface "$MT_SHARED_DIR/data/facedet/gt_large.txt" "$MT_MODELS_DIR" "$work"
 node "$here/compare-models.mjs" "$work" "$MT_SHARED_DIR" 416 320

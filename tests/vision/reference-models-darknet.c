@@ -7,6 +7,7 @@
  *
  *   reference-models-darknet fer FER_DIR MODELS_DIR OUT_DIR
  *   reference-models-darknet detect GT_FILE MODELS_DIR SIZE STEP OUT_DIR
+ *   reference-models-darknet blazeface GT_FILE MODELS_DIR OUT_DIR
  *
  * Resizing follows TensorFlow's resizeBilinear (align_corners and
  * half_pixel_centers false), which is what face-api and human use.
@@ -499,10 +500,163 @@ run_detect (const char *gt_file,
   return 0;
 }
 
+/* BlazeFace (blazeface-back at its own 256): the photos letterboxed as our
+ * detector does (image at the top-left, black below or right), resized as
+ * TensorFlow does.  Written per image: the HWC tensor (0..255), and the
+ * heads' raw outputs in the original's order (the 16x16 head's cells, two
+ * anchors each, then the 8x8 head's, six each; per anchor the score logit
+ * and the 16 regressors), and the boxes a plain decoding finds (score above
+ * 0.5, greedy suppression at IoU 0.3), in photo pixels. */
+#define BF_SIZE 256
+#define BF_VALUES 17
+
+static int
+run_blazeface (const char *gt_file,
+               const char *models_dir,
+               const char *out_dir)
+{
+  /* The head layers, as models/moodtunes-models.ini names them. */
+  static const int heads[2] = { 100, 104 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtNet) net = NULL;
+  g_autoptr(GString) list = g_string_new (NULL);
+  g_autoptr(GString) boxes = g_string_new (NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *gt_text = NULL;
+  g_autofree char *gt_dir = g_path_get_dirname (gt_file);
+  g_autofree float *input = g_new (float, (gsize) 3 * BF_SIZE * BF_SIZE);
+  g_autofree float *tensor = g_new (float, (gsize) 3 * BF_SIZE * BF_SIZE);
+  g_autofree char *list_path = g_build_filename (out_dir, "bf-images.txt", NULL);
+  g_autofree char *boxes_path = g_build_filename (out_dir, "bf-darknet-boxes.txt", NULL);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) raw = g_array_new (FALSE, FALSE, sizeof (float));
+  FILE *tensor_file, *raw_file;
+
+  if (!(net = load_model (models_dir, "blazeface-back", &error)) ||
+      !g_file_get_contents (gt_file, &gt_text, NULL, &error) ||
+      !(tensor_file = open_out (out_dir, "bf.f32", &error)) ||
+      !(raw_file = open_out (out_dir, "bf-darknet.f32", &error)))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+
+  lines = g_strsplit (gt_text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
+
+      if (fields[0] == NULL || fields[0][0] == '\0' || g_hash_table_contains (seen, fields[0]))
+        continue;
+      g_ptr_array_add (images, g_strdup (fields[0]));
+      g_hash_table_add (seen, images->pdata[images->len - 1]);
+    }
+
+  for (guint i = 0; i < images->len; i++)
+    {
+      g_autofree char *path = g_build_filename (gt_dir, images->pdata[i], NULL);
+      g_autofree double *square = NULL;
+      g_autofree double *resized = NULL;
+      g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Box));
+      g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (Box));
+      Image image = { 0 };
+      int side;
+
+      if (!image_load (path, &image, &error))
+        {
+          g_printerr ("%s: %s\n", path, error->message);
+          return 1;
+        }
+      side = MAX (image.width, image.height);
+      square = g_new0 (double, (gsize) side * side * 3);
+      for (int y = 0; y < image.height; y++)
+        memcpy (square + (gsize) y * side * 3, image.data + (gsize) y * image.width * 3,
+                (gsize) image.width * 3 * sizeof (double));
+      resized = resize_bilinear (square, side, side, 3, BF_SIZE, BF_SIZE);
+      for (gsize p = 0; p < (gsize) BF_SIZE * BF_SIZE; p++)
+        for (int c = 0; c < 3; c++)
+          {
+            tensor[p * 3 + c] = (float) resized[p * 3 + c];
+            input[(gsize) c * BF_SIZE * BF_SIZE + p] = tensor[p * 3 + c] / 127.5f - 1.0f;
+          }
+      if (!write_floats (tensor_file, tensor, (gsize) 3 * BF_SIZE * BF_SIZE, &error))
+        return 1;
+      mt_net_forward (net, input);
+
+      g_array_set_size (raw, 0);
+      for (guint h = 0; h < G_N_ELEMENTS (heads); h++)
+        {
+          const float *out = mt_net_get_layer_output (net, heads[h], NULL);
+          int gw, gh, c, n_anchors, stride;
+          gsize plane;
+
+          mt_net_get_layer_shape (net, heads[h], &gw, &gh, &c);
+          n_anchors = c / BF_VALUES;
+          stride = BF_SIZE / gw;
+          plane = (gsize) gw * gh;
+          for (gsize p = 0; p < plane; p++)
+            for (int a = 0; a < n_anchors; a++)
+              {
+                float v[BF_VALUES];
+                double score;
+
+                v[0] = out[a * plane + p];
+                for (int k = 0; k < 16; k++)
+                  v[1 + k] = out[(n_anchors + a * 16 + k) * plane + p];
+                g_array_append_vals (raw, v, BF_VALUES);
+
+                score = sigmoid (v[0]);
+                if (score > 0.5)
+                  {
+                    double cx = ((p % gw) + 0.5) * stride + v[1], cy = ((p / gw) + 0.5) * stride + v[2];
+                    Box box = { score, cx - v[3] / 2, cy - v[4] / 2, cx + v[3] / 2, cy + v[4] / 2 };
+
+                    g_array_append_val (candidates, box);
+                  }
+              }
+        }
+      if (!write_floats (raw_file, (const float *) raw->data, raw->len, &error))
+        return 1;
+
+      g_array_sort (candidates, compare_score);
+      for (guint j = 0; j < candidates->len; j++)
+        {
+          const Box *b = &g_array_index (candidates, Box, j);
+          gboolean keep = TRUE;
+
+          for (guint k = 0; k < kept->len && keep; k++)
+            keep = box_iou (b, &g_array_index (kept, Box, k)) <= 0.3;
+          if (keep)
+            {
+              g_array_append_val (kept, *b);
+              g_string_append_printf (boxes, "%s %.6f %.3f %.3f %.3f %.3f\n", (const char *) images->pdata[i],
+                                      b->score, b->x0 * side / BF_SIZE, b->y0 * side / BF_SIZE,
+                                      (b->x1 - b->x0) * side / BF_SIZE, (b->y1 - b->y0) * side / BF_SIZE);
+            }
+        }
+      g_string_append_printf (list, "%s %d %d\n", (const char *) images->pdata[i], image.width, image.height);
+      image_clear (&image);
+    }
+  fclose (tensor_file);
+  fclose (raw_file);
+
+  if (!g_file_set_contents (list_path, list->str, -1, &error) ||
+      !g_file_set_contents (boxes_path, boxes->str, -1, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  g_print ("darknet: %u photos through blazeface-back\n", images->len);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  if (argc == 5 && g_str_equal (argv[1], "blazeface"))
+    return run_blazeface (argv[2], argv[3], argv[4]);
   if (argc == 5 && g_str_equal (argv[1], "fer"))
     return run_fer (argv[2], argv[3], argv[4]);
   if (argc == 7 && g_str_equal (argv[1], "detect"))
@@ -517,6 +671,7 @@ main (int   argc,
       return run_detect (argv[2], argv[3], size, step, argv[6]);
     }
   g_printerr ("Usage: %s fer FER_DIR MODELS_DIR OUT_DIR\n"
-              "       %s detect GT_FILE MODELS_DIR SIZE STEP OUT_DIR\n", argv[0], argv[0]);
+              "       %s detect GT_FILE MODELS_DIR SIZE STEP OUT_DIR\n"
+              "       %s blazeface GT_FILE MODELS_DIR OUT_DIR\n", argv[0], argv[0], argv[0]);
   return 2;
 }
