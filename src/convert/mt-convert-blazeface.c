@@ -505,7 +505,8 @@ mt_convert_blazeface (const char  *source_path,
   mt_darknet_writer_comment (writer,
                              "Moodtunes face detector: MediaPipe's BlazeFace for the back camera (faces up to about\n"
                              "5 m; a 5x5 stem, residual blocks of depthwise 3x3 + pointwise convolutions, two SSD heads).\n"
-                             "Converted by moodtunes-convert from %s (MIT).\n"
+                             "Converted by moodtunes-convert from %s (MIT; the original\n"
+                             "model is Google's, from github.com/google/mediapipe, Apache-2.0: models/LICENSES).\n"
                              "Input: RGB, planar, scaled to [-1, 1] (value / 127.5 - 1), width x height (256; any\n"
                              "multiple of 32 works: the heads are 1/16 and 1/32 of the input).\n"
                              "Output: two head layers, channels = A scores then A x 16 regressors per cell (anchor\n"
