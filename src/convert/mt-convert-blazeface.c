@@ -187,7 +187,6 @@ add_conv (Walk                *walk,
           GError             **error)
 {
   g_autofree char *note = NULL, *node_name = NULL;
-  g_autofree float *dn = NULL;
   const MtTfjsTensor *w, *b;
   int channels, filters, size = kernel, padding = 0;
 
@@ -201,18 +200,12 @@ add_conv (Walk                *walk,
     return -1;
   if (g_strcmp0 (padding_mode, "SAME") == 0)
     same_geometry (kernel, stride, &size, &padding);
-  dn = mt_tf_conv_to_darknet (w, size);
   node_name = short_name (node);
   note = g_strdup_printf ("%s: %dx%d/%d + bias%s", node_name, kernel, kernel, stride,
                           activation == MT_DARKNET_RELU ? ", relu" : "");
   if (filters_out)
     *filters_out = filters;
-  return mt_darknet_writer_add_conv (walk->writer, note,
-                                     &(MtDarknetConv) {
-                                       .filters = filters, .size = size, .stride = stride,
-                                       .padding = padding, .groups = 1, .activation = activation,
-                                       .biases = b->values, .weights = dn,
-                                     }, error);
+  return mt_tf_add_conv (walk->writer, note, w, b, size, stride, padding, activation, error);
 }
 
 /* AddV2 (@residual, @branch) then Relu: a shortcut with relu; returns the

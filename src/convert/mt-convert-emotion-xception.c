@@ -165,20 +165,13 @@ add_conv (MtDarknetWriter     *writer,
           GError             **error)
 {
   const MtTfjsTensor *w, *b;
-  g_autofree float *dn = NULL;
   int channels;
 
   mt_darknet_writer_get_shape (writer, NULL, NULL, &channels);
   if (!(w = mt_tfjs_weights_get (weights, weights_name, 4, (int[]) { size, size, channels, filters }, error)) ||
       !(b = mt_tfjs_weights_get (weights, bias_name, 1, (int[]) { filters }, error)))
     return -1;
-  dn = mt_tf_conv_to_darknet (w, size);
-  return mt_darknet_writer_add_conv (writer, note,
-                                     &(MtDarknetConv) {
-                                       .filters = filters, .size = size, .stride = stride,
-                                       .padding = padding, .groups = 1, .activation = activation,
-                                       .biases = b->values, .weights = dn,
-                                     }, error);
+  return mt_tf_add_conv (writer, note, w, b, size, stride, padding, activation, error);
 }
 
 /* Keras SeparableConv2D, batch norm folded by the exporter: depthwise 3x3

@@ -92,3 +92,24 @@ mt_tf_reorder_rows (const float *values,
     }
   return dst;
 }
+
+int
+mt_tf_add_conv (MtDarknetWriter     *writer,
+                const char          *note,
+                const MtTfjsTensor  *hwio,
+                const MtTfjsTensor  *bias,
+                int                  size,
+                int                  stride,
+                int                  padding,
+                MtDarknetActivation  activation,
+                GError             **error)
+{
+  g_autofree float *dn = mt_tf_conv_to_darknet (hwio, size);
+
+  return mt_darknet_writer_add_conv (writer, note,
+                                     &(MtDarknetConv) {
+                                       .filters = hwio->shape[3], .size = size, .stride = stride,
+                                       .padding = padding, .groups = 1, .activation = activation,
+                                       .biases = bias->values, .weights = dn,
+                                     }, error);
+}

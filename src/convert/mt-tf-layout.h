@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "mt-darknet-writer.h"
 #include "mt-tfjs-weights.h"
 
 G_BEGIN_DECLS
@@ -27,5 +28,18 @@ float *mt_tf_reorder_rows         (const float        *values,
                                    int                 n_rows,
                                    gsize               row_len,
                                    const int          *order);
+
+/* Adds a plain convolution (groups 1) from TensorFlow filters @hwio (placed
+ * into a @size kernel as above) and @bias (one value per filter) to
+ * @writer: the new layer's index, or -1 with @error set. */
+int    mt_tf_add_conv             (MtDarknetWriter     *writer,
+                                   const char          *note,
+                                   const MtTfjsTensor  *hwio,
+                                   const MtTfjsTensor  *bias,
+                                   int                  size,
+                                   int                  stride,
+                                   int                  padding,
+                                   MtDarknetActivation  activation,
+                                   GError             **error);
 
 G_END_DECLS

@@ -384,6 +384,74 @@ decode_boxes (const float  *out,
   return kept;
 }
 
+/* The photos a ground-truth file names, each once, in its order. */
+static GPtrArray *
+read_image_list (const char  *gt_file,
+                 GError     **error)
+{
+  g_autofree char *gt_text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *images;
+
+  if (!g_file_get_contents (gt_file, &gt_text, NULL, error))
+    return NULL;
+  images = g_ptr_array_new_with_free_func (g_free);
+  lines = g_strsplit (gt_text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
+
+      if (fields[0] == NULL || fields[0][0] == '\0' || g_hash_table_contains (seen, fields[0]))
+        continue;
+      g_ptr_array_add (images, g_strdup (fields[0]));
+      g_hash_table_add (seen, images->pdata[images->len - 1]);
+    }
+  return images;
+}
+
+/* @path padded to a square with zeros below or to the right (as face-api,
+ * and our detectors, do), resized to @size × @size as TensorFlow does (HWC,
+ * 0..255); the photo's own size in @image. */
+static double *
+load_letterboxed (const char  *path,
+                  int          size,
+                  Image       *image,
+                  GError     **error)
+{
+  g_autofree double *square = NULL;
+  int side;
+
+  if (!image_load (path, image, error))
+    return NULL;
+  side = MAX (image->width, image->height);
+  square = g_new0 (double, (gsize) side * side * 3);
+  for (int y = 0; y < image->height; y++)
+    memcpy (square + (gsize) y * side * 3, image->data + (gsize) y * image->width * 3,
+            (gsize) image->width * 3 * sizeof (double));
+  if (side == size)
+    return g_steal_pointer (&square);
+  return resize_bilinear (square, side, side, 3, size, size);
+}
+
+/* The HWC float tensor both sides see, and the planar Darknet input
+ * (value / @divisor + @offset, as the originals compute it) from it. */
+static void
+fill_tensors (const double *resized,
+              int           size,
+              float         divisor,
+              float         offset,
+              float        *tensor,
+              float        *input)
+{
+  for (gsize p = 0; p < (gsize) size * size; p++)
+    for (int c = 0; c < 3; c++)
+      {
+        tensor[p * 3 + c] = (float) resized[p * 3 + c];
+        input[(gsize) c * size * size + p] = tensor[p * 3 + c] / divisor + offset;
+      }
+}
+
 static int
 run_detect (const char *gt_file,
             const char *models_dir,
@@ -395,9 +463,7 @@ run_detect (const char *gt_file,
   g_autoptr(MtNet) net = NULL;
   g_autoptr(GString) list = g_string_new (NULL);
   g_autoptr(GString) boxes = g_string_new (NULL);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *gt_text = NULL;
+  g_autoptr(GPtrArray) images = NULL;
   g_autofree char *gt_dir = g_path_get_dirname (gt_file);
   g_autofree char *cfg = NULL;
   g_autofree char *weights = g_build_filename (models_dir, "face-detector.weights", NULL);
@@ -407,14 +473,13 @@ run_detect (const char *gt_file,
   g_autofree char *raw_name = g_strdup_printf ("det-%d-darknet.f32", size);
   g_autofree char *list_path = g_strdup_printf ("%s/det-%d-images.txt", out_dir, size);
   g_autofree char *boxes_path = g_strdup_printf ("%s/det-%d-darknet-boxes.txt", out_dir, size);
-  g_auto(GStrv) lines = NULL;
   double anchors[10];
   int grid = size / 32;
   FILE *tensor_file, *raw_file;
 
   if (!(cfg = write_sized_cfg (models_dir, size, out_dir, anchors, &error)) ||
       !(net = mt_net_load (cfg, weights, &error)) ||
-      !g_file_get_contents (gt_file, &gt_text, NULL, &error) ||
+      !(images = read_image_list (gt_file, &error)) ||
       !(tensor_file = open_out (out_dir, tensor_name, &error)) ||
       !(raw_file = open_out (out_dir, raw_name, &error)))
     {
@@ -428,47 +493,23 @@ run_detect (const char *gt_file,
       return 1;
     }
 
-  lines = g_strsplit (gt_text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
-
-      if (fields[0] == NULL || fields[0][0] == '\0' || g_hash_table_contains (seen, fields[0]))
-        continue;
-      g_ptr_array_add (images, g_strdup (fields[0]));
-      g_hash_table_add (seen, images->pdata[images->len - 1]);
-    }
-
   for (guint i = 0; i < images->len; i += (guint) step)
     {
       g_autofree char *path = g_build_filename (gt_dir, images->pdata[i], NULL);
-      g_autofree double *square = NULL;
       g_autofree double *resized = NULL;
       g_autoptr(GArray) found = NULL;
       Image image = { 0 };
       int side;
       const float *out;
 
-      if (!image_load (path, &image, &error))
+      if (!(resized = load_letterboxed (path, size, &image, &error)))
         {
           g_printerr ("%s: %s\n", path, error->message);
           return 1;
         }
-      /* face-api pads to a square with zeros below or to the right. */
       side = MAX (image.width, image.height);
-      square = g_new0 (double, (gsize) side * side * 3);
-      for (int y = 0; y < image.height; y++)
-        memcpy (square + (gsize) y * side * 3, image.data + (gsize) y * image.width * 3,
-                (gsize) image.width * 3 * sizeof (double));
-      resized = side == size ? g_memdup2 (square, (gsize) side * side * 3 * sizeof (double))
-                             : resize_bilinear (square, side, side, 3, size, size);
 
-      for (gsize p = 0; p < (gsize) size * size; p++)
-        for (int c = 0; c < 3; c++)
-          {
-            tensor[p * 3 + c] = (float) resized[p * 3 + c];
-            input[(gsize) c * size * size + p] = tensor[p * 3 + c] / 255.0f;
-          }
+      fill_tensors (resized, size, 255.0f, 0.0f, tensor, input);
       if (!write_floats (tensor_file, tensor, (gsize) 3 * size * size, &error))
         return 1;
 
@@ -521,20 +562,17 @@ run_blazeface (const char *gt_file,
   g_autoptr(MtNet) net = NULL;
   g_autoptr(GString) list = g_string_new (NULL);
   g_autoptr(GString) boxes = g_string_new (NULL);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *gt_text = NULL;
+  g_autoptr(GPtrArray) images = NULL;
   g_autofree char *gt_dir = g_path_get_dirname (gt_file);
   g_autofree float *input = g_new (float, (gsize) 3 * BF_SIZE * BF_SIZE);
   g_autofree float *tensor = g_new (float, (gsize) 3 * BF_SIZE * BF_SIZE);
   g_autofree char *list_path = g_build_filename (out_dir, "bf-images.txt", NULL);
   g_autofree char *boxes_path = g_build_filename (out_dir, "bf-darknet-boxes.txt", NULL);
-  g_auto(GStrv) lines = NULL;
   g_autoptr(GArray) raw = g_array_new (FALSE, FALSE, sizeof (float));
   FILE *tensor_file, *raw_file;
 
   if (!(net = load_model (models_dir, "blazeface-back", &error)) ||
-      !g_file_get_contents (gt_file, &gt_text, NULL, &error) ||
+      !(images = read_image_list (gt_file, &error)) ||
       !(tensor_file = open_out (out_dir, "bf.f32", &error)) ||
       !(raw_file = open_out (out_dir, "bf-darknet.f32", &error)))
     {
@@ -542,44 +580,22 @@ run_blazeface (const char *gt_file,
       return 1;
     }
 
-  lines = g_strsplit (gt_text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
-
-      if (fields[0] == NULL || fields[0][0] == '\0' || g_hash_table_contains (seen, fields[0]))
-        continue;
-      g_ptr_array_add (images, g_strdup (fields[0]));
-      g_hash_table_add (seen, images->pdata[images->len - 1]);
-    }
-
   for (guint i = 0; i < images->len; i++)
     {
       g_autofree char *path = g_build_filename (gt_dir, images->pdata[i], NULL);
-      g_autofree double *square = NULL;
       g_autofree double *resized = NULL;
       g_autoptr(GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Box));
       g_autoptr(GArray) kept = g_array_new (FALSE, FALSE, sizeof (Box));
       Image image = { 0 };
       int side;
 
-      if (!image_load (path, &image, &error))
+      if (!(resized = load_letterboxed (path, BF_SIZE, &image, &error)))
         {
           g_printerr ("%s: %s\n", path, error->message);
           return 1;
         }
       side = MAX (image.width, image.height);
-      square = g_new0 (double, (gsize) side * side * 3);
-      for (int y = 0; y < image.height; y++)
-        memcpy (square + (gsize) y * side * 3, image.data + (gsize) y * image.width * 3,
-                (gsize) image.width * 3 * sizeof (double));
-      resized = resize_bilinear (square, side, side, 3, BF_SIZE, BF_SIZE);
-      for (gsize p = 0; p < (gsize) BF_SIZE * BF_SIZE; p++)
-        for (int c = 0; c < 3; c++)
-          {
-            tensor[p * 3 + c] = (float) resized[p * 3 + c];
-            input[(gsize) c * BF_SIZE * BF_SIZE + p] = tensor[p * 3 + c] / 127.5f - 1.0f;
-          }
+      fill_tensors (resized, BF_SIZE, 127.5f, -1.0f, tensor, input);
       if (!write_floats (tensor_file, tensor, (gsize) 3 * BF_SIZE * BF_SIZE, &error))
         return 1;
       mt_net_forward (net, input);

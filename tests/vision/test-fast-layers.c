@@ -423,6 +423,39 @@ check_network (Fixture    *f,
   compare_forwards (net, input, name);
 }
 
+/* Loads @b's network and compares both forwards after resizing it to each
+ * of @sizes, the fast layers on at every other size (they follow a resize
+ * whether on or off). */
+static void
+check_resized (Fixture    *f,
+               NetBuilder *b,
+               const char *name,
+               const int (*sizes)[2],
+               guint       n_sizes)
+{
+  g_autofree char *cfg = NULL;
+  g_autofree char *weights = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtNet) net = NULL;
+
+  net_builder_write (b, f->rand, f->dir, name, &cfg, &weights);
+  net = mt_net_load (cfg, weights, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < n_sizes; i++)
+    {
+      g_autofree char *what = g_strdup_printf ("%s resized to %dx%d", name, sizes[i][0], sizes[i][1]);
+      g_autofree float *input = NULL;
+
+      mt_net_set_fast (net, i % 2 == 0);
+      g_assert_true (mt_net_resize (net, sizes[i][0], sizes[i][1], &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (mt_net_layer_is_fast (net, 0), ==, i % 2 == 0);
+      input = random_input (f->rand, mt_net_get_input_size (net));
+      compare_forwards (net, input, what);
+    }
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static const char * const activations[] = { "linear", "relu", "leaky", "logistic" };
@@ -663,10 +696,6 @@ test_blazeface_like (Fixture       *f,
                      gconstpointer  data)
 {
   g_autoptr(NetBuilder) b = net_builder_new (64, 64, 3);
-  g_autofree char *cfg = NULL;
-  g_autofree char *weights = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MtNet) net = NULL;
   const int sizes[][2] = { { 96, 64 }, { 64, 64 } };
 
   add_conv (b, 8, 6, 2, 2, 1, "relu");                   /* 32 */
@@ -685,19 +714,7 @@ test_blazeface_like (Fixture       *f,
   add_shortcut (b, -2, "linear");
   check_network (f, b, "blazeface-like");
 
-  net_builder_write (b, f->rand, f->dir, "blazeface-resize", &cfg, &weights);
-  net = mt_net_load (cfg, weights, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      g_autofree char *what = g_strdup_printf ("blazeface-like at %dx%d", sizes[i][0], sizes[i][1]);
-      g_autofree float *input = NULL;
-
-      g_assert_true (mt_net_resize (net, sizes[i][0], sizes[i][1], &error));
-      g_assert_no_error (error);
-      input = random_input (f->rand, mt_net_get_input_size (net));
-      compare_forwards (net, input, what);
-    }
+  check_resized (f, b, "blazeface-resize", sizes, G_N_ELEMENTS (sizes));
 }
 
 /* Switching back and forth keeps Darknet's buffers and results intact. */
@@ -744,10 +761,6 @@ test_resize (Fixture       *f,
              gconstpointer  data)
 {
   g_autoptr(NetBuilder) b = net_builder_new (96, 96, 3);
-  g_autofree char *cfg = NULL;
-  g_autofree char *weights = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MtNet) net = NULL;
   const int sizes[][2] = { { 128, 64 }, { 64, 160 }, { 96, 96 } };
 
   add_conv (b, 16, 3, 1, 0, 1, "leaky");
@@ -759,22 +772,7 @@ test_resize (Fixture       *f,
   add_conv (b, 64, 1, 1, 0, 1, "leaky");
   add_maxpool (b, 2, 1, -1);
   add_conv (b, 25, 1, 1, 0, 1, "linear");
-  net_builder_write (b, f->rand, f->dir, "resize", &cfg, &weights);
-  net = mt_net_load (cfg, weights, &error);
-  g_assert_no_error (error);
-
-  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      g_autofree char *what = g_strdup_printf ("resized to %dx%d", sizes[i][0], sizes[i][1]);
-      g_autofree float *input = NULL;
-
-      mt_net_set_fast (net, i % 2 == 0);
-      g_assert_true (mt_net_resize (net, sizes[i][0], sizes[i][1], &error));
-      g_assert_no_error (error);
-      g_assert_cmpint (mt_net_layer_is_fast (net, 0), ==, i % 2 == 0);
-      input = random_input (f->rand, mt_net_get_input_size (net));
-      compare_forwards (net, input, what);
-    }
+  check_resized (f, b, "resize", sizes, G_N_ELEMENTS (sizes));
 }
 
 /* The converted models, when they are there. */
