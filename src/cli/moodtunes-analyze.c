@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mt-analyzer.h"
+#include "mt-model-manifest.h"
 #include "mt-darknet.h"
 #include "mt-face-detector.h"
 #include "mt-image.h"
@@ -226,9 +227,11 @@ main (int   argc,
     "detection score and the probabilities of seven expressions.\n"
     "PATH is an image file (JPEG, PNG, …) or a folder, walked recursively.");
   g_option_context_add_main_entries (context, option_entries, NULL);
-  description = g_strdup_printf ("Face detection defaults: --threshold %.2f --detector-size %d",
-                                 MT_FACE_DETECTOR_DEFAULT_THRESHOLD,
-                                 MT_FACE_DETECTOR_DEFAULT_SIZE);
+  /* The detector, its size and threshold are the models manifest's
+   * ([Detector] in moodtunes-models.ini). */
+  description = g_strdup ("Face detection defaults: the detector, size and threshold of [Detector] in\n"
+                          "the models folder's " MT_MODEL_MANIFEST_FILE " (BlazeFace at 192, threshold 0.6,\n"
+                          "as shipped).");
   g_option_context_set_description (context, description);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
