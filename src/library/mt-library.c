@@ -9,6 +9,7 @@
 
 #include "mt-library.h"
 #include "mt-library-enums.h"
+#include "mt-library-private.h"
 
 /* Each step migrates from version i to i + 1; never edit a shipped step, add
  * a new one (and bump MT_LIBRARY_SCHEMA_VERSION). */
@@ -90,6 +91,15 @@ static const char * const migrations[] = {
   "  valence REAL, arousal REAL, tag_weight REAL,"
   "  w_angry REAL, w_disgust REAL, w_fear REAL, w_happy REAL, w_sad REAL,"
   "  w_surprise REAL, w_neutral REAL);",
+  /* 4 -> 5: the mood over time, only when the user keeps it (off by
+   * default): one row a minute (minutes since the epoch, UTC), the steady
+   * mood (NULL: no face) and the minute's mean smoothed probabilities.
+   * Never frames. */
+  "CREATE TABLE mood_history ("
+  "  minute INTEGER PRIMARY KEY,"
+  "  mood INTEGER CHECK (mood IS NULL OR mood BETWEEN 0 AND 6),"
+  "  p_angry REAL NOT NULL, p_disgust REAL NOT NULL, p_fear REAL NOT NULL, p_happy REAL NOT NULL,"
+  "  p_sad REAL NOT NULL, p_surprise REAL NOT NULL, p_neutral REAL NOT NULL);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == MT_LIBRARY_SCHEMA_VERSION);
@@ -284,6 +294,20 @@ set_db_error (MtLibrary   *self,
                "Music library “%s”: %s failed: %s",
                self->path, what, self->db ? sqlite3_errmsg (self->db) : "no database");
   return FALSE;
+}
+
+sqlite3 *
+_mt_library_get_db (MtLibrary *self)
+{
+  return self->db;
+}
+
+gboolean
+_mt_library_set_db_error (MtLibrary   *self,
+                          GError     **error,
+                          const char  *what)
+{
+  return set_db_error (self, error, what);
 }
 
 static gboolean

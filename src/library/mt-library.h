@@ -64,7 +64,7 @@ typedef enum {
   MT_LIBRARY_CHANGE_FEEDBACK = 1 << 2,  /* played, skipped, liked, disliked */
 } MtLibraryChange;
 
-#define MT_LIBRARY_SCHEMA_VERSION 4
+#define MT_LIBRARY_SCHEMA_VERSION 5
 
 /* Days a song whose file is gone stays in the library, marked missing, with
  * its moods and history, before a rescan of a folder that is otherwise there

@@ -11,10 +11,12 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "mt-common-enums.h"
 #include "mt-library-enums.h"
+#include "mt-mood-history-store.h"
 #include "mt-mood-tracker.h"
 #include "mt-recommender.h"
 #include "mt-session.h"
@@ -49,6 +51,12 @@ struct _MtSession
   gboolean          locked;
   MtMood            picked_mood;
   MtMoodHistory    *history;
+  gboolean          keep_history;
+  /* The minute being gathered for the stored history. */
+  gint64            minute;
+  guint             minute_samples;
+  guint             minute_moods[MT_N_MOODS + 1];   /* the last: no face */
+  double            minute_sums[MT_N_MOODS];
 
   MtStrategy        strategy;
   GListStore       *playlist;     /* of MtSongItem */
@@ -78,10 +86,11 @@ enum {
   PROP_PLAYLIST_STRATEGY,
   PROP_PLAYLIST_STATUS,
   PROP_PLAYLIST_ERROR,
+  PROP_KEEP_HISTORY,
   N_PROPS
 };
 
-enum { FEEDBACK_RECORDED, N_SIGNALS };
+enum { FEEDBACK_RECORDED, HISTORY_CHANGED, N_SIGNALS };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -439,6 +448,128 @@ library_changed_cb (MtSession       *self,
     mt_session_refresh_playlist (self, TRUE);
 }
 
+/* ---- history -------------------------------------------------------------- */
+
+/* @title NULL: the song's, from the library. */
+static void
+add_mark (MtSession      *self,
+          MtMoodMarkKind  kind,
+          gint64          song_id,
+          const char     *title)
+{
+  g_autoptr(MtSong) song = NULL;
+  g_autofree char *found = NULL;
+
+  if (title == NULL && self->library != NULL &&
+      (song = mt_library_get_song (self->library, song_id, NULL)) != NULL)
+    title = found = mt_song_dup_display_title (song);
+  mt_mood_history_add_mark (self->history, g_get_real_time (), kind, song_id, title);
+  g_signal_emit (self, signals[HISTORY_CHANGED], 0);
+}
+
+static void
+player_song_cb (MtSession *self)
+{
+  const MtSong *song = mt_player_get_current_song (self->player);
+
+  if (song != NULL)
+    {
+      g_autofree char *title = mt_song_dup_display_title (song);
+      add_mark (self, MT_MOOD_MARK_SONG, song->id, title);
+    }
+}
+
+gboolean
+mt_session_flush_history (MtSession  *self,
+                          GError    **error)
+{
+  MtMoodMinute minute = { .minute = self->minute, .mood = MT_MOOD_NONE };
+  guint most = self->minute_moods[MT_N_MOODS];
+
+  g_return_val_if_fail (MT_IS_SESSION (self), FALSE);
+
+  if (!self->keep_history || self->library == NULL || self->minute_samples == 0)
+    return TRUE;
+  /* The mood seen most of the minute; no face when that was most. */
+  for (int m = 0; m < MT_N_MOODS; m++)
+    if (self->minute_moods[m] > most)
+      {
+        most = self->minute_moods[m];
+        minute.mood = m;
+      }
+  for (int m = 0; m < MT_N_MOODS; m++)
+    minute.probabilities[m] = (float) CLAMP (self->minute_sums[m] / self->minute_samples, 0.0, 1.0);
+  return mt_library_add_mood_minute (self->library, &minute, error);
+}
+
+static void
+reset_minute (MtSession *self,
+              gint64     minute)
+{
+  self->minute = minute;
+  self->minute_samples = 0;
+  memset (self->minute_moods, 0, sizeof self->minute_moods);
+  memset (self->minute_sums, 0, sizeof self->minute_sums);
+}
+
+/* Into the minute being gathered; a new minute stores the one before. */
+static void
+keep_sample (MtSession          *self,
+             const MtMoodSample *sample)
+{
+  gint64 minute = sample->time_us / (60 * G_USEC_PER_SEC);
+  g_autoptr(GError) error = NULL;
+
+  if (!self->keep_history)
+    return;
+  if (minute != self->minute)
+    {
+      if (!mt_session_flush_history (self, &error))
+        g_warning ("Could not keep the mood history: %s", error->message);
+      reset_minute (self, minute);
+    }
+  self->minute_samples++;
+  self->minute_moods[mt_mood_is_valid (sample->mood) ? sample->mood : MT_N_MOODS]++;
+  for (int m = 0; m < MT_N_MOODS; m++)
+    self->minute_sums[m] += sample->probabilities[m];
+}
+
+gboolean
+mt_session_delete_history (MtSession  *self,
+                           GError    **error)
+{
+  g_return_val_if_fail (MT_IS_SESSION (self), FALSE);
+
+  reset_minute (self, self->minute);
+  if (self->library == NULL)
+    return TRUE;
+  return mt_library_delete_mood_history (self->library, error) >= 0;
+}
+
+void
+mt_session_set_keep_history (MtSession *self,
+                             gboolean   keep)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (MT_IS_SESSION (self));
+  if (self->keep_history == !!keep)
+    return;
+  /* What was gathered while kept is stored before it stops. */
+  if (!keep && !mt_session_flush_history (self, &error))
+    g_warning ("Could not keep the mood history: %s", error->message);
+  self->keep_history = !!keep;
+  reset_minute (self, 0);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_HISTORY]);
+}
+
+gboolean
+mt_session_get_keep_history (MtSession *self)
+{
+  g_return_val_if_fail (MT_IS_SESSION (self), FALSE);
+  return self->keep_history;
+}
+
 /* ---- feedback ------------------------------------------------------------- */
 
 gboolean
@@ -462,6 +593,10 @@ mt_session_record_feedback (MtSession         *self,
                                 g_get_real_time () / G_USEC_PER_SEC, error))
     return FALSE;
   g_signal_emit (self, signals[FEEDBACK_RECORDED], 0, song_id, feedback, mood, origin);
+  if (feedback != MT_FEEDBACK_PLAYED)
+    add_mark (self, feedback == MT_FEEDBACK_LIKED ? MT_MOOD_MARK_LIKED
+                    : feedback == MT_FEEDBACK_DISLIKED ? MT_MOOD_MARK_DISLIKED : MT_MOOD_MARK_SKIPPED,
+              song_id, NULL);
 
   playing = self->player != NULL ? mt_player_get_current_song (self->player) : NULL;
   if (feedback == MT_FEEDBACK_DISLIKED && playing != NULL && playing->id == song_id)
@@ -538,14 +673,20 @@ mt_session_add_reading (MtSession   *self,
   sample.mood = mt_mood_tracker_get_mood (self->tracker);
   if (sample.mood != MT_MOOD_NONE)
     mt_mood_tracker_get_smoothed (self->tracker, sample.probabilities);
-  mt_mood_history_add (self->history, &sample);
+  keep_sample (self, &sample);
+  if (mt_mood_history_add (self->history, &sample))
+    g_signal_emit (self, signals[HISTORY_CHANGED], 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONFIDENCE]);
 }
 
 void
 mt_session_reset_readings (MtSession *self)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (MT_IS_SESSION (self));
+  if (!mt_session_flush_history (self, &error))
+    g_warning ("Could not keep the mood history: %s", error->message);
   self->has_readings = FALSE;
   mt_mood_tracker_reset (self->tracker);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONFIDENCE]);
@@ -726,7 +867,11 @@ static void
 mt_session_dispose (GObject *object)
 {
   MtSession *self = MT_SESSION (object);
+  g_autoptr(GError) error = NULL;
 
+  if (self->library != NULL && !mt_session_flush_history (self, &error))
+    g_warning ("Could not keep the mood history: %s", error->message);
+  reset_minute (self, 0);
   if (self->refresh_cancellable != NULL)
     g_cancellable_cancel (self->refresh_cancellable);
   g_clear_object (&self->refresh_cancellable);
@@ -797,6 +942,9 @@ mt_session_get_property (GObject    *object,
     case PROP_PLAYLIST_ERROR:
       g_value_set_string (value, self->playlist_error);
       break;
+    case PROP_KEEP_HISTORY:
+      g_value_set_boolean (value, self->keep_history);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -820,6 +968,9 @@ mt_session_set_property (GObject      *object,
       break;
     case PROP_STRATEGY:
       mt_session_set_strategy (self, g_value_get_enum (value));
+      break;
+    case PROP_KEEP_HISTORY:
+      mt_session_set_keep_history (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -864,6 +1015,8 @@ mt_session_class_init (MtSessionClass *klass)
                                                         MT_PLAYLIST_STATUS_UNAVAILABLE, ro);
   /** MtSession:playlist-error: why there is no playlist, for people */
   properties[PROP_PLAYLIST_ERROR] = g_param_spec_string ("playlist-error", NULL, NULL, NULL, ro);
+  /** MtSession:keep-history: also store the mood a row a minute in the library */
+  properties[PROP_KEEP_HISTORY] = g_param_spec_boolean ("keep-history", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -878,6 +1031,10 @@ mt_session_class_init (MtSessionClass *klass)
   signals[FEEDBACK_RECORDED] =
     g_signal_new ("feedback-recorded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 4, G_TYPE_INT64, MT_TYPE_FEEDBACK, MT_TYPE_MOOD, MT_TYPE_FEEDBACK_ORIGIN);
+  /** MtSession::history-changed: a new second's sample or a mark */
+  signals[HISTORY_CHANGED] =
+    g_signal_new ("history-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -921,6 +1078,7 @@ mt_session_new (MtLibrary *library,
     {
       self->player = g_object_ref (player);
       g_signal_connect_swapped (player, "feedback", G_CALLBACK (player_feedback_cb), self);
+      g_signal_connect_swapped (player, "notify::current-song", G_CALLBACK (player_song_cb), self);
     }
   return self;
 }

@@ -78,7 +78,21 @@ gboolean          mt_session_get_locked         (MtSession        *self);
 void              mt_session_pick_mood          (MtSession        *self,
                                                  MtMood            mood);
 MtMood            mt_session_get_picked_mood    (MtSession        *self);
+/* The last minutes, in memory: samples and marks (songs started, ratings);
+ * "history-changed" when a second's sample or a mark is added. */
 MtMoodHistory    *mt_session_get_history        (MtSession        *self);
+/* "keep-history" (bind it to the keep-mood-history setting): also store a
+ * row a minute in the library (mt-mood-history-store.h).  Off by default. */
+void              mt_session_set_keep_history   (MtSession        *self,
+                                                 gboolean          keep);
+gboolean          mt_session_get_keep_history   (MtSession        *self);
+/* Stores the minute under way now (kept history only; at the camera's end
+ * and when the session goes, by itself). */
+gboolean          mt_session_flush_history      (MtSession        *self,
+                                                 GError          **error);
+/* Deletes the stored history (what this minute gathered too). */
+gboolean          mt_session_delete_history     (MtSession        *self,
+                                                 GError          **error);
 
 /* ---- strategy and playlist --------------------------------------------- */
 
@@ -124,6 +138,7 @@ gboolean          mt_session_record_feedback    (MtSession        *self,
 
 /* Signals:
  *   "feedback-recorded" (gint64 song_id, MtFeedback feedback, MtMood mood,
- *     MtFeedbackOrigin origin): after the library has it. */
+ *     MtFeedbackOrigin origin): after the library has it.
+ *   "history-changed": the history has a new sample or mark. */
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "mt-library-enums.h"
 #include "mt-mood-history.h"
+#include "mt-mood-history-store.h"
 #include "mt-session.h"
 #include "mt-song-item.h"
 #include "mt-test-music.h"
@@ -381,6 +382,94 @@ test_session_history (Fixture *f, gconstpointer data)
   /* The camera going off keeps what was seen. */
   mt_session_reset_readings (f->session);
   g_assert_cmpuint (mt_mood_history_get_n (history), >=, 1);
+
+  /* Ratings are marked on the same time axis, with the song's title. */
+  mt_session_pick_mood (f->session, MT_MOOD_HAPPY);
+  wait_for_playlist (f->session, MT_MOOD_HAPPY);
+  {
+    g_autoptr(MtSongItem) item = g_list_model_get_item (mt_session_get_playlist (f->session), 0);
+    const MtMoodMark *mark;
+
+    g_assert_true (mt_session_record_feedback (f->session, mt_song_item_get_song (item)->id, MT_FEEDBACK_LIKED,
+                                               MT_MOOD_HAPPY, MT_FEEDBACK_ORIGIN_DESKTOP, NULL));
+    g_assert_cmpuint (mt_mood_history_get_n_marks (history), ==, 1);
+    mark = mt_mood_history_get_mark (history, 0);
+    g_assert_cmpint (mark->kind, ==, MT_MOOD_MARK_LIKED);
+    g_assert_cmpstr (mark->title, ==, mt_song_item_get_song (item)->title);
+  }
+}
+
+static void
+test_history_summary (void)
+{
+  g_autoptr(MtMoodHistory) history = mt_mood_history_new ();
+  MtMood longest, now;
+  gint64 since;
+  MtMoodSample sample;
+
+  g_assert_false (mt_mood_history_summarize (history, 5, &longest, &now, &since));
+  /* Three minutes happy, then forty seconds sad. */
+  for (int s = 0; s < 220; s++)
+    {
+      sample = sample_at (s, s < 180 ? MT_MOOD_HAPPY : MT_MOOD_SAD);
+      mt_mood_history_add (history, &sample);
+    }
+  g_assert_true (mt_mood_history_summarize (history, 5, &longest, &now, &since));
+  g_assert_cmpint (longest, ==, MT_MOOD_HAPPY);
+  g_assert_cmpint (now, ==, MT_MOOD_SAD);
+  g_assert_cmpint (since, ==, sample_at (180, MT_MOOD_SAD).time_us);
+  /* Over the last minute only, sad held longest. */
+  g_assert_true (mt_mood_history_summarize (history, 1, &longest, &now, &since));
+  g_assert_cmpint (longest, ==, MT_MOOD_SAD);
+}
+
+static void
+test_kept_history (Fixture *f, gconstpointer data)
+{
+  const float fear[MT_N_MOODS] = { 0.05f, 0.02f, 0.80f, 0.03f, 0.04f, 0.03f, 0.03f };
+  g_autoptr(GArray) minutes = NULL;
+  g_autoptr(GError) error = NULL;
+  MtMoodMinute bad = { .minute = 5, .mood = MT_MOOD_HAPPY };
+
+  /* Off by default: nothing is stored. */
+  feed (f->session, fear, 0, 3.0);
+  g_assert_true (mt_session_flush_history (f->session, &error));
+  minutes = mt_library_list_mood_minutes (f->lib.library, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (minutes->len, ==, 0);
+  g_clear_pointer (&minutes, g_array_unref);
+
+  /* Kept: a row for the minute, with the mood seen most and the mean
+   * smoothed probabilities. */
+  mt_session_set_keep_history (f->session, TRUE);
+  feed (f->session, fear, 3 * G_USEC_PER_SEC, 3.0);
+  g_assert_true (mt_session_flush_history (f->session, &error));
+  minutes = mt_library_list_mood_minutes (f->lib.library, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (minutes->len, >=, 1);
+  g_assert_cmpint (g_array_index (minutes, MtMoodMinute, minutes->len - 1).mood, ==, MT_MOOD_FEAR);
+  g_assert_cmpfloat (g_array_index (minutes, MtMoodMinute, minutes->len - 1).probabilities[MT_MOOD_FEAR], >, 0.6f);
+  g_assert_cmpint (ABS (g_array_index (minutes, MtMoodMinute, 0).minute - g_get_real_time () / (60 * G_USEC_PER_SEC)),
+                   <=, 1);
+  g_clear_pointer (&minutes, g_array_unref);
+
+  /* Deleted: gone. */
+  g_assert_true (mt_session_delete_history (f->session, &error));
+  minutes = mt_library_list_mood_minutes (f->lib.library, 0, &error);
+  g_assert_cmpuint (minutes->len, ==, 0);
+
+  /* The store refuses what is not a mood or a probability. */
+  bad.probabilities[MT_MOOD_HAPPY] = 1.5f;
+  g_assert_false (mt_library_add_mood_minute (f->lib.library, &bad, &error));
+  g_assert_error (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_INVALID);
+  g_clear_error (&error);
+  bad.probabilities[MT_MOOD_HAPPY] = NAN;
+  g_assert_false (mt_library_add_mood_minute (f->lib.library, &bad, &error));
+  g_clear_error (&error);
+  bad.probabilities[MT_MOOD_HAPPY] = 0.5f;
+  bad.mood = 17;
+  g_assert_false (mt_library_add_mood_minute (f->lib.library, &bad, &error));
+  g_clear_error (&error);
 }
 
 static void
@@ -410,8 +499,10 @@ main (int argc, char **argv)
   ADD ("/session/feedback-one-path", test_feedback_one_path);
   ADD ("/session/player-feedback", test_player_feedback);
   ADD ("/session/history-in-session", test_session_history);
+  ADD ("/session/kept-history", test_kept_history);
 #undef ADD
   g_test_add_func ("/session/history", test_history);
+  g_test_add_func ("/session/history-summary", test_history_summary);
   g_test_add_func ("/session/no-library", test_no_library);
   return g_test_run ();
 }
