@@ -24,13 +24,27 @@ emit_cb (gpointer data)
 }
 
 void
+mt_main_context_post (GMainContext   *context,
+                      int             priority,
+                      GSourceFunc     func,
+                      gpointer        data,
+                      GDestroyNotify  destroy)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, priority);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[mt] result from a worker");
+  g_source_attach (source, context);
+}
+
+void
 mt_main_context_emit_boxed (GMainContext  *context,
                             gpointer       instance,
                             guint          signal_id,
                             GType          boxed_type,
                             gconstpointer  boxed)
 {
-  g_autoptr(GSource) source = NULL;
   Emission *emission;
 
   g_return_if_fail (G_IS_OBJECT (instance));
@@ -45,8 +59,5 @@ mt_main_context_emit_boxed (GMainContext  *context,
   emission->signal_id = signal_id;
   emission->boxed_type = boxed_type;
   emission->boxed = g_boxed_copy (boxed_type, boxed);
-  source = g_idle_source_new ();
-  g_source_set_callback (source, emit_cb, emission, NULL);
-  g_source_set_static_name (source, "[mt] progress from a worker");
-  g_source_attach (source, context);
+  mt_main_context_post (context, G_PRIORITY_DEFAULT_IDLE, emit_cb, emission, NULL);
 }

@@ -16,6 +16,16 @@ G_BEGIN_DECLS
  * instance is kept alive until then.  Not g_main_context_invoke(): that runs
  * the callback in the calling thread when nobody iterates @context at this
  * moment. */
+/* Runs @func (@data) from an idle source of @priority in @context, then
+ * @destroy (@data) there.  Not g_main_context_invoke(), for the reason
+ * above: a result from a worker thread must reach its listener in its
+ * context. */
+void mt_main_context_post       (GMainContext  *context,
+                                 int            priority,
+                                 GSourceFunc    func,
+                                 gpointer       data,
+                                 GDestroyNotify destroy);
+
 void mt_main_context_emit_boxed (GMainContext  *context,
                                  gpointer       instance,
                                  guint          signal_id,

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "mt-analysis-pump-private.h"
+#include "mt-main-context.h"
 
 G_DEFINE_QUARK (mt-analysis-pump-error-quark, mt_analysis_pump_error)
 
@@ -108,14 +109,11 @@ announce_cb (gpointer data)
 }
 
 /* Once each: the first thread that has its networks, the first that cannot
- * load them.  An idle source rather than g_main_context_invoke(), which
- * would run the callback here in the analysis thread when nobody iterates
- * the context at this moment. */
+ * load them. */
 static void
 announce (Core       *core,
           const char *error)
 {
-  g_autoptr(GSource) source = NULL;
   Announcement *announcement;
   gboolean first;
 
@@ -132,11 +130,7 @@ announce (Core       *core,
   announcement = g_new0 (Announcement, 1);
   announcement->core = core_ref (core);
   announcement->error = g_strdup (error);
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, announce_cb, announcement, announcement_free);
-  g_source_set_static_name (source, "[mt-analysis-pump] announce");
-  g_source_attach (source, core->context);
+  mt_main_context_post (core->context, G_PRIORITY_DEFAULT, announce_cb, announcement, announcement_free);
 }
 
 static gpointer
@@ -169,14 +163,14 @@ pump_thread (gpointer data)
 
       if (must_load)
         {
-          analyzer = mt_analyzer_new (core->models_dir, core->model, &load_error);
+          g_autoptr(GError) error = NULL;
+
+          /* Once: loading failed is not retried every frame. */
+          analyzer = mt_analyzer_new (core->models_dir, core->model, &error);
           if (analyzer == NULL)
-            {
-              g_prefix_error_literal (&load_error, "Cannot load the face and expression models: ");
-              load_error->domain = MT_ANALYSIS_PUMP_ERROR;
-              load_error->code = MT_ANALYSIS_PUMP_ERROR_MODELS;
-            }
-          announce (core, analyzer == NULL ? load_error->message : NULL);
+            g_set_error (&load_error, MT_ANALYSIS_PUMP_ERROR, MT_ANALYSIS_PUMP_ERROR_MODELS,
+                         "Cannot load the face and expression models: %s", error->message);
+          announce (core, analyzer == NULL ? error->message : NULL);
         }
       if (analyzer != NULL && settings_serial != serial)
         {
@@ -244,7 +238,8 @@ mt_analysis_pump_class_init (MtAnalysisPumpClass *klass)
   signals[READY] = g_signal_new ("ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /** MtAnalysisPump::failed: @message: why a thread could not load its
-   * networks (once; its frames get MT_ANALYSIS_PUMP_ERROR_MODELS) */
+   * networks, as the loader says it (once; the thread's frames get
+   * MT_ANALYSIS_PUMP_ERROR_MODELS errors) */
   signals[FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }

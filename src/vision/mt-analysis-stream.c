@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "mt-analysis-pump-private.h"
+#include "mt-main-context.h"
 
 #define RATE_WINDOW_US (2 * G_USEC_PER_SEC)
 
@@ -335,7 +336,6 @@ _mt_analysis_stream_serve (MtAnalysisStream *self,
                            MtAnalyzer       *analyzer,
                            const GError     *load_error)
 {
-  g_autoptr(GSource) source = NULL;
   Delivery *delivery = g_new0 (Delivery, 1);
   Frame *frame;
   gboolean forget, again;
@@ -369,12 +369,6 @@ _mt_analysis_stream_serve (MtAnalysisStream *self,
   if (again)
     _mt_analysis_pump_schedule (self->pump, self);
 
-  /* An idle source rather than g_main_context_invoke(), which would run
-   * the callback here when nobody iterates the context at this moment. */
   delivery->stream = self;
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, deliver_cb, delivery, delivery_free);
-  g_source_set_static_name (source, "[mt-analysis-stream] deliver");
-  g_source_attach (source, self->context);
+  mt_main_context_post (self->context, G_PRIORITY_DEFAULT, deliver_cb, delivery, delivery_free);
 }

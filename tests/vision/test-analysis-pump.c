@@ -386,7 +386,8 @@ test_models_missing (void)
   g_assert_cmpuint (r.errors->len, ==, 2);
   g_assert_error ((GError *) g_ptr_array_index (r.errors, 0), MT_ANALYSIS_PUMP_ERROR, MT_ANALYSIS_PUMP_ERROR_MODELS);
   g_assert_nonnull (message);
-  g_assert_nonnull (strstr (message, "Cannot load"));
+  g_assert_nonnull (strstr (((GError *) g_ptr_array_index (r.errors, 0))->message, "Cannot load the face"));
+  g_assert_nonnull (strstr (((GError *) g_ptr_array_index (r.errors, 0))->message, message));
   g_assert_false (mt_analysis_pump_is_ready (failing));
   received_clear (&r);
   g_rmdir (dir);
