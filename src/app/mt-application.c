@@ -251,6 +251,7 @@ mt_application_startup (GApplication *app)
 
   self->session = mt_session_new (self->library, self->player);
   g_settings_bind (self->settings, "strategy", self->session, "strategy", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "keep-mood-history", self->session, "keep-history", G_SETTINGS_BIND_GET);
 
   self->mpris = mt_mpris_new (self);
 

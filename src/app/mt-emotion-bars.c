@@ -8,6 +8,7 @@
 #include "mt-mood.h"
 #include "mt-emotion-bars.h"
 #include "mt-mood-names.h"
+#include "mt-mood-timeline.h"
 
 struct _MtEmotionBars
 {
@@ -57,6 +58,35 @@ mt_emotion_bars_class_init (MtEmotionBarsClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
+/* Each bar in its mood's colour, the timeline's: the bars are its legend.
+ * Made from the one colour table, once per display. */
+static void
+add_mood_colors (GtkWidget *widget)
+{
+  GdkDisplay *display = gtk_widget_get_display (widget);
+  g_autoptr(GtkCssProvider) provider = NULL;
+  g_autoptr(GString) css = NULL;
+
+  if (g_object_get_data (G_OBJECT (display), "mt-mood-colors") != NULL)
+    return;
+  css = g_string_new (NULL);
+  for (int i = 0; i < MT_N_MOODS; i++)
+    {
+      GdkRGBA color;
+      g_autofree char *text = NULL;
+
+      mt_mood_timeline_get_mood_color (i, &color);
+      text = gdk_rgba_to_string (&color);
+      g_string_append_printf (css, "levelbar.mood-%s block.filled { background-color: %s; }\n",
+                              mt_mood_to_string (i), text);
+    }
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_data (provider, css->str, -1);
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_set_data (G_OBJECT (display), "mt-mood-colors", GINT_TO_POINTER (1));
+}
+
 static void
 mt_emotion_bars_init (MtEmotionBars *self)
 {
@@ -76,6 +106,10 @@ mt_emotion_bars_init (MtEmotionBars *self)
       gtk_label_set_xalign (GTK_LABEL (name), 0);
       gtk_widget_add_css_class (name, "caption");
       gtk_widget_set_hexpand (bar, TRUE);
+      {
+        g_autofree char *css_class = g_strdup_printf ("mood-%s", mt_mood_to_string (i));
+        gtk_widget_add_css_class (bar, css_class);
+      }
       gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
       /* No "low/high" colouring: a confidence is not good or bad. */
       gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_LOW);
@@ -93,6 +127,7 @@ mt_emotion_bars_init (MtEmotionBars *self)
       self->bars[i] = bar;
       self->values[i] = value;
     }
+  add_mood_colors (GTK_WIDGET (self));
 }
 
 GtkWidget *

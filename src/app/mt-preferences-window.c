@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "mt-library-importer.h"
+#include "mt-mood-history-store.h"
 #include "mt-preferences-window.h"
 
 struct _MtPreferencesWindow
@@ -25,6 +26,9 @@ struct _MtPreferencesWindow
   GtkWidget            *import_button;
   GtkSwitch            *sound_switch;
   AdwExpanderRow       *sound_state_row;
+  GtkSwitch            *history_switch;
+  AdwActionRow         *history_row;
+  GtkWidget            *delete_history_button;
   GPtrArray            *failure_rows;
   GtkWidget            *server_group;
   GtkSwitch            *server_switch;
@@ -326,6 +330,62 @@ mt_preferences_window_dispose (GObject *object)
   G_OBJECT_CLASS (mt_preferences_window_parent_class)->dispose (object);
 }
 
+/* How much is stored: what the Delete button would delete. */
+static void
+update_history_row (MtPreferencesWindow *self)
+{
+  MtLibrary *library = mt_application_get_library (self->app);
+  g_autoptr(GArray) minutes = library != NULL ? mt_library_list_mood_minutes (library, 0, NULL) : NULL;
+  g_autofree char *text = NULL;
+
+  if (minutes == NULL || minutes->len == 0)
+    text = g_strdup (_("Nothing stored"));
+  else
+    {
+      g_autoptr(GDateTime) first = g_date_time_new_from_unix_local (g_array_index (minutes, MtMoodMinute, 0).minute * 60);
+      g_autofree char *day = g_date_time_format (first, "%x");
+
+      /* Translators: e.g. "42 minutes since 12/01/2026" */
+      text = g_strdup_printf (ngettext ("%u minute since %s", "%u minutes since %s", minutes->len), minutes->len, day);
+    }
+  adw_action_row_set_subtitle (self->history_row, text);
+  gtk_widget_set_sensitive (self->delete_history_button, minutes != NULL && minutes->len > 0);
+}
+
+static void
+delete_history_response_cb (MtPreferencesWindow *self,
+                            const char          *response)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "delete") != 0)
+    return;
+  if (!mt_session_delete_history (mt_application_get_session (self->app), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The mood history could not be deleted: %s"), error->message);
+      adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+      return;
+    }
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (_("Mood history deleted")));
+  update_history_row (self);
+}
+
+static void
+delete_history_clicked_cb (MtPreferencesWindow *self)
+{
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Delete the Mood History?"),
+                                                       _("Every stored minute of your mood is removed from the "
+                                                         "music library for good. The songs and their ratings "
+                                                         "stay.")));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_history_response_cb), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
 {
@@ -343,6 +403,10 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, import_button);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, sound_switch);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, sound_state_row);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, history_switch);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, history_row);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, delete_history_button);
+  gtk_widget_class_bind_template_callback (widget_class, delete_history_clicked_cb);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_switch);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_token_switch);
@@ -394,6 +458,9 @@ mt_preferences_window_new (MtApplication *application,
       g_signal_connect_object (analysis, "notify::running", G_CALLBACK (update_sound_state), self,
                                G_CONNECT_SWAPPED);
     }
+
+  g_settings_bind (self->settings, "keep-mood-history", self->history_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  update_history_row (self);
 
   if (mt_application_has_server (application))
     {

@@ -1,11 +1,13 @@
-/* mt-window-private.h: the window's state, shared by mt-window.c (layout and
- * state) and mt-window-actions.c (what the user can do). */
+/* mt-window-private.h: the window's state, shared by mt-window.c (camera,
+ * mood, playlist, player), mt-window-library.c (the library page) and
+ * mt-window-actions.c (what the user can do). */
 #pragma once
 
 #include "mt-analysis-worker.h"
 #include "mt-camera.h"
 #include "mt-camera-view.h"
 #include "mt-emotion-bars.h"
+#include "mt-mood-timeline.h"
 #include "mt-library-importer.h"
 #include "mt-mood-strategies.h"
 #include "mt-session.h"
@@ -47,6 +49,8 @@ struct _MtWindow
   GtkWidget            *demo_clip_button;
   GtkLabel             *hint_label;
   MtEmotionBars        *emotion_bars;
+  MtMoodTimeline       *mood_timeline;
+  GtkLabel             *timeline_summary;
   GtkImage             *mood_icon;
   GtkLabel             *mood_label;
   GtkLabel             *mood_detail;
@@ -77,6 +81,9 @@ void     _mt_window_toast              (MtWindow   *self,
                                         const char *text);
 void     _mt_window_import             (MtWindow   *self,
                                         const char * const *folders);
+
+/* mt-window-library.c */
+void     _mt_window_library_init       (MtWindow   *self);
 
 /* mt-window-actions.c */
 void     _mt_window_class_actions_init (GtkWidgetClass *widget_class);

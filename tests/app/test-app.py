@@ -295,6 +295,17 @@ def case_fer_clip(session):
                       "the happy playlist's first songs sound positive (%s)" % shown)
                 check(sad_main >= 2, "sad or calm songs lead the sad playlist (%d of 5)" % sad_main)
 
+    # The timeline under the bars fills as the clip plays, and says in
+    # words how the mood went (its accessible description too).
+    timeline = app.of("timeline")
+    check(bool(timeline) and timeline[-1]["samples"] >= 8, "the mood timeline fills (%s)"
+          % (timeline[-1] if timeline else None))
+    summaries = [t["summary"] for t in timeline]
+    check(any("sad since" in text for text in summaries),
+          "the timeline's summary tells the mood now and since when (%s)" % (summaries[-3:],))
+    check(any(text.startswith("Mostly happy") for text in summaries),
+          "and the mood seen most while the happy faces played (%s)" % (sorted(set(summaries))[:6],))
+
 
 def case_no_camera(session):
     """A camera that cannot be opened is a status, never a crash; a mood can

@@ -79,7 +79,7 @@ def main():
 
     # Every source with marked strings is in POTFILES.
     marked = re.compile(r'\b(_|N_|C_|NC_|ngettext)\s*\(\s*"')
-    for path in sorted(glob.glob(os.path.join(SOURCE, "src", "app", "*.c"))):
+    for path in sorted(glob.glob(os.path.join(SOURCE, "src", "**", "*.c"), recursive=True)):
         rel = os.path.relpath(path, SOURCE)
         if marked.search(open(path, encoding="utf-8").read()):
             check(rel in potfiles, "%s (with marked strings) is in POTFILES" % rel)
