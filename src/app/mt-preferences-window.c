@@ -330,6 +330,16 @@ mt_preferences_window_dispose (GObject *object)
   G_OBJECT_CLASS (mt_preferences_window_parent_class)->dispose (object);
 }
 
+/* 0 is the detector's own size or threshold, from the models manifest. */
+static gboolean
+spin_output_cb (GtkSpinButton *spin)
+{
+  if (gtk_adjustment_get_value (gtk_spin_button_get_adjustment (spin)) > 0)
+    return FALSE;   /* the number, as usual */
+  gtk_editable_set_text (GTK_EDITABLE (spin), _("Automatic"));
+  return TRUE;
+}
+
 /* How much is stored: what the Delete button would delete. */
 static void
 update_history_row (MtPreferencesWindow *self)
@@ -407,6 +417,7 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, history_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, delete_history_button);
   gtk_widget_class_bind_template_callback (widget_class, delete_history_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, spin_output_cb);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_group);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_switch);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, server_token_switch);

@@ -507,7 +507,6 @@ hint_text (MtFrameHint hint)
 static void
 report_analysis (MtAnalysisResult *result)
 {
-  static const char *hints[] = { "none", "no-face", "too-dark", "too-small" };
   JsonBuilder *report = mt_test_report_begin ("analysis");
 
   if (report == NULL)
@@ -519,7 +518,7 @@ report_analysis (MtAnalysisResult *result)
   json_builder_set_member_name (report, "ms");
   json_builder_add_double_value (report, result->analyze_ms);
   json_builder_set_member_name (report, "hint");
-  json_builder_add_string_value (report, hints[result->hint]);
+  json_builder_add_string_value (report, mt_frame_hint_to_string (result->hint));
   json_builder_set_member_name (report, "faces");
   json_builder_begin_array (report);
   for (guint i = 0; i < result->faces->len; i++)
@@ -652,6 +651,16 @@ _mt_window_use_camera_source (MtWindow   *self,
     _mt_window_set_camera_enabled (self, TRUE);
 }
 
+/* 0 (and the steps below the smallest real size the spin button passes
+ * on its way up): the detector's own size, from the models manifest. */
+static int
+detector_size_setting (MtWindow *self)
+{
+  int size = g_settings_get_int (self->settings, "detector-size");
+
+  return size >= 64 ? size : 0;
+}
+
 static void
 settings_changed_cb (MtWindow   *self,
                      const char *key)
@@ -659,7 +668,7 @@ settings_changed_cb (MtWindow   *self,
   if (g_str_equal (key, "detector-threshold"))
     mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, key));
   else if (g_str_equal (key, "detector-size"))
-    mt_analysis_worker_set_detector_size (self->worker, g_settings_get_int (self->settings, key));
+    mt_analysis_worker_set_detector_size (self->worker, detector_size_setting (self));
   else if (g_str_equal (key, "camera") && mt_application_get_camera_source (self->app) == NULL)
     {
       g_autofree char *camera = g_settings_get_string (self->settings, key);
@@ -769,7 +778,7 @@ mt_window_setup (MtWindow      *self,
 
   self->worker = mt_analysis_worker_new (NULL, NULL);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
-  mt_analysis_worker_set_detector_size (self->worker, g_settings_get_int (self->settings, "detector-size"));
+  mt_analysis_worker_set_detector_size (self->worker, detector_size_setting (self));
   g_signal_connect_object (self->worker, "result", G_CALLBACK (worker_result_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->worker, "failed", G_CALLBACK (worker_failed_cb), self, G_CONNECT_SWAPPED);
 
