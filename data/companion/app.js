@@ -1,10 +1,13 @@
 // Moodtunes companion page: streams the camera to the Moodtunes server on
-// this computer and shows the mood and the songs it recommends.
-// Plain browser JavaScript, no build step.  Text from the server is only ever
-// set with textContent.
+// this computer and shows the mood, the songs it recommends (played here by
+// player.js) and the mood over time (timeline.js).
+// Plain browser JavaScript modules, no build step.  Text from the server is
+// only ever set with textContent.
 'use strict';
 
-const MOODS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
+import { postFeedback } from './rest.js';
+import { Player } from './player.js';
+import { MOODS, Timeline } from './timeline.js';
 const MIN_INTERVAL_MS = 100;      // at most 10 frames per second
 const MAX_INTERVAL_MS = 2000;
 const REPLY_TIMEOUT_MS = 3000;    // a reply this late: send again, but slower
@@ -35,6 +38,8 @@ const state = {
 };
 
 const captureCanvas = document.createElement('canvas');
+let player = null;
+let timeline = null;
 
 function setState(name, text) {
   document.body.dataset.state = name;
@@ -238,6 +243,7 @@ function frameDone() {
 // --- Results -------------------------------------------------------------
 
 function showAnalysis(message) {
+  timeline.add(message.mood);
   state.frameWidth = message.width;
   state.frameHeight = message.height;
   drawFaces(message.faces);
@@ -291,26 +297,47 @@ function drawFaces(faces) {
 function showSongs(message) {
   const list = $('songs');
   list.replaceChildren();
+  player.setPlaylist(message.mood, message.songs);
   $('songs-empty').hidden = message.songs.length > 0;
   if (message.songs.length === 0)
     $('songs-empty').textContent = 'No songs in the library yet.';
   for (const song of message.songs) {
     const item = document.createElement('li');
     item.dataset.songId = song.id;
+    const play = document.createElement('button');
+    play.type = 'button';
+    play.className = 'play-song';
+    play.textContent = '▶';
+    play.title = 'Play';
+    play.setAttribute('aria-label', 'Play ' + song.title);
+    play.onclick = () => player.jump({ ...song, listMood: message.mood });
     const title = document.createElement('span');
     title.className = 'title';
     title.textContent = song.title;
     const artist = document.createElement('span');
     artist.className = 'artist';
     artist.textContent = song.artist || '';
-    const like = feedbackButton(song, 'liked', 'Like');
-    const dislike = feedbackButton(song, 'disliked', 'Dislike');
-    item.append(title, artist, like, dislike);
+    const like = feedbackButton(song, 'liked', 'Like', message.mood);
+    const dislike = feedbackButton(song, 'disliked', 'Dislike', message.mood);
+    item.append(play, title, artist, like, dislike);
     list.appendChild(item);
+  }
+  showPlaying(player.current);
+}
+
+// Which song of the list plays (for the eye and for screen readers).
+function showPlaying(song) {
+  for (const item of $('songs').children) {
+    const playing = song !== null && Number(item.dataset.songId) === song.id;
+    item.classList.toggle('playing', playing);
+    if (playing)
+      item.setAttribute('aria-current', 'true');
+    else
+      item.removeAttribute('aria-current');
   }
 }
 
-function feedbackButton(song, feedback, label) {
+function feedbackButton(song, feedback, label, mood) {
   const button = document.createElement('button');
   button.type = 'button';
   button.className = 'feedback ' + feedback;
@@ -319,14 +346,10 @@ function feedbackButton(song, feedback, label) {
   button.onclick = async () => {
     button.disabled = true;
     try {
-      const response = await fetch('/api/v1/feedback', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ song: song.id, feedback, mood: state.mood }),
-      });
-      if (!response.ok)
-        throw new Error((await response.json()).error.message);
+      await postFeedback(song.id, feedback, mood);
       button.classList.add('done');
+      timeline.mark(feedback, song.title);
+      player.rated(song.id, feedback);
     } catch (error) {
       button.disabled = false;
       $('timing').textContent = 'Feedback not saved: ' + error.message;
@@ -355,6 +378,16 @@ async function showServerStatus() {
 
 function start() {
   buildBars();
+  timeline = new Timeline($('timeline'), $('timeline-summary'), $('timeline-legend'));
+  player = new Player({
+    audio: $('audio'), play: $('play'), previous: $('previous'), next: $('next'),
+    like: $('like-playing'), dislike: $('dislike-playing'), position: $('position'),
+    positionText: $('position-text'), nowPlaying: $('now-playing'), error: $('player-error'),
+  }, {
+    onStarted: (song) => timeline.mark('song', song.title),
+    onFeedback: (song, feedback) => timeline.mark(feedback, song.title),
+    onChanged: (song) => showPlaying(song),
+  });
   $('strategy').onchange = (event) => {
     state.strategy = event.target.value;
     sendConfig();

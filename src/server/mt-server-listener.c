@@ -461,6 +461,19 @@ on_request_started (SoupServer        *soup,
     set_phase (conn, PHASE_REQUEST);
 }
 
+/* A response written in chunks (a song's audio) is timed out when its
+ * client stops reading it, not when it takes long: each chunk written
+ * starts the response timeout again. */
+static void
+on_wrote_chunk (SoupServerMessage *msg,
+                gpointer           user_data)
+{
+  Connection *conn = connection_for_message (msg);
+
+  if (conn != NULL && conn->phase == PHASE_RESPONSE)
+    set_phase (conn, PHASE_RESPONSE);
+}
+
 static void
 on_request_read (SoupServer        *soup,
                  SoupServerMessage *msg,
@@ -470,6 +483,7 @@ on_request_read (SoupServer        *soup,
 
   if (conn != NULL)
     set_phase (conn, PHASE_RESPONSE);
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (on_wrote_chunk), NULL);
 }
 
 static void

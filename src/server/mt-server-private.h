@@ -116,6 +116,17 @@ gboolean          _mt_server_security_query_token_matched (SoupServerMessage *ms
 /* mt-server-rest.c */
 void              _mt_server_rest_register        (MtServer          *self,
                                                    SoupServer        *soup);
+/* The library's song @id, or NULL once @msg is answered why not (503 no
+ * library, 404 no such song, 500). */
+MtSong           *_mt_server_find_song            (MtServer          *self,
+                                                   SoupServerMessage *msg,
+                                                   gint64             id);
+
+/* mt-server-audio.c: answers @msg when @path is a song's audio
+ * (/api/v1/songs/{id}/audio) and returns TRUE; FALSE for any other path. */
+gboolean          _mt_server_audio_route          (MtServer          *self,
+                                                   SoupServerMessage *msg,
+                                                   const char        *path);
 
 /* mt-server-stream.c */
 MtServerStreams  *_mt_server_streams_new          (MtServer          *server);

@@ -341,6 +341,28 @@ get_recommendations (MtServer          *self,
   mt_session_recommend_async (self->session, mood, strategy, limit, NULL, recommendations_ranked_cb, pending);
 }
 
+MtSong *
+_mt_server_find_song (MtServer          *self,
+                      SoupServerMessage *msg,
+                      gint64             id)
+{
+  g_autoptr(GError) error = NULL;
+  MtSong *song;
+
+  if (!require_library (self, msg))
+    return NULL;
+  song = mt_library_get_song (self->library, id, &error);
+  if (song == NULL)
+    {
+      if (g_error_matches (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND))
+        _mt_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "No song with id %" G_GINT64_FORMAT, id);
+      else
+        _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                "Cannot read the music library: %s", error->message);
+    }
+  return song;
+}
+
 static gboolean
 is_json_content_type (SoupServerMessage *msg)
 {
@@ -381,19 +403,9 @@ post_feedback (MtServer          *self,
   feedback = input.feedback;
   mood = input.mood;
 
-  if (!require_library (self, msg))
-    return;
-
-  song = mt_library_get_song (self->library, song_id, &error);
+  song = _mt_server_find_song (self, msg, song_id);
   if (song == NULL)
-    {
-      if (g_error_matches (error, MT_LIBRARY_ERROR, MT_LIBRARY_ERROR_NOT_FOUND))
-        _mt_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "No song with id %" G_GINT64_FORMAT, song_id);
-      else
-        _mt_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-                                "Cannot read the music library: %s", error->message);
-      return;
-    }
+    return;
   if (!mt_session_record_feedback (self->session, song_id, feedback, mood, MT_FEEDBACK_ORIGIN_COMPANION, &error) ||
       (count = mt_library_count_feedback (self->library, song_id, feedback, &error)) < 0)
     {
@@ -455,6 +467,8 @@ on_api_request (SoupServer        *soup,
                                     is_get ? "GET, HEAD" : routes[i].method);
       return;
     }
+  if (_mt_server_audio_route (self, msg, path))
+    return;
   _mt_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "No such endpoint");
 }
 

@@ -230,7 +230,14 @@ on_got_headers (SoupServerMessage *msg,
   goffset length;
 
   if (soup_server_message_get_status (msg) != 0)
-    return;   /* libsoup already refused it */
+    {
+      /* libsoup already refused it (a path with ".." once decoded, or an
+       * encoded NUL): in the API's error shape too. */
+      if (soup_server_message_get_status (msg) == SOUP_STATUS_BAD_REQUEST)
+        refuse (msg, SOUP_STATUS_BAD_REQUEST, TRUE,
+                "This request's path is not allowed (a “..” segment or a NUL, even percent-encoded)");
+      return;
+    }
 
   /* libsoup closes the connection after the response (see
    * mt-server-listener.c): say so, so clients never reuse it.  A WebSocket

@@ -16,10 +16,13 @@ static const struct {
   const char *resource;
   const char *content_type;
 } files[] = {
-  { "/",           "index.html", "text/html; charset=utf-8" },
-  { "/index.html", "index.html", "text/html; charset=utf-8" },
-  { "/app.js",     "app.js",     "text/javascript; charset=utf-8" },
-  { "/style.css",  "style.css",  "text/css; charset=utf-8" },
+  { "/",            "index.html",  "text/html; charset=utf-8" },
+  { "/index.html",  "index.html",  "text/html; charset=utf-8" },
+  { "/app.js",      "app.js",      "text/javascript; charset=utf-8" },
+  { "/rest.js",     "rest.js",     "text/javascript; charset=utf-8" },
+  { "/player.js",   "player.js",   "text/javascript; charset=utf-8" },
+  { "/timeline.js", "timeline.js", "text/javascript; charset=utf-8" },
+  { "/style.css",   "style.css",   "text/css; charset=utf-8" },
 };
 
 /* The page may talk only to this server, load only its own files and show

@@ -4,6 +4,7 @@
 //   node api.mjs API-JSON MOODTUNES-SERVER MAKE-TEST-LIBRARY
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { makeLibrary, startServer } from './server-process.mjs';
 
@@ -33,13 +34,19 @@ function schemaFor(path, method, status) {
 }
 
 // The token is needed by default, on loopback too: sent unless auth is false.
-async function call(base, method, path, { query = '', body, headers = {}, auth = true, expect }) {
+// @path is the documented one; @at the one called when it has parameters.
+async function call(base, method, path, { at = path, query = '', body, headers = {}, auth = true, expect }) {
   const sent = auth ? { ...bearer, ...headers } : headers;
-  const response = await fetch(base + path + query, { method, body, headers: sent, redirect: 'manual' });
+  const response = await fetch(base + at + query, { method, body, headers: sent, redirect: 'manual' });
   const text = await response.text();
-  assert.equal(response.status, expect, `${method} ${path}${query}: ${response.status} ${text}`);
+  assert.equal(response.status, expect, `${method} ${at}${query}: ${response.status} ${text}`);
   assert.equal(response.headers.get('access-control-allow-origin'), null);
   const schema = schemaFor(path, method, response.status);
+  if (method === 'HEAD') {
+    assert.equal(text, '', 'HEAD has no body');
+    covered.add(`${method} ${path} ${response.status}`);
+    return response;
+  }
   if (schema) {
     assert.match(response.headers.get('content-type'), /^application\/json/);
     const validate = ajv.compile({ $ref: 'api' + schema.$ref });
@@ -50,7 +57,7 @@ async function call(base, method, path, { query = '', body, headers = {}, auth =
     return json;
   }
   covered.add(`${method} ${path} ${response.status}`);
-  return null;
+  return response;
 }
 
 const library = makeLibrary(makeTestLibrary, 4);
@@ -154,6 +161,84 @@ try {
   assert.equal(status.token_required, false);
 } finally {
   await unguarded.stop();
+}
+
+// A song's audio, from a library of real files: the whole file, ranges,
+// HEAD, and every error in the API's shape.
+const audioLibrary = makeLibrary(makeTestLibrary, 2, { audio: true });
+const player = await startServer(serverPath, ['--port', '0', '--db', audioLibrary.db, '--workers', '1', '--token', TOKEN]);
+try {
+  const AUDIO = '/api/v1/songs/{id}/audio';
+  const at = (id) => `/api/v1/songs/${id}/audio`;
+  const get = (id, headers = {}) => fetch(player.origin + at(id), { headers: { ...bearer, ...headers } });
+  const { songs } = await call(player.origin, 'GET', '/api/v1/songs', { query: '?limit=500', expect: 200 });
+  const id = Object.fromEntries(songs.map((song) => [song.title, song.id]));
+  const ogg = readFileSync(join(audioLibrary.dir, 'audio', 'happy-0.ogg'));
+  const mp3 = readFileSync(join(audioLibrary.dir, 'audio', 'happy-1.mp3'));
+
+  // The whole file, its type read from its bytes.
+  for (const [title, bytes, type] of [['Happy song 1', ogg, 'audio/ogg'], ['Happy song 2', mp3, 'audio/mpeg']]) {
+    const response = await get(id[title]);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), type);
+    assert.equal(response.headers.get('accept-ranges'), 'bytes');
+    assert.equal(response.headers.get('content-length'), String(bytes.length));
+    assert.ok(Buffer.from(await response.arrayBuffer()).equals(bytes), title + ': the bytes of its file');
+  }
+  await call(player.origin, 'GET', AUDIO, { at: at(id['Happy song 1']), expect: 200 });
+
+  // One range (206), a suffix, the end clamped; backwards or beyond is 416.
+  const ranges = [['bytes=100-199', 100, 199], ['bytes=-500', ogg.length - 500, ogg.length - 1],
+                  [`bytes=${ogg.length - 10}-99999999999999999999`, ogg.length - 10, ogg.length - 1], ['bytes=0-', 0, ogg.length - 1]];
+  for (const [range, first, last] of ranges) {
+    const response = await get(id['Happy song 1'], { Range: range });
+    assert.equal(response.status, 206, range);
+    assert.equal(response.headers.get('content-range'), `bytes ${first}-${last}/${ogg.length}`, range);
+    assert.ok(Buffer.from(await response.arrayBuffer()).equals(ogg.subarray(first, last + 1)), range);
+  }
+  await call(player.origin, 'GET', AUDIO, { at: at(id['Happy song 1']), headers: { Range: 'bytes=0-0' }, expect: 206 });
+  // Several ranges: the whole file; an If-Range that no longer matches too.
+  assert.equal((await get(id['Happy song 1'], { Range: 'bytes=0-1,5-9' })).status, 200);
+  const etag = (await get(id['Happy song 1'])).headers.get('etag');
+  assert.equal((await get(id['Happy song 1'], { Range: 'bytes=5-9', 'If-Range': etag })).status, 206);
+  assert.equal((await get(id['Happy song 1'], { Range: 'bytes=5-9', 'If-Range': '"older"' })).status, 200);
+  for (const range of ['bytes=100-50', `bytes=${ogg.length}-`, 'bytes=-0', 'bytes=x-1']) {
+    const response = await call(player.origin, 'GET', AUDIO, { at: at(id['Happy song 1']), headers: { Range: range }, expect: 416 });
+    assert.equal(response.error.status, 416);
+  }
+  const refused = await get(id['Happy song 1'], { Range: 'bytes=100-50' });
+  assert.equal(refused.headers.get('content-range'), `bytes */${ogg.length}`);
+
+  const head = await call(player.origin, 'HEAD', AUDIO, { at: at(id['Happy song 2']), expect: 200 });
+  assert.equal(head.headers.get('content-length'), String(mp3.length));
+  assert.equal(head.headers.get('content-type'), 'audio/mpeg');
+  await call(player.origin, 'HEAD', AUDIO, { at: at(id['Happy song 2']), headers: { Range: 'bytes=10-' }, expect: 206 });
+  await call(player.origin, 'HEAD', AUDIO, { at: at(424242), expect: 404 });
+
+  // Never a path from the request; only a library song, and a clear error.
+  const expectError = async (path, status, pattern, options = {}) => {
+    const reply = await call(player.origin, 'GET', AUDIO, { at: path, expect: status, ...options });
+    assert.match(reply.error.message, pattern);
+  };
+  await expectError(at(424242), 404, /No song with id 424242/);
+  await expectError(at('..%2F..%2Fetc%2Fpasswd'), 400, /not allowed/);
+  await expectError(at('abc'), 400, /whole number/);
+  await expectError(at(0), 400, /whole number/);
+  await expectError(at('-1'), 400, /whole number/);
+  await expectError(at('99999999999999999999'), 400, /whole number/);
+  await expectError(at(id['Gone song']), 410, /is gone/);
+  await expectError(at(id['Missing song']), 410, /missing since/);
+  await expectError(at(id['Windows Media song']), 415, /Windows Media Audio/);
+  await expectError(at(id['Happy song 1']), 401, /access token/, { auth: false });
+  await expectError(at(id['Happy song 1']), 401, /Wrong access token/, { auth: false, headers: { Authorization: 'Bearer ' + OLD_TOKEN } });
+  await expectError(at(id['Happy song 1']), 403, /Cross-origin/, { headers: { Origin: 'http://evil.example' } });
+  await call(player.origin, 'POST', AUDIO, { at: at(id['Happy song 1']), body: '{}', headers: json, expect: 405 });
+  // The page's cookie is enough (the <audio> element sends nothing else).
+  const cookie = { Cookie: 'moodtunes_token=' + TOKEN };
+  await call(player.origin, 'GET', AUDIO, { at: at(id['Happy song 1']), headers: cookie, auth: false, expect: 200 });
+} finally {
+  await player.stop();
+  audioLibrary.remove();
 }
 
 // The command line: a taken port is a clear error (exit 1), bad usage exit 2.

@@ -7,27 +7,15 @@
 // a clear message.  Saves screenshots in the build directory.
 //   node browser.mjs API-JSON MOODTUNES-SERVER MAKE-TEST-LIBRARY OUT-DIR
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, baseArgs, collectErrors, makeFakeCamera, requireBrowser } from './browser-support.mjs';
 import { makeLibrary, startServer } from './server-process.mjs';
 
 const [apiPath, serverPath, makeTestLibrary, outDir] = process.argv.slice(2);
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = 77;   // meson's "skipped"
-const clip = join(process.env.MT_SHARED_DIR ?? '../shared', 'media', 'short_hamilton_clip.mp4');
-
-if (!existsSync(CHROMIUM)) {
-  console.log('SKIP: Debian\'s chromium is not installed');
-  process.exit(SKIP);
-}
-if (!existsSync(clip)) {
-  console.log('SKIP: ' + clip + ' is missing');
-  process.exit(SKIP);
-}
+const clip = requireBrowser();
 mkdirSync(outDir, { recursive: true });
 
 const api = JSON.parse(readFileSync(apiPath, 'utf8'));
@@ -35,33 +23,8 @@ const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false
 ajv.addSchema(api, 'api');
 const validateMessage = ajv.compile({ $ref: 'api#/components/schemas/StreamServerMessage' });
 
-// The fake camera: the face clip as y4m, made at test time.  GStreamer
-// writes the raw I420 frames; the y4m framing is added here, because
-// y4menc (1.22) copies the decoder's padded rows into each frame.
-const WIDTH = 640, HEIGHT = 360, FRAME_BYTES = WIDTH * HEIGHT * 3 / 2;
-const work = mkdtempSync(join(tmpdir(), 'mt-browser-'));
-const raw = join(work, 'face.i420');
-const y4m = join(work, 'face.y4m');
-const gst = spawnSync('gst-launch-1.0', ['-q', 'filesrc', 'location=' + clip, '!', 'decodebin', '!', 'videoconvert', '!',
-  'videoscale', '!', `video/x-raw,format=I420,width=${WIDTH},height=${HEIGHT}`, '!', 'filesink', 'location=' + raw],
-{ encoding: 'utf8' });
-assert.equal(gst.status, 0, 'gst-launch-1.0 failed: ' + gst.stderr);
-{
-  const frames = readFileSync(raw);
-  assert.ok(frames.length >= FRAME_BYTES && frames.length % FRAME_BYTES === 0, 'unexpected raw video size');
-  const out = openSync(y4m, 'w');
-  writeSync(out, `YUV4MPEG2 W${WIDTH} H${HEIGHT} F30000:1001 Ip A1:1 C420jpeg\n`);
-  for (let at = 0; at < frames.length; at += FRAME_BYTES) {
-    writeSync(out, 'FRAME\n');
-    writeSync(out, frames, at, FRAME_BYTES);
-  }
-  closeSync(out);
-  rmSync(raw);
-}
-
-const baseArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const cameraArgs = ['--use-fake-device-for-media-stream', '--use-file-for-fake-video-capture=' + y4m];
+const camera = makeFakeCamera(clip);
+const cameraArgs = camera.args;
 
 // The token is needed on loopback too; a kept one (as the app's settings
 // keep it) survives a restart.
@@ -75,9 +38,7 @@ let failed = true;
 try {
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const page = await context.newPage();
-  const consoleErrors = [];
-  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
-  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  const consoleErrors = collectErrors(page);
 
   // Every message the server sends on the stream must match the API.
   const received = [];
@@ -161,7 +122,7 @@ try {
   await denying.close();
   await server.stop();
   library.remove();
-  rmSync(work, { recursive: true, force: true });
+  camera.remove();
 }
 console.log('screenshots in ' + outDir);
 

@@ -2,16 +2,29 @@
  * runs (songs with mood weights, every other one with its sound analysed; no
  * audio files are needed to recommend).
  *
- *   make-test-library DB-FILE [SONGS-PER-MOOD]
+ *   make-test-library DB-FILE [SONGS-PER-MOOD [AUDIO-DIR]]
+ *
+ * With AUDIO-DIR, every song is a real tagged file written there (short
+ * tones, Ogg Vorbis and MP3 in turn, so the page plays both), and three
+ * songs without moods test the audio endpoint's errors: "Gone song" (its
+ * file is not there), "Missing song" (marked missing, as after a rescan of
+ * an unplugged drive) and "Windows Media song" (an ASF header, a format
+ * browsers do not play; only the header is read before the refusal).
  */
 #include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mt-audio-features.h"
 #include "mt-library.h"
 #include "mt-song.h"
+#include "mt-test-music.h"
+
+/* Long enough to seek in and to dislike before half, short enough for the
+ * browser test to hear one to its end. */
+#define SONG_SECONDS 8.0
 
 /* Every other song is analysed, so replies carry both a song's sound and
  * the nulls of one not analysed yet: each mood gets a point of the
@@ -33,17 +46,71 @@ add_sound (MtLibrary *library,
                                     weights, 0.5, error);
 }
 
+/* The audio endpoint's error cases, with no moods (never ranked first). */
+static gboolean
+add_broken_songs (MtLibrary  *library,
+                  const char *dir,
+                  GError    **error)
+{
+  static const guint8 asf_header[16] = {
+    0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C,
+  };
+  g_autofree char *gone = g_build_filename (dir, "gone.ogg", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.ogg", NULL);
+  g_autofree char *wma = g_build_filename (dir, "windows-media.wma", NULL);
+  const char *paths[] = { gone, missing, wma };
+  const char *titles[] = { "Gone song", "Missing song", "Windows Media song" };
+  guint8 file[4096] = { 0 };
+
+  memcpy (file, asf_header, sizeof asf_header);
+  if (!g_file_set_contents (wma, (const char *) file, sizeof file, error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(MtSong) song = mt_song_new ();
+
+      song->uri = g_filename_to_uri (paths[i], NULL, error);
+      song->title = g_strdup (titles[i]);
+      if (song->uri == NULL || (song->id = mt_library_add_song (library, song, error)) == 0)
+        return FALSE;
+      if (paths[i] == missing && !mt_library_set_missing (library, song->id, 1700000000, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The song's file in @dir, tagged with its title and artist. */
+static gboolean
+make_audio (MtSong     *song,
+            const char *dir,
+            int         mood,
+            guint64     i,
+            GError    **error)
+{
+  g_autofree char *name = g_strdup_printf ("%s-%" G_GUINT64_FORMAT ".%s", mt_mood_to_string (mood), i,
+                                           i % 2 == 0 ? "ogg" : "mp3");
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (!mt_test_make_song (path, song->title, song->artist, "Test tones", NULL, SONG_SECONDS, error))
+    return FALSE;
+  g_free (song->uri);
+  song->uri = g_filename_to_uri (path, NULL, error);
+  song->duration_ms = (gint64) (SONG_SECONDS * 1000);
+  return song->uri != NULL;
+}
+
 int
 main (int argc, char *argv[])
 {
   g_autoptr(MtLibrary) library = NULL;
   g_autoptr(GError) error = NULL;
+  const char *audio_dir = argc == 4 ? argv[3] : NULL;
   guint64 per_mood = 5;
 
-  if (argc < 2 || argc > 3 ||
-      (argc == 3 && !g_ascii_string_to_unsigned (argv[2], 10, 1, 10000, &per_mood, NULL)))
+  if (argc < 2 || argc > 4 ||
+      (argc >= 3 && !g_ascii_string_to_unsigned (argv[2], 10, 1, 10000, &per_mood, NULL)))
     {
-      g_printerr ("usage: make-test-library DB-FILE [SONGS-PER-MOOD]\n");
+      g_printerr ("usage: make-test-library DB-FILE [SONGS-PER-MOOD [AUDIO-DIR]]\n");
       return 2;
     }
   library = mt_library_open (argv[1], &error);
@@ -65,6 +132,11 @@ main (int argc, char *argv[])
         song->title = g_strdup_printf ("%c%s song %" G_GUINT64_FORMAT, g_ascii_toupper (mt_mood_to_string (mood)[0]),
                                        mt_mood_to_string (mood) + 1, i + 1);
         song->artist = g_strdup_printf ("Artist %" G_GUINT64_FORMAT, i % 3 + 1);
+        if (audio_dir != NULL && !make_audio (song, audio_dir, mood, i, &error))
+          {
+            g_printerr ("make-test-library: %s\n", error->message);
+            return 1;
+          }
         song->id = mt_library_add_song (library, song, &error);
         if (song->id == 0 ||
             !mt_library_set_mood_weights (library, song->id, MT_MOOD_SOURCE_RULE, weights, &error) ||
@@ -74,7 +146,8 @@ main (int argc, char *argv[])
             return 1;
           }
       }
-  if (!mt_library_commit (library, &error))
+  if ((audio_dir != NULL && !add_broken_songs (library, audio_dir, &error)) ||
+      !mt_library_commit (library, &error))
     {
       g_printerr ("make-test-library: %s\n", error->message);
       return 1;

@@ -1,14 +1,21 @@
 // Starts moodtunes-server on a free loopback port for the Node tests and
 // stops it again.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function makeLibrary(makeTestLibrary, perMood = 5) {
+// With audio, every song is a real file (in dir/audio) and three broken
+// songs are added: "Gone song", "Missing song", "Windows Media song".
+export function makeLibrary(makeTestLibrary, perMood = 5, { audio = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mt-server-node-'));
   const db = join(dir, 'library.db');
-  const result = spawnSync(makeTestLibrary, [db, String(perMood)], { stdio: 'inherit' });
+  const args = [db, String(perMood)];
+  if (audio) {
+    mkdirSync(join(dir, 'audio'));
+    args.push(join(dir, 'audio'));
+  }
+  const result = spawnSync(makeTestLibrary, args, { stdio: 'inherit' });
   if (result.status !== 0)
     throw new Error('make-test-library failed');
   return { dir, db, remove: () => rmSync(dir, { recursive: true, force: true }) };

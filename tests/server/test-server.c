@@ -15,7 +15,9 @@
 #include <libsoup/soup.h>
 
 #include "mt-server.h"
+#include "mt-server-audio-type.h"
 #include "mt-server-frame.h"
+#include "mt-server-range.h"
 #include "mt-test-music.h"
 #include "mt-test-support.h"
 #include "mt-audio-features.h"
@@ -656,6 +658,7 @@ test_static_files (Fixture *f, gconstpointer data)
   g_autoptr(Reply) page = GET (f, "/");
   g_autoptr(Reply) script = GET (f, "/app.js");
   g_autoptr(Reply) style = GET (f, "/style.css");
+  const char *modules[] = { "/rest.js", "/player.js", "/timeline.js" };
   const char *csp;
 
   g_assert_cmpuint (page->status, ==, 200);
@@ -668,6 +671,14 @@ test_static_files (Fixture *f, gconstpointer data)
   g_assert_cmpstr (soup_message_headers_get_content_type (script->headers, NULL), ==, "text/javascript");
   g_assert_cmpuint (style->status, ==, 200);
   g_assert_cmpstr (soup_message_headers_get_content_type (style->headers, NULL), ==, "text/css");
+  /* The page's modules: served as scripts, not taken by the /api handler. */
+  for (guint i = 0; i < G_N_ELEMENTS (modules); i++)
+    {
+      g_autoptr(Reply) module = GET (f, modules[i]);
+
+      g_assert_cmpuint (module->status, ==, 200);
+      g_assert_cmpstr (soup_message_headers_get_content_type (module->headers, NULL), ==, "text/javascript");
+    }
 }
 
 /* Raw HTTP over a socket: for what libsoup's client would not send. */
@@ -2467,6 +2478,470 @@ test_jpeg_scans (void)
   g_assert_cmpfloat (ms, <, 500);
 }
 
+/* ---- a song's audio ------------------------------------------------- */
+
+static void
+test_parse_range (void)
+{
+  static const struct {
+    const char   *header;
+    guint64       size;
+    MtServerRange result;
+    guint64       first, last;
+  } cases[] = {
+    { NULL,                              1000, MT_SERVER_RANGE_WHOLE,         0,   0 },
+    { "bytes=0-",                        1000, MT_SERVER_RANGE_PARTIAL,       0,   999 },
+    { "bytes=0-0",                       1000, MT_SERVER_RANGE_PARTIAL,       0,   0 },
+    { "bytes=100-199",                   1000, MT_SERVER_RANGE_PARTIAL,       100, 199 },
+    { "bytes=100-5000",                  1000, MT_SERVER_RANGE_PARTIAL,       100, 999 },   /* end clamped */
+    { "bytes=999-",                      1000, MT_SERVER_RANGE_PARTIAL,       999, 999 },
+    { "bytes=-500",                      1000, MT_SERVER_RANGE_PARTIAL,       500, 999 },
+    { "bytes=-5000",                     1000, MT_SERVER_RANGE_PARTIAL,       0,   999 },   /* all there is */
+    { "BYTES=1-2",                       1000, MT_SERVER_RANGE_PARTIAL,       1,   2 },
+    { " bytes= 1-2 ",                    1000, MT_SERVER_RANGE_PARTIAL,       1,   2 },
+    { "bytes=0-1,,",                     1000, MT_SERVER_RANGE_PARTIAL,       0,   1 },     /* empty elements */
+    { "bytes=100-50",                    1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },     /* backwards */
+    { "bytes=1000-",                     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },     /* past the end */
+    { "bytes=-0",                        1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=0-",                        0,    MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },     /* an empty file */
+    { "bytes=-1",                        0,    MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=",                          1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=,",                         1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=-",                         1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=a-b",                       1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=1-2-3",                     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=1 - 2",                     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=+1-2",                      1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=0x10-",                     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=0-1,x",                     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },     /* any malformed part */
+    /* Several ranges: the whole file while one is in it. */
+    { "bytes=0-1,5-9",                   1000, MT_SERVER_RANGE_WHOLE,         0,   0 },
+    { "bytes=0-1, 2000-3000",            1000, MT_SERVER_RANGE_WHOLE,         0,   0 },
+    { "bytes=2000-3000,4000-",           1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    /* Another unit (or none) is ignored. */
+    { "items=0-1",                       1000, MT_SERVER_RANGE_WHOLE,         0,   0 },
+    { "bytes 0-1",                       1000, MT_SERVER_RANGE_WHOLE,         0,   0 },
+    /* Huge numbers: past any file, or clamped to its end; never wrapped. */
+    { "bytes=18446744073709551615-",     1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=99999999999999999999999-",  1000, MT_SERVER_RANGE_UNSATISFIABLE, 0,   0 },
+    { "bytes=0-99999999999999999999999", 1000, MT_SERVER_RANGE_PARTIAL,       0,   999 },
+    { "bytes=-99999999999999999999999",  1000, MT_SERVER_RANGE_PARTIAL,       0,   999 },
+    { "bytes=5-",                        G_MAXUINT64, MT_SERVER_RANGE_PARTIAL, 5, G_MAXUINT64 - 1 },
+    { "bytes=-1",                        G_MAXUINT64, MT_SERVER_RANGE_PARTIAL, G_MAXUINT64 - 1, G_MAXUINT64 - 1 },
+  };
+  g_autoptr(GString) many = g_string_new ("bytes=");
+  guint64 first, last;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      MtServerRange result = mt_server_parse_range (cases[i].header, cases[i].size, &first, &last);
+
+      g_test_message ("%s of %" G_GUINT64_FORMAT " bytes", cases[i].header, cases[i].size);
+      g_assert_cmpint (result, ==, cases[i].result);
+      g_assert_cmpuint (first, ==, cases[i].first);
+      g_assert_cmpuint (last, ==, cases[i].last);
+    }
+
+  /* Ten thousand ranges: read once, linearly, and the whole file. */
+  for (guint i = 0; i < 10000; i++)
+    g_string_append (many, "0-0,");
+  g_assert_cmpint (mt_server_parse_range (many->str, 1000, &first, &last), ==, MT_SERVER_RANGE_WHOLE);
+}
+
+/* An Ogg page holding the start of @packet (@n bytes). */
+static GByteArray *
+ogg_head (const char *packet,
+          gsize       n)
+{
+  GByteArray *head = g_byte_array_new ();
+  guint8 header[28] = { 'O', 'g', 'g', 'S', 0, 2 };
+
+  header[26] = 1;          /* one segment */
+  header[27] = (guint8) n; /* its lacing value */
+  g_byte_array_append (head, header, sizeof header);
+  g_byte_array_append (head, (const guint8 *) packet, n);
+  return head;
+}
+
+/* A RIFF WAVE head with its "fmt " chunk (after a LIST chunk when @list;
+ * WAVE_FORMAT_EXTENSIBLE with @sub_tag when that is not 0). */
+static GByteArray *
+wav_head (guint    tag,
+          guint    bits,
+          guint    sub_tag,
+          gboolean list)
+{
+  GByteArray *head = g_byte_array_new ();
+  guint8 fmt[48] = { 'f', 'm', 't', ' ', sub_tag != 0 ? 40 : 16 };
+
+  g_byte_array_append (head, (const guint8 *) "RIFF\x24\x00\x01\x00WAVE", 12);
+  if (list)
+    g_byte_array_append (head, (const guint8 *) "LIST\x05\x00\x00\x00" "abcde\x00", 14);
+  fmt[8] = tag & 0xFF;
+  fmt[9] = tag >> 8;
+  fmt[10] = 2;             /* channels */
+  fmt[22] = bits;
+  fmt[32] = sub_tag & 0xFF;
+  fmt[33] = sub_tag >> 8;
+  g_byte_array_append (head, fmt, sub_tag != 0 ? 48 : 24);
+  return head;
+}
+
+static GByteArray *
+bytes_head (const char *bytes,
+            gsize       n)
+{
+  GByteArray *head = g_byte_array_new ();
+
+  g_byte_array_append (head, (const guint8 *) bytes, n);
+  return head;
+}
+
+#define HEAD(literal) bytes_head ((literal), sizeof (literal) - 1)
+
+static void
+test_sniff_audio (void)
+{
+  const struct {
+    GByteArray        *head;
+    MtServerAudioSniff sniff;
+    const char        *type_or_format;   /* PLAYABLE: the type; UNPLAYABLE: part of the name */
+  } cases[] = {
+    { HEAD ("\xff\xfb\x90\x64\x00\x00"),       MT_SERVER_AUDIO_PLAYABLE,   "audio/mpeg" },
+    { HEAD ("\xff\xfd\xa0\xc4\x66\x88"),       MT_SERVER_AUDIO_UNPLAYABLE, "layer II" },
+    { HEAD ("\xff\xff\x90\x64\x00\x00"),       MT_SERVER_AUDIO_UNPLAYABLE, "layer I" },
+    { HEAD ("\xff\xf1\x50\x80\x2f\x5f"),       MT_SERVER_AUDIO_PLAYABLE,   "audio/aac" },
+    { HEAD ("\xff\xfb\xf0\x64\x00\x00"),       MT_SERVER_AUDIO_UNKNOWN,    NULL },   /* bad bitrate */
+    { HEAD ("\xff\xeb\x90\x64\x00\x00"),       MT_SERVER_AUDIO_UNKNOWN,    NULL },   /* reserved version */
+    { HEAD ("fLaC\x00\x00\x00\x22"),           MT_SERVER_AUDIO_PLAYABLE,   "audio/flac" },
+    { ogg_head ("\x01vorbis\x00\x00", 9),      MT_SERVER_AUDIO_PLAYABLE,   "audio/ogg" },
+    { ogg_head ("OpusHead\x01\x02", 10),       MT_SERVER_AUDIO_PLAYABLE,   "audio/ogg" },
+    { ogg_head ("\x7f" "FLAC\x01\x00", 7),     MT_SERVER_AUDIO_PLAYABLE,   "audio/ogg" },
+    { ogg_head ("Speex   1.2", 11),            MT_SERVER_AUDIO_UNPLAYABLE, "Speex" },
+    { ogg_head ("\x80theora\x03", 8),          MT_SERVER_AUDIO_UNPLAYABLE, "Theora" },
+    { ogg_head ("whatever", 8),                MT_SERVER_AUDIO_UNKNOWN,    NULL },
+    { wav_head (1, 16, 0, FALSE),              MT_SERVER_AUDIO_PLAYABLE,   "audio/wav" },
+    { wav_head (1, 24, 0, TRUE),               MT_SERVER_AUDIO_PLAYABLE,   "audio/wav" },
+    { wav_head (3, 32, 0, FALSE),              MT_SERVER_AUDIO_PLAYABLE,   "audio/wav" },
+    { wav_head (0xFFFE, 16, 1, FALSE),         MT_SERVER_AUDIO_PLAYABLE,   "audio/wav" },
+    { wav_head (3, 64, 0, FALSE),              MT_SERVER_AUDIO_UNPLAYABLE, "64-bit float" },
+    { wav_head (2, 4, 0, TRUE),                MT_SERVER_AUDIO_UNPLAYABLE, "compressed" },
+    { wav_head (0xFFFE, 16, 0x55, FALSE),      MT_SERVER_AUDIO_UNPLAYABLE, "compressed" },
+    { HEAD ("RIFF\x24\x00\x01\x00WAVEdata"),   MT_SERVER_AUDIO_UNPLAYABLE, "sample format" },
+    { HEAD ("\x00\x00\x00\x20" "ftypM4A "),    MT_SERVER_AUDIO_PLAYABLE,   "audio/mp4" },
+    { HEAD ("\x1a\x45\xdf\xa3\x01\x00\x00\x00\x00\x00\x00\x10\x42\x82\x85webm\x00"),
+                                               MT_SERVER_AUDIO_PLAYABLE,   "audio/webm" },
+    { HEAD ("\x1a\x45\xdf\xa3\x01\x00\x00\x00\x00\x00\x00\x14\x42\x82\x89matroska\x00"),
+                                               MT_SERVER_AUDIO_PLAYABLE,   "audio/x-matroska" },
+    { HEAD ("\x1a\x45\xdf\xa3\x01\x00\x00\x00\x00\x00\x00\x14\x42\x82\x84" "abcd"),
+                                               MT_SERVER_AUDIO_UNKNOWN,    NULL },
+    { HEAD ("\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c"),
+                                               MT_SERVER_AUDIO_UNPLAYABLE, "Windows Media" },
+    { HEAD ("FORM\x00\x0c\x80\x2e" "AIFFCOMM"), MT_SERVER_AUDIO_UNPLAYABLE, "AIFF" },
+    { HEAD ("FORM\x00\x0c\x80\x2e" "ILBM"),     MT_SERVER_AUDIO_UNKNOWN,    NULL },
+    { HEAD ("wvpk\x62\xd7\x00\x00"),           MT_SERVER_AUDIO_UNPLAYABLE, "WavPack" },
+    { HEAD ("MAC \x96\x0f"),                   MT_SERVER_AUDIO_UNPLAYABLE, "Monkey" },
+    { HEAD ("MThd\x00\x00\x00\x06"),           MT_SERVER_AUDIO_UNPLAYABLE, "MIDI" },
+    { HEAD ("<html>hello</html>"),             MT_SERVER_AUDIO_UNKNOWN,    NULL },
+  };
+  const char *content_type, *format;
+  guint64 skip;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GByteArray *head = cases[i].head;
+      MtServerAudioSniff sniff = mt_server_sniff_audio (head->data, head->len, &content_type, &format, &skip);
+
+      g_test_message ("case %u: %d %s %s", i, sniff, content_type, format);
+      g_assert_cmpint (sniff, ==, cases[i].sniff);
+      g_assert_cmpuint (skip, ==, 0);
+      if (sniff == MT_SERVER_AUDIO_PLAYABLE)
+        {
+          g_assert_cmpstr (content_type, ==, cases[i].type_or_format);
+          g_assert_nonnull (format);
+        }
+      else
+        {
+          g_assert_null (content_type);
+          if (sniff == MT_SERVER_AUDIO_UNPLAYABLE)
+            g_assert_nonnull (strstr (format, cases[i].type_or_format));
+          else
+            g_assert_null (format);
+        }
+      /* Every shorter head (a short file) is read within its length
+       * (ASan sees any read past it: each is a copy of its own size). */
+      for (guint n = 0; n < head->len; n++)
+        {
+          g_autofree guint8 *copy = g_memdup2 (head->data, n);
+
+          sniff = mt_server_sniff_audio (copy, n, &content_type, &format, &skip);
+          g_assert_true ((sniff == MT_SERVER_AUDIO_PLAYABLE) == (content_type != NULL));
+        }
+      g_byte_array_unref (head);
+    }
+
+  /* ID3v2: the tag's syncsafe size, and a footer when flagged. */
+  g_assert_cmpint (mt_server_sniff_audio ((const guint8 *) "ID3\x04\x00\x00\x00\x00\x02\x01", 10,
+                                          &content_type, &format, &skip), ==, MT_SERVER_AUDIO_TAG);
+  g_assert_cmpuint (skip, ==, 10 + 257);
+  g_assert_cmpint (mt_server_sniff_audio ((const guint8 *) "ID3\x04\x00\x10\x7f\x7f\x7f\x7f", 10,
+                                          &content_type, &format, &skip), ==, MT_SERVER_AUDIO_TAG);
+  g_assert_cmpuint (skip, ==, 10 + 0x0FFFFFFF + 10);
+  g_assert_cmpint (mt_server_sniff_audio ((const guint8 *) "ID3\x04\x00\x00\x00\x80\x00\x00", 10,
+                                          &content_type, &format, &skip), ==, MT_SERVER_AUDIO_UNKNOWN);
+  g_assert_cmpint (mt_server_sniff_audio ((const guint8 *) "ID3\x04", 4,
+                                          &content_type, &format, &skip), ==, MT_SERVER_AUDIO_UNKNOWN);
+}
+
+/* @n bytes of a PCM WAV file (a real header, then a byte pattern). */
+static char *
+write_wav (const char *dir,
+           const char *name,
+           gsize       n)
+{
+  g_autoptr(GByteArray) head = wav_head (1, 16, 0, FALSE);
+  g_autofree guint8 *data = g_malloc (n);
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_cmpuint (n, >=, head->len + 8);
+  for (gsize i = 0; i < n; i++)
+    data[i] = (guint8) ((i * 2654435761u) >> 13);
+  memcpy (data, head->data, head->len);
+  memcpy (data + head->len, "data\xff\xff\xff\x7f", 8);
+  g_assert_true (g_file_set_contents (path, (const char *) data, n, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static gint64
+add_file_song (Fixture    *f,
+               const char *path,
+               const char *title)
+{
+  g_autofree char *uri = g_filename_to_uri (path, NULL, NULL);
+
+  return mt_test_add_song (f->library, uri, title, NULL, 0);
+}
+
+static char *
+audio_path (gint64 id)
+{
+  return g_strdup_printf ("/api/v1/songs/%" G_GINT64_FORMAT "/audio", id);
+}
+
+/* @body is bytes @first to @first + @n - 1 of the file at @path. */
+static void
+assert_file_bytes (GBytes     *body,
+                   const char *path,
+                   gsize       first,
+                   gsize       n)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_cmpuint (first + n, <=, length);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, n);
+  g_assert_true (memcmp (g_bytes_get_data (body, NULL), contents + first, n) == 0);
+}
+
+/* GET and HEAD of a song's file: whole, one range, refused ranges, and
+ * every error in the API's shape. */
+static void
+test_song_audio (Fixture *f, gconstpointer data)
+{
+  const gsize big_size = 3 * 1024 * 1024 + 17;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ogg = g_build_filename (f->dir, "tone.ogg", NULL);
+  g_autofree char *big = write_wav (f->dir, "big.wav", big_size);
+  g_autofree char *gone = write_wav (f->dir, "gone.wav", 4096);
+  g_autofree char *unplugged = write_wav (f->dir, "unplugged.wav", 4096);
+  g_autofree char *text = g_build_filename (f->dir, "notes.mp3", NULL);
+  g_autofree char *ogg_at = NULL, *big_at = NULL, *gone_at = NULL, *missing_at = NULL, *text_at = NULL;
+  g_autofree char *tail_range = g_strdup_printf ("bytes 1000000-%" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT,
+                                                 big_size - 1, big_size);
+  g_autofree char *refused_range = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, big_size);
+  g_autofree char *ogg_bytes = NULL;
+  gsize ogg_size;
+  gint64 missing_id;
+
+  g_assert_true (mt_test_make_song (ogg, "Tone", "Sines", NULL, NULL, 1.0, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (ogg, &ogg_bytes, &ogg_size, NULL));
+  g_assert_true (g_file_set_contents (text, "Not music, whatever the name says.\n", -1, &error));
+  ogg_at = audio_path (add_file_song (f, ogg, "Tone"));
+  big_at = audio_path (add_file_song (f, big, "Big"));
+  gone_at = audio_path (add_file_song (f, gone, "Gone"));
+  text_at = audio_path (add_file_song (f, text, "Notes"));
+  missing_id = add_file_song (f, unplugged, "Unplugged");
+  missing_at = audio_path (missing_id);
+  g_assert_true (mt_library_set_missing (f->library, missing_id, 1700000000, &error));
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+
+  {
+    g_autoptr(Reply) whole = GET (f, ogg_at);
+    g_autoptr(Reply) head = request (f, "HEAD", ogg_at, NULL, NULL, NULL);
+
+    g_assert_cmpuint (whole->status, ==, 200);
+    g_assert_cmpstr (soup_message_headers_get_content_type (whole->headers, NULL), ==, "audio/ogg");
+    g_assert_cmpstr (soup_message_headers_get_one (whole->headers, "Accept-Ranges"), ==, "bytes");
+    assert_file_bytes (whole->body, ogg, 0, ogg_size);
+    g_assert_cmpuint (head->status, ==, 200);
+    g_assert_cmpint (soup_message_headers_get_content_length (head->headers), ==, ogg_size);
+    g_assert_cmpuint (g_bytes_get_size (head->body), ==, 0);
+  }
+
+  /* 3 MiB: streamed in many chunks, every byte in its place. */
+  {
+    g_autoptr(Reply) whole = GET (f, big_at);
+    g_autoptr(Reply) tail = GET (f, big_at, "Range", "bytes=1000000-");
+    g_autoptr(Reply) middle = GET (f, big_at, "Range", "bytes=65530-131080");
+    g_autoptr(Reply) suffix = GET (f, big_at, "Range", "bytes=-100");
+
+    g_assert_cmpuint (whole->status, ==, 200);
+    g_assert_cmpstr (soup_message_headers_get_content_type (whole->headers, NULL), ==, "audio/wav");
+    assert_file_bytes (whole->body, big, 0, big_size);
+    g_assert_cmpuint (tail->status, ==, 206);
+    g_assert_cmpstr (soup_message_headers_get_one (tail->headers, "Content-Range"), ==, tail_range);
+    assert_file_bytes (tail->body, big, 1000000, big_size - 1000000);
+    g_assert_cmpuint (middle->status, ==, 206);
+    assert_file_bytes (middle->body, big, 65530, 131080 - 65530 + 1);
+    g_assert_cmpuint (suffix->status, ==, 206);
+    assert_file_bytes (suffix->body, big, big_size - 100, 100);
+  }
+
+  {
+    g_autoptr(Reply) backwards = GET (f, big_at, "Range", "bytes=100-50");
+    g_autoptr(Reply) beyond = GET (f, big_at, "Range", "bytes=99999999999-");
+    g_autoptr(Reply) several = GET (f, big_at, "Range", "bytes=0-1,5-9");
+
+    assert_error (backwards, 416, "bytes=100-50");
+    g_assert_cmpstr (soup_message_headers_get_one (backwards->headers, "Content-Range"), ==, refused_range);
+    assert_error (beyond, 416, NULL);
+    g_assert_cmpuint (several->status, ==, 200);
+    g_assert_cmpuint (g_bytes_get_size (several->body), ==, big_size);
+  }
+
+  {
+    g_autoptr(Reply) unknown = GET (f, "/api/v1/songs/424242/audio");
+    g_autoptr(Reply) not_id = GET (f, "/api/v1/songs/abc/audio");
+    g_autoptr(Reply) zero = GET (f, "/api/v1/songs/0/audio");
+    g_autoptr(Reply) huge = GET (f, "/api/v1/songs/9223372036854775808/audio");
+    g_autoptr(Reply) encoded = GET (f, "/api/v1/songs/..%2F..%2Fetc%2Fpasswd/audio");
+    g_autoptr(Reply) deeper = GET (f, "/api/v1/songs/1/audio/x");
+    g_autoptr(Reply) gone_reply = GET (f, gone_at);
+    g_autoptr(Reply) missing = GET (f, missing_at);
+    g_autoptr(Reply) not_audio = GET (f, text_at);
+    g_autoptr(Reply) wrong_token = GET (f, ogg_at, "Authorization", "Bearer " OLD_TOKEN);
+    g_autoptr(Reply) foreign = GET (f, ogg_at, "Origin", "http://evil.example");
+    g_autoptr(Reply) post = request (f, "POST", ogg_at, "application/json", "{}", NULL);
+
+    assert_error (unknown, 404, "No song with id 424242");
+    assert_error (not_id, 400, "whole number");
+    assert_error (zero, 400, "whole number");
+    assert_error (huge, 400, "whole number");
+    assert_error (encoded, 400, "not allowed");
+    assert_error (deeper, 404, "No such endpoint");
+    assert_error (gone_reply, 410, "is gone");
+    assert_error (missing, 410, "missing since");
+    assert_error (not_audio, 415, "no audio format");
+    assert_error (wrong_token, 401, "Wrong access token");
+    assert_error (foreign, 403, NULL);
+    assert_error (post, 405, NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (post->headers, "Allow"), ==, "GET, HEAD");
+  }
+}
+
+/* Clients that close a long song mid-way: the server lets each go (no
+ * connection left, no read left running) and goes on serving. */
+static void
+test_song_audio_abandoned (Fixture *f, gconstpointer data)
+{
+  g_autofree char *big = write_wav (f->dir, "big.wav", 4 * 1024 * 1024);
+  g_autofree char *at = audio_path (add_file_song (f, big, "Big"));
+
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GSocketConnection) connection = raw_connect (f);
+      g_autofree char *answer = raw_get (f, connection, at, NULL, NULL);
+
+      g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  g_assert_cmpuint (status_within (f, 10), ==, 200);
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       mt_server_get_n_connections (f->server) > 0 && g_get_monotonic_time () < end;)
+    run_loop_for (50);
+  g_assert_cmpuint (mt_server_get_n_connections (f->server), ==, 0);
+}
+
+/* The response timeout is for a client that stops reading, not for a long
+ * song: one reading steadily for longer than the timeout gets every byte;
+ * one that stops is closed once the timeout is over. */
+static void
+test_song_audio_slow_reader (Fixture *f, gconstpointer data)
+{
+  g_autoptr(MtServerOptions) options = test_options ();
+  const gsize size = 16 * 1024 * 1024;
+  const gsize read_size = 256 * 1024;
+  g_autofree char *big = write_wav (f->dir, "big.wav", size);
+  g_autofree char *at = audio_path (add_file_song (f, big, "Big"));
+  g_autofree char *buffer = g_malloc (read_size);
+
+  options->response_timeout_ms = 400;
+  start_server (f, options);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      GSocket *socket = idle_connect (mt_server_get_port (f->server));
+      g_autofree char *text = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: Bearer %s\r\n\r\n",
+                                               at, mt_server_get_port (f->server), f->token);
+      gint64 start, stopped;
+      gsize got = 0;
+      gboolean closed = FALSE;
+
+      g_assert_nonnull (socket);
+      g_assert_cmpint (g_socket_send (socket, text, strlen (text), NULL, NULL), ==, (gssize) strlen (text));
+      start = g_get_monotonic_time ();
+      /* 256 KiB every 20 ms or so: the file takes more than twice the
+       * timeout; the second pass stops reading after 2 MiB. */
+      while (!closed && (pass == 0 || got < 2 * 1024 * 1024))
+        {
+          g_autoptr(GError) error = NULL;
+          gssize n = g_socket_receive_with_blocking (socket, buffer, read_size, FALSE, NULL, &error);
+
+          if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+            closed = TRUE;
+          else if (n > 0)
+            got += n;
+          run_loop_for (20);
+          g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_USEC_PER_SEC);
+        }
+      g_test_message ("pass %d: %" G_GSIZE_FORMAT " bytes in %.0f ms", pass, got,
+                      (g_get_monotonic_time () - start) / 1000.0);
+      if (pass == 0)
+        {
+          /* The headers and every byte of the file, then the server's close. */
+          g_assert_cmpuint (got, >, size);
+          g_assert_cmpint (g_get_monotonic_time () - start, >, 2 * (gint64) options->response_timeout_ms * 1000);
+        }
+      else
+        {
+          stopped = g_get_monotonic_time ();
+          while (mt_server_get_n_connections (f->server) > 0 &&
+                 g_get_monotonic_time () - stopped < 10 * G_USEC_PER_SEC)
+            run_loop_for (20);
+          g_test_message ("closed %.0f ms after the client stopped reading",
+                          (g_get_monotonic_time () - stopped) / 1000.0);
+          g_assert_cmpuint (mt_server_get_n_connections (f->server), ==, 0);
+          g_assert_true (wait_closed (socket, 5000));
+        }
+      g_object_unref (socket);
+    }
+  g_assert_cmpuint (status_within (f, 10), ==, 200);
+}
+
 #define ADD(name, func, data) \
   g_test_add (name, Fixture, data, fixture_set_up, func, fixture_tear_down)
 
@@ -2519,6 +2994,11 @@ main (int argc, char *argv[])
   ADD ("/server/stream/cap", test_stream_cap, "no-start");
   ADD ("/server/stream/abrupt-disconnect", test_stream_abrupt_disconnect, NULL);
   ADD ("/server/stop-closes-streams", test_stop_closes_streams, NULL);
+  g_test_add_func ("/server/audio/parse-range", test_parse_range);
+  g_test_add_func ("/server/audio/sniff", test_sniff_audio);
+  ADD ("/server/audio/song", test_song_audio, NULL);
+  ADD ("/server/audio/abandoned", test_song_audio_abandoned, NULL);
+  ADD ("/server/audio/slow-reader", test_song_audio_slow_reader, "no-start");
   g_test_add_func ("/server/frame/jpeg-header", test_jpeg_header);
   g_test_add_func ("/server/frame/progressive-scans", test_jpeg_scans);
 
