@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Moodtunes needs to build, run and test, from Debian's packages
 # and the npm registry.  Idempotent: does nothing when all is already there.
+#   setup-deps.sh            what the app needs to build and run
+#   setup-deps.sh --train    also the training tools' packages (PyTorch)
+#   setup-deps.sh --tests    also everything the tests and benchmarks need,
+#                            the training tools' packages included
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,12 +26,16 @@ if [ "${1:-}" = "--tests" ]; then
   command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 fi
 # Extra packages added by components live in build-aux/apt-*.txt, one per
-# line; a line marked "[tests]" is needed only by the tests and benchmarks.
+# line; a line marked "[tests]" is needed only by the tests and benchmarks,
+# one marked "[train]" only by the training tools (src/train) and their tests.
 for list in "$here"/apt-*.txt; do
   [ -e "$list" ] || continue
   while read -r pkg marker _; do
     case "$pkg" in ''|'#'*) continue ;; esac
     if [ "$marker" = "[tests]" ] && [ "${1:-}" != "--tests" ]; then
+      continue
+    fi
+    if [ "$marker" = "[train]" ] && [ "${1:-}" != "--tests" ] && [ "${1:-}" != "--train" ]; then
       continue
     fi
     apt_packages+=("$pkg")
