@@ -354,10 +354,10 @@ mt_net_resize (MtNet   *self,
  *
  * Darknet's CPU forward functions are plain C loops (about 3 GFLOP/s here).
  * Every Darknet layer carries its own forward function pointer, so after
- * load_network() we point the layers whose exact configuration
- * mt-fast-kernels.c supports at trampolines that run those kernels on the
- * same buffers; Darknet still parses, loads and sequences the network, and
- * anything unsupported keeps Darknet's own forward.
+ * load_network() we point the layers whose exact configuration the fast
+ * kernels (mt-fast-kernels.h) support at trampolines that run those kernels
+ * on the same buffers; Darknet still parses, loads and sequences the network,
+ * and anything unsupported keeps Darknet's own forward.
  */
 
 typedef void (*ForwardFunc) (struct layer, struct network);

@@ -1,0 +1,113 @@
+/* mt-fast-depthwise.c: depthwise convolutions (groups == c == n).
+ *
+ * Run directly over a padded copy of each channel whose columns are split
+ * by stride phase (build_phase_plane()), so every tap of a strided window
+ * becomes a contiguous vector load; the common 3×3 keeps its weights in
+ * registers.  AVX2 and portable builds.
+ */
+#define G_LOG_DOMAIN "mt-fast-kernels"
+
+#include "config.h"
+
+#include "mt-fast-private.h"
+
+/* Depthwise taps kept in registers (3×3, or 4×4 with zero taps). */
+#define MAX_UNROLLED_TAPS 9
+
+/* One channel of a depthwise convolution from its phase plane: output row y
+ * reads the plane from y · @row_step on, tap t at offset @offs[t]. */
+INLINE void
+depthwise_channel (const float      *plane,
+                   gsize             row_step,
+                   const int        *offs,
+                   const float      *wt,
+                   int               n_taps,
+                   v8f               bias,
+                   MtFastActivation  activation,
+                   float            *out,
+                   int               ow,
+                   int               oh)
+{
+  v8f w[MAX_UNROLLED_TAPS] = { { 0 } };
+
+  if (n_taps <= MAX_UNROLLED_TAPS)
+    for (int t = 0; t < n_taps; t++)
+      w[t] = v8_set1 (wt[t]);
+
+  for (int y = 0; y < oh; y++, out += ow)
+    {
+      const float *base = plane + (gsize) y * row_step;
+      int x = 0;
+
+      if (n_taps <= MAX_UNROLLED_TAPS)
+        for (; x + 16 <= ow; x += 16)
+          {
+            v8f acc0 = { 0 }, acc1 = { 0 };
+
+#pragma GCC unroll 16
+            for (int t = 0; t < n_taps; t++)
+              {
+                acc0 += w[t] * v8_load (base + offs[t] + x);
+                acc1 += w[t] * v8_load (base + offs[t] + x + 8);
+              }
+            v8_store (out + x, v8_activate (acc0 + bias, activation));
+            v8_store (out + x + 8, v8_activate (acc1 + bias, activation));
+          }
+
+      for (; x < ow; x += 8)
+        {
+          v8f acc = { 0 };
+
+          for (int t = 0; t < n_taps; t++)
+            acc += v8_set1 (wt[t]) * v8_load (base + offs[t] + x);
+          acc = v8_activate (acc + bias, activation);
+          if (x + 8 <= ow)
+            v8_store (out + x, acc);
+          else
+            v8_store_n (out + x, acc, ow - x);
+        }
+    }
+}
+
+INLINE void
+_mt_fast_depthwise_forward_body (const MtFastConv *conv,
+                                 const float      *input,
+                                 float            *output,
+                                 float            *plane,
+                                 int               n_rows,
+                                 int               len)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int ow = conv->out_w, oh = conv->out_h, st = s->stride;
+  int n_taps = conv->n_taps;
+  int offsets[64];
+  int *offs = n_taps <= 64 ? offsets : g_new (int, n_taps);
+
+  for (int t = 0; t < n_taps; t++)
+    offs[t] = conv->tap_y[t] * st * len + (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
+
+  for (int ch = 0; ch < s->c; ch++)
+    {
+      const float *wt = conv->weights + (gsize) ch * n_taps;
+      v8f bias = v8_set1 (conv->biases[ch]);
+
+      build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, s->pad, s->pad,
+                         n_rows, st, len, 0.f, ch > 0, plane);
+
+      /* The common 3×3 gets its weights in registers and its taps unrolled. */
+      if (n_taps == 9)
+        depthwise_channel (plane, st * st * len, offs, wt, 9, bias, s->activation,
+                           output + (gsize) ch * oh * ow, ow, oh);
+      else
+        depthwise_channel (plane, st * st * len, offs, wt, n_taps, bias, s->activation,
+                           output + (gsize) ch * oh * ow, ow, oh);
+    }
+
+  if (offs != offsets)
+    g_free (offs);
+}
+
+MT_DEFINE_VARIANTS_LINKAGE (, _mt_fast_depthwise_forward,
+                            (const MtFastConv *conv, const float *input, float *output,
+                             float *plane, int n_rows, int len),
+                            (conv, input, output, plane, n_rows, len))

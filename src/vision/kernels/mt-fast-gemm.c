@@ -1,0 +1,290 @@
+/* mt-fast-gemm.c: C (M × N) = act (A (M × K) · B (K × N) + bias).
+ *
+ * The matrix product every convolution with groups == 1 runs on (weights ×
+ * im2col columns, or × the input itself for 1×1 kernels), with the weights
+ * packed once in row blocks (mt-fast-conv.c) and B copied into column
+ * panels here.  An AVX2 build (6 × 16 tiles), a portable one (6 × 8) and an
+ * AVX-512 one (8 × up to 48, 24 accumulators).
+ */
+#define G_LOG_DOMAIN "mt-fast-kernels"
+
+#include "config.h"
+
+#include "mt-fast-private.h"
+
+/* One MR × NR tile.  @ap holds K steps of MR weights (packed), @bp K steps of
+ * NR columns (packed); @bias has MR entries.  Only mr rows and nr columns of
+ * the tile are stored. */
+INLINE void
+gemm_tile (int               K,
+           const float      *ap,
+           const float      *bp,
+           const float      *bias,
+           MtFastActivation  activation,
+           int               mr,
+           int               nr,
+           float            *c,
+           gsize             ldc,
+           int               nv)
+{
+  v8f c00 = { 0 }, c01 = { 0 }, c10 = { 0 }, c11 = { 0 }, c20 = { 0 }, c21 = { 0 };
+  v8f c30 = { 0 }, c31 = { 0 }, c40 = { 0 }, c41 = { 0 }, c50 = { 0 }, c51 = { 0 };
+
+  /* @nv (a constant in each build) is the number of 8-column vectors: 2 with
+   * AVX2's 16 registers, 1 for SSE2, whose 128-bit registers would
+   * otherwise overflow. */
+  for (int k = 0; k < K; k++)
+    {
+      v8f b0 = v8_load (bp);
+      v8f b1 = nv > 1 ? v8_load (bp + 8) : b0;
+      v8f a;
+
+      a = v8_set1 (ap[0]); c00 += a * b0; if (nv > 1) c01 += a * b1;
+      a = v8_set1 (ap[1]); c10 += a * b0; if (nv > 1) c11 += a * b1;
+      a = v8_set1 (ap[2]); c20 += a * b0; if (nv > 1) c21 += a * b1;
+      a = v8_set1 (ap[3]); c30 += a * b0; if (nv > 1) c31 += a * b1;
+      a = v8_set1 (ap[4]); c40 += a * b0; if (nv > 1) c41 += a * b1;
+      a = v8_set1 (ap[5]); c50 += a * b0; if (nv > 1) c51 += a * b1;
+      ap += MR;
+      bp += NR;
+    }
+
+  {
+    v8f rows[MR][2] = {
+      { c00, c01 }, { c10, c11 }, { c20, c21 },
+      { c30, c31 }, { c40, c41 }, { c50, c51 },
+    };
+
+    for (int r = 0; r < mr; r++)
+      {
+        /* Darknet adds the bias after the whole sum, then activates. */
+        v8f lo = v8_activate (rows[r][0] + v8_set1 (bias[r]), activation);
+        v8f hi = v8_activate (rows[r][1] + v8_set1 (bias[r]), activation);
+        float *out = c + (gsize) r * ldc;
+
+        if (nv == 1)
+          v8_store_n (out, lo, MIN (nr, 8));
+        else if (nr == NR)
+          {
+            v8_store (out, lo);
+            v8_store (out + 8, hi);
+          }
+        else if (nr > 8)
+          {
+            v8_store (out, lo);
+            v8_store_n (out + 8, hi, nr - 8);
+          }
+        else
+          v8_store_n (out, lo, nr);
+      }
+  }
+}
+
+/* Copies columns [j, j + nr) of B (K rows of stride ldb) into a contiguous
+ * K × NR panel, zero-filling the columns past nr. */
+INLINE void
+pack_panel (int          K,
+            const float *b,
+            gsize        ldb,
+            int          nr,
+            float       *panel)
+{
+  if (nr == NR)
+    {
+      for (int k = 0; k < K; k++)
+        {
+          v8_store (panel + k * NR, v8_load (b + k * ldb));
+          v8_store (panel + k * NR + 8, v8_load (b + k * ldb + 8));
+        }
+      return;
+    }
+
+  for (int k = 0; k < K; k++)
+    {
+      memcpy (panel + k * NR, b + k * ldb, (gsize) nr * sizeof (float));
+      memset (panel + k * NR + nr, 0, (gsize) (NR - nr) * sizeof (float));
+    }
+}
+
+INLINE void
+fast_gemm_body (int               M,
+                int               K,
+                int               N,
+                const float      *ap,
+                const float      *bias,
+                MtFastActivation  activation,
+                const float      *b,
+                gsize             ldb,
+                float            *c,
+                gsize             ldc,
+                float            *panel,
+                int               nv)
+{
+  for (int j = 0; j < N; j += NR)
+    {
+      int nr = MIN (NR, N - j);
+
+      pack_panel (K, b + j, ldb, nr, panel);
+      for (int i = 0; i < M; i += MR)
+        {
+          const float *a = ap + (gsize) i * K;
+          int mr = MIN (MR, M - i);
+          float *out = c + (gsize) i * ldc + j;
+
+          if (nv == 2)
+            gemm_tile (K, a, panel, bias + i, activation, mr, nr, out, ldc, 2);
+          else
+            {
+              gemm_tile (K, a, panel, bias + i, activation, mr, MIN (nr, 8), out, ldc, 1);
+              if (nr > 8)
+                gemm_tile (K, a, panel + 8, bias + i, activation, mr, nr - 8, out + 8, ldc, 1);
+            }
+        }
+    }
+}
+
+#ifdef MT_HAVE_X86_VARIANTS
+__attribute__ ((target ("avx2")))
+static void
+fast_gemm_avx2 (int M, int K, int N, const float *ap, const float *bias,
+                MtFastActivation activation, const float *b, gsize ldb,
+                float *c, gsize ldc, float *panel)
+{
+  fast_gemm_body (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel, 2);
+}
+#endif
+
+void
+_mt_fast_gemm (int M, int K, int N, const float *ap, const float *bias,
+               MtFastActivation activation, const float *b, gsize ldb,
+               float *c, gsize ldc, float *panel)
+{
+#ifdef MT_HAVE_X86_VARIANTS
+  if (mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX2)
+    {
+      fast_gemm_avx2 (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel);
+      return;
+    }
+#endif
+  fast_gemm_body (M, K, N, ap, bias, activation, b, ldb, c, ldc, panel, 1);
+}
+
+#ifdef MT_HAVE_X86_VARIANTS
+
+/* The AVX-512 GEMM: twice the vector width and twice the registers, so an
+ * 8 × 48 tile (24 accumulators).  Only instantiated for AVX-512. */
+
+#define ROW16(r)                                                             \
+  do {                                                                       \
+    v16f a = v16_set1 (ap[r]);                                               \
+    c##r##0 += a * b0;                                                       \
+    if (nv > 1)                                                              \
+      c##r##1 += a * b1;                                                     \
+    if (nv > 2)                                                              \
+      c##r##2 += a * b2;                                                     \
+  } while (0)
+
+#define STORE16(r)                                                           \
+  if (r < mr)                                                                \
+    {                                                                        \
+      v16f bias_r = v16_set1 (bias[r]);                                      \
+      float *out = c + (gsize) r * ldc;                                      \
+      v16_store_n (out, v16_activate (c##r##0 + bias_r, activation), MIN (nr, 16)); \
+      if (nv > 1)                                                            \
+        v16_store_n (out + 16, v16_activate (c##r##1 + bias_r, activation), MIN (nr - 16, 16)); \
+      if (nv > 2)                                                            \
+        v16_store_n (out + 32, v16_activate (c##r##2 + bias_r, activation), nr - 32); \
+    }
+
+/* One MR16 × (16 nv) tile; @nv is a constant in each instantiation, the
+ * accumulators it does not use are dropped by the compiler. */
+INLINE void
+gemm16_tile (int               K,
+             const float      *ap,
+             const float      *bp,
+             int               nv,
+             const float      *bias,
+             MtFastActivation  activation,
+             int               mr,
+             int               nr,
+             float            *c,
+             gsize             ldc)
+{
+  v16f c00 = { 0 }, c01 = { 0 }, c02 = { 0 }, c10 = { 0 }, c11 = { 0 }, c12 = { 0 };
+  v16f c20 = { 0 }, c21 = { 0 }, c22 = { 0 }, c30 = { 0 }, c31 = { 0 }, c32 = { 0 };
+  v16f c40 = { 0 }, c41 = { 0 }, c42 = { 0 }, c50 = { 0 }, c51 = { 0 }, c52 = { 0 };
+  v16f c60 = { 0 }, c61 = { 0 }, c62 = { 0 }, c70 = { 0 }, c71 = { 0 }, c72 = { 0 };
+
+  for (int k = 0; k < K; k++)
+    {
+      v16f b0 = v16_load (bp);
+      v16f b1 = nv > 1 ? v16_load (bp + 16) : b0;
+      v16f b2 = nv > 2 ? v16_load (bp + 32) : b0;
+
+      ROW16 (0); ROW16 (1); ROW16 (2); ROW16 (3);
+      ROW16 (4); ROW16 (5); ROW16 (6); ROW16 (7);
+      ap += MR16;
+      bp += 16 * nv;
+    }
+
+  STORE16 (0) STORE16 (1) STORE16 (2) STORE16 (3)
+  STORE16 (4) STORE16 (5) STORE16 (6) STORE16 (7)
+}
+
+#undef ROW16
+#undef STORE16
+
+/* Copies columns [0, nr) of B into a K × (16 nv) panel, zero-filling past nr. */
+INLINE void
+pack_panel16 (int          K,
+              const float *b,
+              gsize        ldb,
+              int          nr,
+              int          width,
+              float       *panel)
+{
+  for (int k = 0; k < K; k++)
+    {
+      memcpy (panel + (gsize) k * width, b + k * ldb, (gsize) nr * sizeof (float));
+      if (nr < width)
+        memset (panel + (gsize) k * width + nr, 0, (gsize) (width - nr) * sizeof (float));
+    }
+}
+
+__attribute__ ((target ("avx512f")))
+void
+_mt_fast_gemm_avx512 (int               M,
+                      int               K,
+                      int               N,
+                      const float      *ap,
+                      const float      *bias,
+                      MtFastActivation  activation,
+                      const float      *b,
+                      gsize             ldb,
+                      float            *c,
+                      gsize             ldc,
+                      float            *panel)
+{
+  for (int j = 0; j < N; j += NR16)
+    {
+      int nr = MIN (NR16, N - j);
+      int nv = (nr + 15) / 16;
+
+      pack_panel16 (K, b + j, ldb, nr, 16 * nv, panel);
+      for (int i = 0; i < M; i += MR16)
+        {
+          const float *a = ap + (gsize) i * K;
+          float *out = c + (gsize) i * ldc + j;
+          int mr = MIN (MR16, M - i);
+
+          if (nv == 3)
+            gemm16_tile (K, a, panel, 3, bias + i, activation, mr, nr, out, ldc);
+          else if (nv == 2)
+            gemm16_tile (K, a, panel, 2, bias + i, activation, mr, nr, out, ldc);
+          else
+            gemm16_tile (K, a, panel, 1, bias + i, activation, mr, nr, out, ldc);
+        }
+    }
+}
+
+#endif /* MT_HAVE_X86_VARIANTS */

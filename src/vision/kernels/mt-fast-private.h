@@ -1,0 +1,204 @@
+/* mt-fast-private.h: what the fast kernel files share with each other.
+ *
+ * Private to src/vision/kernels/: scratch memory, the phase planes that the
+ * depthwise and direct convolutions and max pooling read, the convolution's
+ * prepared form (mt-fast-conv.c builds it, mt-fast-depthwise.c runs the
+ * depthwise kind) and the GEMM the other convolutions run on
+ * (mt-fast-gemm.c).  Functions with a leading underscore are internal.
+ */
+#pragma once
+
+#include "mt-fast-vector.h"
+
+/* GEMM register tiles: MR rows of weights × NR output columns; the AVX-512
+ * tile is MR16 × up to NR16 (three vectors of 16). */
+#define MR 6
+#define NR 16
+#define MR16 8
+#define NR16 48
+/* Rows of weights and biases are padded to a multiple of both MRs. */
+#define M_ALIGN 24
+
+/* ---- scratch memory (mt-fast-scratch.c) ---------------------------------- */
+
+/* At least @n_floats of 64-byte aligned memory in @scratch (not zeroed). */
+float *_mt_fast_scratch_reserve (MtFastScratch *scratch,
+                                 gsize          n_floats);
+
+static inline gsize
+round_up (gsize x,
+          gsize to)
+{
+  return (x + to - 1) / to * to;
+}
+
+/* ---- phase planes --------------------------------------------------------- */
+
+static inline void
+fill_floats (float *p,
+             gsize  n,
+             float  value)
+{
+  if (value == 0.f)
+    memset (p, 0, n * sizeof (float));
+  else
+    for (gsize i = 0; i < n; i++)
+      p[i] = value;
+}
+
+/* Copies one channel into rows of @stride phases of @len values: phase p of
+ * padded row r holds padded columns p, p + stride, p + 2 stride…, so tap kx
+ * of output column x is element x + kx / stride of phase kx % stride.
+ * Padded row r is input row r - pad_top, padded column q is input column
+ * q - pad_left; everything outside the input is @fill.  With @borders_done,
+ * only the input's values are written: @dst already holds a plane of the
+ * same geometry (the previous channel's), whose borders are the same.
+ *
+ * Static inline (not always_inline) as it was when every kernel lived in one
+ * file: the compiler may inline it into each instruction set's variant. */
+static inline void
+build_phase_plane (const float *in,
+                   int          h,
+                   int          w,
+                   int          pad_top,
+                   int          pad_left,
+                   int          n_rows,
+                   int          stride,
+                   int          len,
+                   float        fill,
+                   gboolean     borders_done,
+                   float       *dst)
+{
+  for (int p = 0; p < stride; p++)
+    {
+      int first = p - pad_left;  /* input column of element 0 */
+      int lo = first >= 0 ? 0 : (-first + stride - 1) / stride;
+      int hi = first > w - 1 ? 0 : (w - 1 - first) / stride + 1;
+
+      lo = MIN (lo, len);
+      hi = CLAMP (hi, lo, len);
+
+      for (int r = 0; r < n_rows; r++)
+        {
+          int iy = r - pad_top;
+          const float *irow = in + (gsize) iy * w;
+          float *d = dst + ((gsize) r * stride + p) * len;
+          int i;
+
+          if (iy < 0 || iy >= h)
+            {
+              if (!borders_done)
+                fill_floats (d, (gsize) len, fill);
+              continue;
+            }
+
+          if (!borders_done)
+            {
+              fill_floats (d, (gsize) lo, fill);
+              fill_floats (d + hi, (gsize) (len - hi), fill);
+            }
+          if (stride == 1)
+            {
+              memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
+              continue;
+            }
+          i = lo;
+          /* Every other column, four at a time (one SSE2 shuffle). */
+          if (stride == 2)
+            for (; i + 4 <= hi && first + 2 * i + 8 <= w; i += 4)
+              {
+                v4f a = v4_load (irow + first + 2 * i);
+                v4f b = v4_load (irow + first + 2 * i + 4);
+
+                v4_store (d + i, __builtin_shufflevector (a, b, 0, 2, 4, 6));
+              }
+          for (; i < hi; i++)
+            d[i] = irow[first + i * stride];
+        }
+    }
+}
+
+/* Geometry of a phase plane for windows of @size, @stride over out_w × out_h. */
+static inline void
+phase_plane_geometry (int  size,
+                      int  stride,
+                      int  out_w,
+                      int  out_h,
+                      int *n_rows,
+                      int *len)
+{
+  *n_rows = (out_h - 1) * stride + size;
+  /* Room for reading a whole vector past the last output column. */
+  *len = (int) round_up ((gsize) out_w + (size - 1) / stride + 8, 8);
+}
+
+/* ---- convolutions (mt-fast-conv.c, mt-fast-depthwise.c) -------------------- */
+
+typedef enum {
+  CONV_POINTWISE,  /* 1×1, stride 1, no padding: the input is B as is */
+  CONV_IM2COL,     /* groups 1: im2col of the non-zero taps, then GEMM */
+  CONV_DEPTHWISE,  /* groups == c == n: direct */
+} ConvKind;
+
+struct _MtFastConv {
+  MtFastConvShape shape;
+  ConvKind kind;
+  int out_w, out_h;
+
+  /* Taps (ky, kx) where some weight is non-zero: skipping the others gives
+   * the same sums (x + 0·y == x) and makes kernels written as a larger
+   * kernel with zero rows (4×4 with padding 1, strided 1×1 as 3×3) cost what
+   * their real taps cost. */
+  int n_taps;
+  int *tap_y;
+  int *tap_x;
+
+  /* GEMM kinds: M = n, K = c · n_taps; A packed in MR-row blocks, and in
+   * MR16-row blocks for AVX-512 CPUs.  Depthwise: weights[ch · n_taps + t]. */
+  int M, K;
+  float *weights;
+  float *weights16;
+  float *biases;  /* padded to a multiple of M_ALIGN with zeros */
+};
+
+/* A depthwise convolution over @plane, scratch for one phase plane of
+ * @n_rows × stride × @len floats (phase_plane_geometry()). */
+void _mt_fast_depthwise_forward (const MtFastConv *conv,
+                                 const float      *input,
+                                 float            *output,
+                                 float            *plane,
+                                 int               n_rows,
+                                 int               len);
+
+/* ---- GEMM (mt-fast-gemm.c) -------------------------------------------------- */
+
+/* C (M × N, rows of stride @ldc) = act (A (M × K) · B (K × N, rows of stride
+ * @ldb) + bias), A packed in MR-row blocks; @panel holds K × NR floats.
+ * AVX2 or the portable build, as mt_fast_kernels_get_isa() says. */
+void _mt_fast_gemm (int               M,
+                    int               K,
+                    int               N,
+                    const float      *ap,
+                    const float      *bias,
+                    MtFastActivation  activation,
+                    const float      *b,
+                    gsize             ldb,
+                    float            *c,
+                    gsize             ldc,
+                    float            *panel);
+
+#ifdef MT_HAVE_X86_VARIANTS
+/* The same with A packed in MR16-row blocks and a K × NR16 @panel; AVX-512
+ * CPUs only. */
+void _mt_fast_gemm_avx512 (int               M,
+                           int               K,
+                           int               N,
+                           const float      *ap,
+                           const float      *bias,
+                           MtFastActivation  activation,
+                           const float      *b,
+                           gsize             ldb,
+                           float            *c,
+                           gsize             ldc,
+                           float            *panel);
+#endif
