@@ -1,15 +1,20 @@
 /* bench-vision: how fast our networks run, stock Darknet against our fast
- * layers, on 640x480 frames with one face.
+ * layers, on 640x480 frames with one face, and how far from the core's limit.
  *
  *   bench-vision [--runs N] [--models DIR] [--frames-dir DIR] [--summary FILE]
  *
  * The frames are ../shared/media/astronaut.png, as is and mirrored, in a
- * 640x480 frame.  Prints the median and 90th percentile wall-clock time of each network's
- * forward pass (and the per-thread CPU time, which other processes disturb
+ * 640x480 frame.  Prints the median and 90th percentile wall-clock time of
+ * each network's forward pass (both detectors at each size, both expression
+ * networks; and the per-thread CPU time, which other processes disturb
  * less), the speed-up, the largest difference between the outputs, and the
- * time of a whole mt_analyzer_analyze() call.  --frames-dir writes the frames
- * (raw 640x480 RGB) for bench/vision-faceapi.mjs; --summary writes "key ms"
- * lines for bench/vision.sh.  Build it in a release build.
+ * time of whole mt_analyzer_analyze() calls, stock and fast with the same
+ * flags (default, single pass, live video) and with face-api.js's networks.
+ * Then each network's layers one by one: GFLOP/s of each convolution against
+ * one core's peak, measured (fma-peak.c).  --frames-dir writes the frames
+ * (raw 640x480 RGB) for bench/vision-opencv.py and bench/vision-faceapi.mjs;
+ * --summary writes "key stock_ms fast_ms" lines for bench/vision.sh.  Build
+ * it in a release build.
  */
 #define G_LOG_DOMAIN "bench-vision"
 
@@ -19,7 +24,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
+#include <unistd.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 
@@ -27,11 +34,15 @@
 #include "mt-face-detector.h"
 #include "mt-darknet.h"
 #include "mt-fast-kernels.h"
+#include "fma-peak.h"
 
 #define FRAME_W 640
 #define FRAME_H 480
+/* The size models/moodtunes-models.ini gives the analyzer's BlazeFace. */
+#define ANALYZER_BLAZEFACE_SIZE 192
 
 static int n_runs = 30;
+static MtFmaPeak peak;  /* the widest vectors this CPU has; zeros if none */
 
 typedef struct {
   double wall_median, wall_p90, cpu_median;
@@ -260,6 +271,67 @@ bench_net (const char *name,
   return r;
 }
 
+/* The fast layers' GFLOP/s, layer by layer (convolutions; the median of
+ * @runs profiled forwards), against the core's peak. */
+static void
+print_layer_profile (const char *name,
+                     MtNet      *net,
+                     GPtrArray  *inputs,
+                     int         runs)
+{
+  int n_layers = mt_net_get_n_layers (net);
+  g_autofree double *ms = g_new0 (double, (gsize) runs * n_layers);
+  g_autoptr(GArray) column = g_array_new (FALSE, FALSE, sizeof (double));
+  double dense_flops = 0, dense_ms = 0, dw_flops = 0, dw_ms = 0, other_ms = 0;
+
+  mt_net_set_fast (net, TRUE);
+  for (int i = 0; i < 3; i++)
+    mt_net_forward (net, g_ptr_array_index (inputs, i % inputs->len));
+  for (int i = 0; i < runs; i++)
+    mt_net_forward_profiled (net, g_ptr_array_index (inputs, i % inputs->len),
+                             ms + (gsize) i * n_layers);
+
+  printf ("  %s, layer by layer (fast layers, median of %d):\n", name, runs);
+  for (int l = 0; l < n_layers; l++)
+    {
+      g_autofree char *what = NULL;
+      double flops, t;
+      gboolean dense;
+      int w, h, c;
+
+      g_array_set_size (column, 0);
+      for (int i = 0; i < runs; i++)
+        g_array_append_val (column, ms[(gsize) i * n_layers + l]);
+      t = percentile (column, 0.5);
+      what = mt_net_describe_layer (net, l, &flops, &dense);
+      if (flops == 0)
+        {
+          other_ms += t;
+          continue;
+        }
+      if (dense)
+        dense_flops += flops, dense_ms += t;
+      else
+        dw_flops += flops, dw_ms += t;
+      mt_net_get_layer_shape (net, l, &w, &h, &c);
+      printf ("    %3d %-28s %4dx%-4d %6.3f ms %7.4f GFLOP %6.1f GFLOP/s", l, what, w, h,
+              t, flops / 1e9, t > 0 ? flops / 1e6 / t : 0);
+      if (peak.fma_gflops > 0 && t > 0)
+        printf ("  %4.1f%% of peak", 100 * flops / 1e6 / t / peak.fma_gflops);
+      printf ("\n");
+    }
+  if (dense_ms > 0)
+    printf ("    dense convolutions:     %6.3f GFLOP in %6.3f ms, %6.1f GFLOP/s, %4.1f%% of the FMA peak, "
+            "%4.1f%% of the mul + add peak\n",
+            dense_flops / 1e9, dense_ms, dense_flops / 1e6 / dense_ms,
+            peak.fma_gflops > 0 ? 100 * dense_flops / 1e6 / dense_ms / peak.fma_gflops : 0,
+            peak.muladd_gflops > 0 ? 100 * dense_flops / 1e6 / dense_ms / peak.muladd_gflops : 0);
+  if (dw_ms > 0)
+    printf ("    depthwise convolutions: %6.3f GFLOP in %6.3f ms, %6.1f GFLOP/s\n",
+            dw_flops / 1e9, dw_ms, dw_flops / 1e6 / dw_ms);
+  printf ("    other layers: %.3f ms\n", other_ms);
+}
+
 /* The fast layers with each kernel build this CPU runs (detector only). */
 static void
 bench_isas (MtNet     *net,
@@ -377,7 +449,102 @@ locate_faces (MtAnalyzer *analyzer,
     }
 }
 
+/* A models folder whose manifest runs the Tiny Face Detector ([Detector
+ * tiny-face]) as the analyzer's detector, for the work face-api.js does:
+ * every file of @models linked, the manifest rewritten.  Free with
+ * remove_models_dir(). */
+static char *
+make_tiny_face_models_dir (const char *models)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) manifest = g_key_file_new ();
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *ini = g_build_filename (models, "moodtunes-models.ini", NULL);
+  g_autofree char *tmp = g_dir_make_tmp ("bench-vision-XXXXXX", &error);
+  g_autofree char *new_ini = NULL;
+  g_auto(GStrv) keys = NULL;
+  const char *name;
+
+  if (tmp == NULL || !g_key_file_load_from_file (manifest, ini, G_KEY_FILE_NONE, &error))
+    g_error ("%s", error->message);
+  if (!g_key_file_has_group (manifest, "Detector tiny-face"))
+    {
+      g_rmdir (tmp);
+      return NULL;
+    }
+  g_key_file_remove_group (manifest, "Detector", NULL);
+  keys = g_key_file_get_keys (manifest, "Detector tiny-face", NULL, NULL);
+  for (guint i = 0; keys[i]; i++)
+    {
+      g_autofree char *value = g_key_file_get_value (manifest, "Detector tiny-face", keys[i], NULL);
+
+      g_key_file_set_value (manifest, "Detector", keys[i], value);
+    }
+  dir = g_dir_open (models, 0, &error);
+  if (dir == NULL)
+    g_error ("%s", error->message);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *target = g_build_filename (models, name, NULL);
+      g_autofree char *link = g_build_filename (tmp, name, NULL);
+      g_autofree char *absolute = g_canonicalize_filename (target, NULL);
+
+      if (!g_str_equal (name, "moodtunes-models.ini") && symlink (absolute, link) != 0)
+        g_error ("%s: %s", link, g_strerror (errno));
+    }
+  new_ini = g_build_filename (tmp, "moodtunes-models.ini", NULL);
+  if (!g_key_file_save_to_file (manifest, new_ini, &error))
+    g_error ("%s", error->message);
+  return g_steal_pointer (&tmp);
+}
+
+static void
+remove_models_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
 /* ---- main --------------------------------------------------------------- */
+
+/* A network kept for the per-layer profile at the end. */
+typedef struct {
+  char *name;
+  MtNet *net;
+  GPtrArray *inputs;
+} Profiled;
+
+static Profiled *
+profiled_new (const char *name,
+              MtNet      *net,
+              GPtrArray  *inputs)
+{
+  Profiled *p = g_new0 (Profiled, 1);
+
+  p->name = g_strdup (name);
+  p->net = net;
+  p->inputs = inputs;
+  return p;
+}
+
+static void
+profiled_free (gpointer data)
+{
+  Profiled *p = data;
+
+  g_free (p->name);
+  mt_net_free (p->net);
+  g_ptr_array_unref (p->inputs);
+  g_free (p);
+}
 
 static void
 write_frames (GPtrArray  *frames,
@@ -429,10 +596,24 @@ main (int   argc,
   g_autoptr(MtAnalyzer) analyzer = NULL;
   const char *shared = g_getenv ("MT_SHARED_DIR");
   const char *models;
-  const int sizes[] = { 224, 320, 416 };
-  Result detector[G_N_ELEMENTS (sizes)];
-  int default_size;
-  double frame_stock = 0, frame_fast = 0;
+  /* Both detectors at each size: the Tiny Face Detector (face-detector, the
+   * one before) and BlazeFace (the manifest's, the analyzer's at 192). */
+  const struct {
+    const char *network;
+    const char *key;
+    int size;
+  } detectors[] = {
+    { "face-detector", "detector", 224 },
+    { "face-detector", "detector", 320 },
+    { "face-detector", "detector", 416 },
+    { "blazeface-back", "blazeface", 192 },
+    { "blazeface-back", "blazeface", 256 },
+  };
+  g_autoptr(GPtrArray) profiled = g_ptr_array_new_with_free_func (profiled_free);
+  MtFmaPeak peaks[2];
+  int n_peaks;
+  double tiny_stock = 0, tiny_fast = 0, blaze_stock = 0, blaze_fast = 0;
+  double cls_stock = 0, cls_fast = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -464,6 +645,14 @@ main (int   argc,
           "frames %dx%d\n", models, mt_fast_kernels_isa_name (mt_fast_kernels_get_isa ()),
           n_runs, MAX (5, n_runs / 3), FRAME_W, FRAME_H);
 
+  /* The limit the per-layer figures are measured against (bench-fma-peak). */
+  n_peaks = mt_fma_peak_measure (peaks, 0.2);
+  for (int i = 0; i < n_peaks; i++)
+    printf ("one core's peak, %s: FMA %.1f GFLOP/s, separate mul + add %.1f GFLOP/s\n",
+            peaks[i].isa, peaks[i].fma_gflops, peaks[i].muladd_gflops);
+  if (n_peaks > 0)
+    peak = peaks[0];
+
   analyzer = new_analyzer (models, TRUE);
   locate_faces (analyzer, frames);
   if (frames_dir)
@@ -474,36 +663,43 @@ main (int   argc,
   printf ("%-26s %8s %8s %8s   %7s %7s %7s   %6s %6s\n", "network", "median", "p90", "cpu",
           "median", "p90", "cpu", "wall", "cpu");
 
-  /* The detector at each input size; its cfg gives the default one. */
-  {
-    g_autofree char *cfg = g_build_filename (models, "face-detector.cfg", NULL);
-    g_autofree char *weights = g_build_filename (models, "face-detector.weights", NULL);
+  /* The detectors at each input size (the input: the frame at the top left
+   * of a black square, plain [0, 1] values for both; BlazeFace takes [-1, 1],
+   * which changes no timing). */
+  for (guint d = 0; d < G_N_ELEMENTS (detectors); d++)
+    {
+      g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models, detectors[d].network);
+      g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models, detectors[d].network);
+      g_autoptr(MtNet) net = NULL;
+      g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
+      g_autofree char *name = g_strdup_printf ("%s %dx%d", detectors[d].network,
+                                               detectors[d].size, detectors[d].size);
+      gboolean tiny_default = detectors[d].size == MT_FACE_DETECTOR_DEFAULT_SIZE &&
+                              g_str_equal (detectors[d].key, "detector");
+      gboolean blaze_default = detectors[d].size == ANALYZER_BLAZEFACE_SIZE &&
+                               g_str_equal (detectors[d].key, "blazeface");
+      Result r;
 
-    /* The analyzer runs the detector at its own default, not the cfg's. */
-    default_size = MT_FACE_DETECTOR_DEFAULT_SIZE;
-    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
-      {
-        g_autoptr(MtNet) net = load_net (cfg, weights);
-        g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
-        g_autofree char *name = g_strdup_printf ("face-detector %dx%d", sizes[s], sizes[s]);
-
-        if (!mt_net_resize (net, sizes[s], sizes[s], &error))
-          g_error ("%s", error->message);
-        for (guint i = 0; i < frames->len; i++)
-          g_ptr_array_add (inputs, make_detector_input (((Frame *) g_ptr_array_index (frames, i))->frame,
-                                                        sizes[s]));
-        detector[s] = bench_net (name, net, inputs);
-        if (sizes[s] == default_size)
-          bench_isas (net, inputs);
-        g_string_append_printf (summary, "detector-%d %.3f %.3f\n", sizes[s],
-                                detector[s].stock.wall_median, detector[s].fast.wall_median);
-        if (sizes[s] == default_size)
-          {
-            frame_stock += detector[s].stock.wall_median;
-            frame_fast += detector[s].fast.wall_median;
-          }
-      }
-  }
+      if (!g_file_test (cfg, G_FILE_TEST_EXISTS))
+        continue;
+      net = load_net (cfg, weights);
+      if (!mt_net_resize (net, detectors[d].size, detectors[d].size, &error))
+        g_error ("%s", error->message);
+      for (guint i = 0; i < frames->len; i++)
+        g_ptr_array_add (inputs, make_detector_input (((Frame *) g_ptr_array_index (frames, i))->frame,
+                                                      detectors[d].size));
+      r = bench_net (name, net, inputs);
+      if (tiny_default)
+        bench_isas (net, inputs);
+      g_string_append_printf (summary, "%s-%d %.3f %.3f\n", detectors[d].key, detectors[d].size,
+                              r.stock.wall_median, r.fast.wall_median);
+      if (tiny_default)
+        tiny_stock = r.stock.wall_median, tiny_fast = r.fast.wall_median;
+      if (blaze_default)
+        blaze_stock = r.stock.wall_median, blaze_fast = r.fast.wall_median;
+      if (tiny_default || blaze_default)
+        g_ptr_array_add (profiled, profiled_new (name, g_steal_pointer (&net), g_steal_pointer (&inputs)));
+    }
 
   /* Each expression network on the face of each frame. */
   {
@@ -541,15 +737,22 @@ main (int   argc,
         r = bench_net (name, net, inputs);
         g_string_append_printf (summary, "%s %.3f %.3f\n", classifiers[c].name,
                                 r.stock.wall_median, r.fast.wall_median);
-        /* The default model ("ensemble") runs both classifiers. */
-        frame_stock += r.stock.wall_median;
-        frame_fast += r.fast.wall_median;
+        /* The default model (the fitted head) runs both classifiers. */
+        cls_stock += r.stock.wall_median;
+        cls_fast += r.fast.wall_median;
+        g_ptr_array_add (profiled, profiled_new (name, g_steal_pointer (&net), g_steal_pointer (&inputs)));
       }
   }
 
-  printf ("\nnetworks of one frame (detector %d + both classifiers, one pass each): "
-          "stock %.2f ms, fast %.2f ms, %.1fx\n", default_size, frame_stock, frame_fast,
-          frame_stock / frame_fast);
+  printf ("\nnetworks of one frame, one pass each (both classifiers on one face):\n"
+          "  with BlazeFace %d (the analyzer's detector): stock %.2f ms, fast %.2f ms, %.1fx\n"
+          "  with the Tiny Face Detector %d:              stock %.2f ms, fast %.2f ms, %.1fx\n",
+          ANALYZER_BLAZEFACE_SIZE, blaze_stock + cls_stock, blaze_fast + cls_fast,
+          (blaze_stock + cls_stock) / (blaze_fast + cls_fast),
+          MT_FACE_DETECTOR_DEFAULT_SIZE, tiny_stock + cls_stock, tiny_fast + cls_fast,
+          (tiny_stock + cls_stock) / (tiny_fast + cls_fast));
+  g_string_append_printf (summary, "networks-frame %.3f %.3f\n", blaze_stock + cls_stock,
+                          blaze_fast + cls_fast);
 
   /* The whole analysis of a frame, as the app runs it. */
   {
@@ -562,28 +765,81 @@ main (int   argc,
     AnalyzeRun live_run = { .flags = MT_ANALYZE_VIDEO | MT_ANALYZE_SINGLE_PASS,
                             .analyzer = analyzer, .frames = one_frame };
     AnalyzeRun single_run = { .flags = MT_ANALYZE_SINGLE_PASS, .analyzer = analyzer, .frames = frames };
+    AnalyzeRun stock_single_run = { .flags = MT_ANALYZE_SINGLE_PASS, .analyzer = stock, .frames = frames };
+    AnalyzeRun stock_live_run = { .flags = MT_ANALYZE_VIDEO | MT_ANALYZE_SINGLE_PASS,
+                                  .analyzer = stock, .frames = one_frame };
     Timing ts = time_runs (run_analyze, &stock_run, MAX (5, n_runs / 3));
     Timing tf = time_runs (run_analyze, &fast_run, n_runs);
+    Timing ts1 = time_runs (run_analyze, &stock_single_run, MAX (5, n_runs / 3));
     Timing t1 = time_runs (run_analyze, &single_run, n_runs);
-    Timing tl;
+    Timing tl, tsl;
 
     /* A steady face, as in front of a webcam (the other frames alternate
      * between two places, which would defeat the region passes). */
     g_ptr_array_add (one_frame, g_ptr_array_index (frames, 0));
     mt_analyzer_reset_video (analyzer);
     tl = time_runs (run_analyze, &live_run, n_runs);
+    mt_analyzer_reset_video (stock);
+    tsl = time_runs (run_analyze, &stock_live_run, MAX (5, n_runs / 3));
 
-    printf ("mt_analyzer_analyze (model %s), whole 640x480 frame:\n"
-            "  stock %.2f ms (p90 %.2f, cpu %.2f), fast %.2f ms (p90 %.2f, cpu %.2f), %.1fx\n",
-            mt_analyzer_get_model (analyzer), ts.wall_median, ts.wall_p90, ts.cpu_median,
+    /* Each line compares the same work: stock and fast layers with the same
+     * flags on the same frames. */
+    printf ("\nmt_analyzer_analyze (model %s), whole 640x480 frame, stock Darknet / fast layers:\n",
+            mt_analyzer_get_model (analyzer));
+    printf ("  %-52s stock %7.2f ms   fast %6.2f ms (p90 %6.2f, cpu %6.2f)   %5.1fx\n",
+            "default (full-frame detection, mirrored reading):", ts.wall_median,
             tf.wall_median, tf.wall_p90, tf.cpu_median, ts.wall_median / tf.wall_median);
-    printf ("  single pass (no mirrored reading): %.2f ms (p90 %.2f, cpu %.2f)\n"
-            "  live video (single pass + face followed in regions): %.2f ms (p90 %.2f, cpu %.2f), "
-            "%.1fx faster than stock\n",
-            t1.wall_median, t1.wall_p90, t1.cpu_median,
-            tl.wall_median, tl.wall_p90, tl.cpu_median, ts.wall_median / tl.wall_median);
+    printf ("  %-52s stock %7.2f ms   fast %6.2f ms (p90 %6.2f, cpu %6.2f)   %5.1fx\n",
+            "single pass (full-frame detection):", ts1.wall_median,
+            t1.wall_median, t1.wall_p90, t1.cpu_median, ts1.wall_median / t1.wall_median);
+    printf ("  %-52s stock %7.2f ms   fast %6.2f ms (p90 %6.2f, cpu %6.2f)   %5.1fx\n",
+            "live video (single pass, face followed in regions):", tsl.wall_median,
+            tl.wall_median, tl.wall_p90, tl.cpu_median, tsl.wall_median / tl.wall_median);
     g_string_append_printf (summary, "analyze %.3f %.3f\n", ts.wall_median, tf.wall_median);
-    g_string_append_printf (summary, "analyze-live %.3f\n", tl.wall_median);
+    g_string_append_printf (summary, "analyze-single %.3f %.3f\n", ts1.wall_median, t1.wall_median);
+    g_string_append_printf (summary, "analyze-live %.3f %.3f\n", tsl.wall_median, tl.wall_median);
+  }
+
+  /* face-api.js's work, for bench/vision-faceapi.mjs's whole-pipeline
+   * figure: the Tiny Face Detector at 320 over the whole frame and one
+   * expression network (face-expression, its own) on each face, single
+   * pass, decoding and NMS included on both sides. */
+  {
+    g_autofree char *tiny_models = make_tiny_face_models_dir (models);
+
+    if (tiny_models != NULL)
+      {
+        g_autoptr(MtAnalyzer) tiny = NULL;
+        AnalyzeRun run = { .flags = MT_ANALYZE_SINGLE_PASS, .frames = frames };
+        Timing t;
+
+        g_setenv ("MT_DARKNET_FAST", "1", TRUE);
+        tiny = mt_analyzer_new (tiny_models, "face-expression", &error);
+        g_unsetenv ("MT_DARKNET_FAST");
+        if (tiny == NULL)
+          g_error ("%s", error->message);
+        if (!mt_analyzer_set_detector_size (tiny, MT_FACE_DETECTOR_DEFAULT_SIZE, &error))
+          g_error ("%s", error->message);
+        run.analyzer = tiny;
+        t = time_runs (run_analyze, &run, n_runs);
+        printf ("  %-52s %19s %6.2f ms (p90 %6.2f, cpu %6.2f)\n",
+                "face-api.js's work (Tiny Face Detector 320 + face-expression, single pass):", "fast",
+                t.wall_median, t.wall_p90, t.cpu_median);
+        g_string_append_printf (summary, "analyze-tiny-320 0 %.3f\n", t.wall_median);
+        remove_models_dir (tiny_models);
+      }
+  }
+
+  /* Distance to the limit: each network's layers against the core's peak. */
+  if (n_peaks > 0)
+    printf ("\nGFLOP/s per layer (convolutions: 2 k k c_in/groups c_out out_w out_h flops), "
+            "against one core's %s peak: FMA %.1f, separate mul + add %.1f GFLOP/s\n",
+            peak.isa, peak.fma_gflops, peak.muladd_gflops);
+  for (guint i = 0; i < profiled->len; i++)
+    {
+      Profiled *p = g_ptr_array_index (profiled, i);
+
+      print_layer_profile (p->name, p->net, p->inputs, n_runs);
   }
 
   if (summary_path && !g_file_set_contents (summary_path, summary->str, (gssize) summary->len, &error))

@@ -213,6 +213,120 @@ mt_net_forward (MtNet       *self,
   return network_predict (self->net, (float *) input);
 }
 
+/* ---- profiling (benchmarks) ---------------------------------------------- */
+
+/* forward_network() sets net.index before each layer's forward: a wrapper in
+ * place of every layer's forward times it by that index.  One profiled
+ * forward at a time per thread. */
+typedef void (*ForwardFunc) (layer, network);
+
+typedef struct {
+  ForwardFunc *forward;
+  double *layer_ms;
+} Profile;
+
+static __thread Profile *profile;
+
+static void
+profiled_forward (layer   l,
+                  network net)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  profile->forward[net.index] (l, net);
+  profile->layer_ms[net.index] += (g_get_monotonic_time () - t0) / 1000.0;
+}
+
+const float *
+mt_net_forward_profiled (MtNet       *self,
+                         const float *input,
+                         double      *layer_ms)
+{
+  network *net;
+  g_autofree ForwardFunc *forward = NULL;
+  Profile p;
+  const float *out;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (input != NULL && layer_ms != NULL, NULL);
+  g_return_val_if_fail (profile == NULL, NULL);
+
+  net = self->net;
+  forward = g_new (ForwardFunc, net->n);
+  for (int i = 0; i < net->n; i++)
+    {
+      forward[i] = net->layers[i].forward;
+      net->layers[i].forward = profiled_forward;
+    }
+  p.forward = forward;
+  p.layer_ms = layer_ms;
+  profile = &p;
+  out = network_predict (net, (float *) input);
+  profile = NULL;
+  for (int i = 0; i < net->n; i++)
+    net->layers[i].forward = forward[i];
+  return out;
+}
+
+char *
+mt_net_describe_layer (MtNet    *self,
+                       int       index,
+                       double   *flops,
+                       gboolean *is_dense)
+{
+  const layer *l;
+  const char *act;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index >= 0 && index < self->net->n, NULL);
+
+  l = &self->net->layers[index];
+  if (flops)
+    *flops = 0;
+  if (is_dense)
+    *is_dense = FALSE;
+  switch (l->activation)
+    {
+    case LINEAR: act = "linear"; break;
+    case RELU: act = "relu"; break;
+    case LEAKY: act = "leaky"; break;
+    case LOGISTIC: act = "logistic"; break;
+    default: act = "other"; break;
+    }
+  switch (l->type)
+    {
+    case CONVOLUTIONAL:
+      {
+        int groups = MAX (l->groups, 1);
+
+        if (flops)
+          *flops = 2.0 * l->size * l->size * (l->c / groups) * l->n * l->out_w * l->out_h;
+        if (is_dense)
+          *is_dense = groups == 1;
+        if (groups > 1)
+          return g_strdup_printf ("%s %dx%d/%d %d %s", groups == l->c ? "depthwise" : "grouped",
+                                  l->size, l->size, l->stride, l->c, act);
+        return g_strdup_printf ("conv %dx%d/%d %d>%d %s", l->size, l->size, l->stride,
+                                l->c, l->n, act);
+      }
+    case MAXPOOL:
+      return g_strdup_printf ("maxpool %dx%d/%d", l->size, l->size, l->stride);
+    case AVGPOOL:
+      return g_strdup ("avgpool");
+    case SHORTCUT:
+      return g_strdup ("shortcut");
+    case ROUTE:
+      return g_strdup ("route");
+    case SOFTMAX:
+      return g_strdup ("softmax");
+    case REGION:
+    case YOLO:
+      return g_strdup ("detection");
+    default:
+      return g_strdup_printf ("layer type %d", (int) l->type);
+    }
+}
+
 const float *
 mt_net_get_layer_output (MtNet *self,
                          int    index,

@@ -86,6 +86,23 @@ gboolean     mt_net_get_fast          (MtNet       *self);
 gboolean     mt_net_layer_is_fast     (MtNet       *self,
                                        int          index);
 
+/* For benchmarks: what layer @index is, in a few words ("conv 3x3/2 3>16
+ * leaky", "depthwise 3x3/1 32", "maxpool 2x2/2"...; free it), and its
+ * floating point operations per forward: 2 · k · k · c / groups · n · out_w ·
+ * out_h for a convolution (a multiply and an add per weight and output), 0
+ * for the others.  @is_dense (may be NULL) is TRUE for convolutions with
+ * groups 1. */
+char        *mt_net_describe_layer    (MtNet       *self,
+                                       int          index,
+                                       double      *flops,
+                                       gboolean    *is_dense);
+
+/* Runs one forward as mt_net_forward() does and adds each layer's wall-clock
+ * time in ms to @layer_ms[index] (mt_net_get_n_layers() entries). */
+const float *mt_net_forward_profiled  (MtNet       *self,
+                                       const float *input,
+                                       double      *layer_ms);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MtNet, mt_net_free)
 
 G_END_DECLS
