@@ -24,13 +24,14 @@ static double opt_threshold = -1;
 static int opt_detector_size;
 static char **opt_paths;
 
-static const GOptionEntry option_entries[] = {
+/* Not const: the --model text lists the manifest's models (main()). */
+static GOptionEntry option_entries[] = {
   { "whole-face", 'w', 0, G_OPTION_ARG_NONE, &opt_whole_face,
     "Skip detection: each image is one face (FER-style crops)", NULL },
   { "single-pass", 's', 0, G_OPTION_ARG_NONE, &opt_single_pass,
     "Read each face once, not also mirrored (twice as fast, as live video does)", NULL },
   { "model", 'm', 0, G_OPTION_ARG_STRING, &opt_model,
-    "Expression model: fitted-head (default), ensemble, emotion-xception or face-expression", "NAME" },
+    "Expression model, one of the models manifest's", "NAME" },
   { "models-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_models_dir,
     "Folder holding the Darknet models", "DIR" },
   { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &opt_threshold,
@@ -209,6 +210,19 @@ collect_files (const char  *dir,
   return TRUE;
 }
 
+/* The models of the default folders (installed and the user's, or
+ * $MT_MODELS_DIR's), so --help shows what this installation offers. */
+static char *
+describe_model_option (void)
+{
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (NULL, NULL);
+  g_autofree char *models = manifest != NULL ? mt_model_manifest_describe_models (manifest) : NULL;
+
+  if (models == NULL)
+    return g_strdup ("Expression model, one of the models manifest's (" MT_MODEL_MANIFEST_FILE ")");
+  return g_strdup_printf ("Expression model: %s", models);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -217,9 +231,15 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(MtAnalyzer) analyzer = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *model_help = NULL;
   gboolean all_ok = TRUE;
 
   setlocale (LC_ALL, "");
+
+  model_help = describe_model_option ();
+  for (guint i = 0; option_entries[i].long_name != NULL; i++)
+    if (g_str_equal (option_entries[i].long_name, "model"))
+      option_entries[i].description = model_help;
 
   context = g_option_context_new ("- find faces and read their expressions");
   g_option_context_set_summary (context,

@@ -16,6 +16,7 @@
 #include <glib-unix.h>
 
 #include "mt-library.h"
+#include "mt-model-manifest.h"
 #include "mt-server.h"
 
 #define EXIT_USAGE 2
@@ -40,7 +41,8 @@ static char *strategy;
 static gboolean no_settings;
 static gboolean version;
 
-static const GOptionEntry option_entries[] = {
+/* Not const: the --model text lists the manifest's models (main()). */
+static GOptionEntry option_entries[] = {
   { "port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port (default 8765, or the app's setting; 0: any free port)", "N" },
   { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Music library database (default: the app's)", "FILE" },
   { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen_address, "Listen on ADDRESS instead of loopback (the access token is then always needed)", "ADDRESS" },
@@ -50,7 +52,7 @@ static const GOptionEntry option_entries[] = {
   { "require-token", 0, 0, G_OPTION_ARG_NONE, &require_token, "Require the access token on loopback too (the default, unless the app's settings turn it off)", NULL },
   { "no-require-token", 0, 0, G_OPTION_ARG_NONE, &no_require_token, "Loopback only: serve without the access token (any program or account on this computer can then use the server)", NULL },
   { "models-dir", 0, 0, G_OPTION_ARG_FILENAME, &models_dir, "Folder of the face and expression models", "DIR" },
-  { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Expression model (ensemble, emotion-xception, face-expression)", "NAME" },
+  { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Expression model, one of the models manifest's", "NAME" },
   { "workers", 'w', 0, G_OPTION_ARG_INT, &workers, "Analysis threads (default: one per processor)", "N" },
   { "max-streams", 0, 0, G_OPTION_ARG_INT, &max_streams, "WebSocket streams at once (default 64)", "N" },
   { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections_total, "Open connections in all (default 512, fewer when the descriptor limit leaves fewer)", "N" },
@@ -88,6 +90,19 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
+/* The models of the default folders (installed and the user's, or
+ * $MT_MODELS_DIR's), so --help shows what this installation offers. */
+static char *
+describe_model_option (void)
+{
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (NULL, NULL);
+  g_autofree char *models = manifest != NULL ? mt_model_manifest_describe_models (manifest) : NULL;
+
+  if (models == NULL)
+    return g_strdup ("Expression model, one of the models manifest's (" MT_MODEL_MANIFEST_FILE ")");
+  return g_strdup_printf ("Expression model (the app's setting, else the default): %s", models);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -103,8 +118,14 @@ main (int   argc,
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *default_db = NULL;
   g_autofree char *url = NULL;
+  g_autofree char *model_help = NULL;
 
   setlocale (LC_ALL, "");
+
+  model_help = describe_model_option ();
+  for (guint i = 0; option_entries[i].long_name != NULL; i++)
+    if (g_str_equal (option_entries[i].long_name, "model"))
+      option_entries[i].description = model_help;
 
   context = g_option_context_new ("- serve the Moodtunes REST and WebSocket API and the companion page");
   g_option_context_add_main_entries (context, option_entries, NULL);
@@ -150,7 +171,12 @@ main (int   argc,
   options->tls_cert_file = g_strdup (tls_cert);
   options->tls_key_file = g_strdup (tls_key);
   options->models_dir = g_strdup (models_dir);
-  options->model = g_strdup (model);
+  /* The command line over the app's setting over the manifest's default. */
+  if (model != NULL)
+    {
+      g_free (options->model);
+      options->model = g_strdup (model);
+    }
   options->n_workers = (guint) workers;
   if (max_streams > 0)
     options->max_streams = (guint) max_streams;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mt-analyzer.h"
+#include "mt-model-manifest.h"
 #include "mt-audio-features.h"
 #include "mt-server-private.h"
 #include "mt-server-input.h"
@@ -138,7 +139,10 @@ get_status (MtServer          *self,
   const char *models_dir = self->options->models_dir != NULL ? self->options->models_dir
                                                               : mt_analyzer_get_default_models_dir ();
   /* A broken manifest shows as no models here; analysing then says why. */
-  g_auto(GStrv) models = mt_analyzer_list_models (models_dir, NULL);
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (self->options->models_dir, NULL);
+  const char * const *models = manifest != NULL ? mt_model_manifest_list_models (manifest) : NULL;
+  const char *model = self->options->model != NULL ? self->options->model
+                      : manifest != NULL ? mt_model_manifest_get_default_model (manifest) : "";
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "name");
@@ -153,8 +157,7 @@ get_status (MtServer          *self,
   json_builder_set_member_name (builder, "dir");
   json_builder_add_string_value (builder, models_dir);
   json_builder_set_member_name (builder, "expression");
-  json_builder_add_string_value (builder, self->options->model != NULL ? self->options->model
-                                                                       : MT_ANALYZER_DEFAULT_MODEL);
+  json_builder_add_string_value (builder, model);
   json_builder_set_member_name (builder, "available");
   json_builder_begin_array (builder);
   for (guint i = 0; models != NULL && models[i] != NULL; i++)

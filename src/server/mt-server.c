@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "mt-analyzer.h"
 #include "mt-server-private.h"
 
 enum {
@@ -124,6 +125,20 @@ mt_server_options_load_settings (MtServerOptions *options,
   g_object_get (settings, "settings-schema", &schema, NULL);
   if (g_settings_schema_has_key (schema, "server-require-token"))
     options->require_token = g_settings_get_boolean (settings, "server-require-token");
+  /* The expression model picked in Preferences ("": the manifest's). */
+  if (g_settings_schema_has_key (schema, "expression-model"))
+    {
+      g_autofree char *model = g_settings_get_string (settings, "expression-model");
+
+      g_auto(GStrv) models = model[0] != '\0' ? mt_analyzer_list_models (NULL, NULL) : NULL;
+
+      g_clear_pointer (&options->model, g_free);
+      /* A model of one's own since removed: the default, not no analysis. */
+      if (models != NULL && g_strv_contains ((const char * const *) models, model))
+        options->model = g_steal_pointer (&model);
+      else if (model[0] != '\0')
+        g_warning ("The expression model “%s” of the settings is not there: the default is used", model);
+    }
 
   /* The token is kept, so the address with it stays valid across restarts. */
   token = g_settings_get_string (settings, "server-token");

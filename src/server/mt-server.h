@@ -47,7 +47,7 @@ typedef struct {
   char       *tls_cert_file;           /* both set: https and wss */
   char       *tls_key_file;
   char       *models_dir;              /* NULL: mt_analyzer_get_default_models_dir() */
-  char       *model;                   /* NULL: MT_ANALYZER_DEFAULT_MODEL */
+  char       *model;                   /* NULL: the models manifest's default */
   guint       n_workers;               /* analysis threads; 0 = one per processor */
   guint       max_connections;         /* open connections in all (512), lowered to fit the
                                         * descriptor limit (RLIMIT_NOFILE) at start */

@@ -17,11 +17,6 @@
 #include "mt-face-tracker.h"
 #include "mt-model-manifest.h"
 
-/* The detector's boxes run from the brows to the chin; the classifiers were
- * trained on crops that also hold the forehead and cheeks. */
-#define FACE_CROP_MARGIN 1.15f
-#define FACE_CROP_SHIFT_UP 0.05f
-
 struct _MtAnalyzer {
   GObject                 parent_instance;
   MtModelManifest        *manifest;
@@ -32,7 +27,6 @@ struct _MtAnalyzer {
    * mt_analyzer_analyze(), so one analyzer can serve many videos. */
   MtFaceDetector         *region;
   MtFaceTracker          *video;
-  char                   *models_dir;
   MtExpressionHead       *head;
   MtExpressionClassifier *classifiers[MT_MODEL_MAX_NETWORKS];
 };
@@ -48,10 +42,9 @@ mt_analyzer_finalize (GObject *object)
   g_clear_object (&self->region);
   g_clear_object (&self->video);
   g_clear_object (&self->manifest);
-  g_clear_pointer (&self->models_dir, g_free);
   g_clear_object (&self->head);
-  g_clear_object (&self->classifiers[0]);
-  g_clear_object (&self->classifiers[1]);
+  for (guint i = 0; i < G_N_ELEMENTS (self->classifiers); i++)
+    g_clear_object (&self->classifiers[i]);
 
   G_OBJECT_CLASS (mt_analyzer_parent_class)->finalize (object);
 }
@@ -78,10 +71,18 @@ GStrv
 mt_analyzer_list_models (const char  *models_dir,
                          GError     **error)
 {
-  g_autoptr(MtModelManifest) manifest =
-    mt_model_manifest_load (models_dir ? models_dir : mt_analyzer_get_default_models_dir (), error);
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (models_dir, error);
 
   return manifest ? g_strdupv ((char **) mt_model_manifest_list_models (manifest)) : NULL;
+}
+
+char *
+mt_analyzer_dup_default_model (const char  *models_dir,
+                               GError     **error)
+{
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (models_dir, error);
+
+  return manifest ? g_strdup (mt_model_manifest_get_default_model (manifest)) : NULL;
 }
 
 MtAnalyzer *
@@ -91,31 +92,25 @@ mt_analyzer_new (const char  *models_dir,
 {
   g_autoptr(MtAnalyzer) self = NULL;
   const MtModelRecipe *recipe;
-
-  if (models_dir == NULL)
-    models_dir = mt_analyzer_get_default_models_dir ();
-  if (model == NULL)
-    model = MT_ANALYZER_DEFAULT_MODEL;
+  const MtDetectorRecipe *detector;
 
   self = g_object_new (MT_TYPE_ANALYZER, NULL);
-  self->models_dir = g_strdup (models_dir);
-  self->manifest = mt_model_manifest_load (models_dir, error);
+  self->manifest = mt_model_manifest_open (models_dir, error);
   if (self->manifest == NULL)
     return NULL;
+  /* NULL: the manifest's default ([Expression] Default). */
   recipe = self->recipe = mt_model_manifest_lookup (self->manifest, model, error);
   if (recipe == NULL)
     return NULL;
 
-  self->detector = mt_face_detector_new_from_recipe (models_dir,
-                                                     mt_model_manifest_lookup_detector (self->manifest, NULL, NULL),
-                                                     error);
+  detector = mt_model_manifest_lookup_detector (self->manifest, NULL, NULL);
+  self->detector = mt_face_detector_new_from_recipe (detector->dir, detector, error);
   if (self->detector == NULL)
     return NULL;
 
   if (recipe->head != NULL)
     {
-      self->head = mt_expression_head_new_full (models_dir, recipe->head,
-                                                (const char * const *) recipe->networks, error);
+      self->head = mt_expression_head_new_full (recipe->dir, recipe->head, recipe->specs, error);
       if (self->head == NULL)
         return NULL;
       return g_steal_pointer (&self);
@@ -123,7 +118,7 @@ mt_analyzer_new (const char  *models_dir,
 
   for (guint i = 0; i < MT_MODEL_MAX_NETWORKS && recipe->networks[i]; i++)
     {
-      self->classifiers[i] = mt_expression_classifier_new (models_dir, recipe->networks[i], error);
+      self->classifiers[i] = mt_expression_classifier_new_from_spec (recipe->specs[i], error);
       if (self->classifiers[i] == NULL)
         return NULL;
     }
@@ -174,14 +169,13 @@ static MtFaceDetector *
 ensure_region (MtAnalyzer  *self,
                GError     **error)
 {
+  const MtDetectorRecipe *detector = mt_model_manifest_lookup_detector (self->manifest, NULL, NULL);
   int size;
 
   if (self->region != NULL)
     return self->region;
 
-  self->region = mt_face_detector_new_from_recipe (self->models_dir,
-                                                   mt_model_manifest_lookup_detector (self->manifest, NULL, NULL),
-                                                   error);
+  self->region = mt_face_detector_new_from_recipe (detector->dir, detector, error);
   if (self->region == NULL)
     return NULL;
   size = mt_face_detector_get_input_size (self->detector);
@@ -217,7 +211,9 @@ read_expression (MtAnalyzer     *self,
                  MtFace         *face,
                  GError        **error)
 {
-  gboolean mirror = !(flags & MT_ANALYZE_SINGLE_PASS);
+  /* The model may not be made for mirrored faces; single pass is always
+   * one reading. */
+  gboolean mirror = self->recipe->mirror && !(flags & MT_ANALYZE_SINGLE_PASS);
 
   memset (face->emotions, 0, sizeof face->emotions);
 
@@ -309,9 +305,9 @@ mt_analyzer_analyze_followed (MtAnalyzer      *self,
   for (guint i = 0; i < faces->len; i++)
     {
       MtFace *face = &g_array_index (faces, MtFace, i);
-      float side = MAX (face->width, face->height) * FACE_CROP_MARGIN;
+      float side = MAX (face->width, face->height) * self->recipe->crop_margin;
       float cx = face->x + face->width / 2;
-      float cy = face->y + face->height / 2 - FACE_CROP_SHIFT_UP * side;
+      float cy = face->y + face->height / 2 - self->recipe->crop_shift * side;
 
       if (!read_expression (self, frame, cx - side / 2, cy - side / 2, side, flags, face, error))
         return NULL;

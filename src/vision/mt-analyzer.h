@@ -26,20 +26,22 @@ typedef enum {
   MT_ANALYZE_VIDEO       = 1 << 2,
 } MtAnalyzeFlags;
 
-/* The expression model used when none is named. */
-#define MT_ANALYZER_DEFAULT_MODEL "fitted-head"
-
-/* Where the models are when none is named: see
+/* The primary models folder when none is named: see
  * mt_model_manifest_find_default_dir(). */
 const char *mt_analyzer_get_default_models_dir (void);
-/* The expression models of @models_dir's manifest (NULL: the default
- * folder), the names mt_analyzer_new() takes. */
+/* The expression models of @models_dir's manifest (NULL: the installed
+ * and the user's models, see mt_model_manifest_open()), the names
+ * mt_analyzer_new() takes. */
 GStrv       mt_analyzer_list_models        (const char      *models_dir,
                                             GError         **error);
+/* The model used when none is named: the manifest's [Expression] Default. */
+char       *mt_analyzer_dup_default_model  (const char      *models_dir,
+                                            GError         **error);
 
-/* Loads the face detector and the expression model @model (NULL: default)
- * as the manifest of @models_dir (NULL: the default folder) describes them.
- * Each analyzer owns its networks: use one per thread. */
+/* Loads the face detector and the expression model @model (NULL: the
+ * manifest's default) as the manifest of @models_dir (NULL: see
+ * mt_model_manifest_open()) describes them.  Each analyzer owns its
+ * networks: use one per thread. */
 MtAnalyzer *mt_analyzer_new                (const char      *models_dir,
                                             const char      *model,
                                             GError         **error);

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include <math.h>
 #include <string.h>
@@ -13,31 +15,15 @@
 #include "mt-expression-classifier.h"
 #include "mt-resample.h"
 
-typedef struct {
-  const char *name;
-  int         channels;  /* 1: luma, 3: RGB */
-  float       mean[3];
-  float       scale;
-  /* The features a new head may be fitted on: the output of this layer
-   * (counted from the end), averaged over its width and height. */
-  int         feature_layer_from_end;
-  int         feature_channels;
-} ClassifierInput;
-
-/* What each source model expects (see models/README.md for provenance). */
-static const ClassifierInput known_inputs[] = {
-  /* human-models' mini-Xception: luma in [0, 1] (its mapping to [-1, 1] is
-   * folded into the converted first layer). */
-  { "emotion-xception", 1, { 0, 0, 0 }, 1.0f / 255.0f, 4, 256 },
-  /* face-api.js's expression net: RGB minus its training mean, /255. */
-  { "face-expression", 3, { 122.782f, 117.001f, 104.298f }, 1.0f / 255.0f, 3, 256 },
-};
-
 struct _MtExpressionClassifier {
-  GObject                parent_instance;
-  MtNet                 *net;
-  const ClassifierInput *input_spec;
-  float                 *input;
+  GObject        parent_instance;
+  MtNet         *net;
+  /* How the input is made, from the network's [Network] group (a copy:
+   * the classifier outlives the manifest). */
+  MtNetworkSpec  spec;
+  /* order[i]: the mood of output i, from the network's .names. */
+  int            order[MT_N_MOODS];
+  float         *input;
 };
 
 G_DEFINE_FINAL_TYPE (MtExpressionClassifier, mt_expression_classifier, G_TYPE_OBJECT)
@@ -49,6 +35,8 @@ mt_expression_classifier_finalize (GObject *object)
 
   g_clear_pointer (&self->net, mt_net_free);
   g_clear_pointer (&self->input, g_free);
+  g_clear_pointer (&self->spec.name, g_free);
+  g_clear_pointer (&self->spec.dir, g_free);
 
   G_OBJECT_CLASS (mt_expression_classifier_parent_class)->finalize (object);
 }
@@ -64,30 +52,95 @@ mt_expression_classifier_init (MtExpressionClassifier *self)
 {
 }
 
-MtExpressionClassifier *
-mt_expression_classifier_new (const char  *models_dir,
-                              const char  *name,
-                              GError     **error)
+static gboolean G_GNUC_PRINTF (3, 4)
+names_fail (const char  *path,
+            GError     **error,
+            const char  *format,
+            ...)
 {
-  const ClassifierInput *spec = NULL;
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG, "%s: %s", path, message);
+  return FALSE;
+}
+
+gboolean
+mt_expression_read_mood_names (const char  *path,
+                               int          order[MT_N_MOODS],
+                               GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean seen[MT_N_MOODS] = { FALSE };
+  gsize length = 0;
+  guint n = 0;
+  GStatBuf st;
+
+  /* Its size first: a huge or odd file is refused before it is read. */
+  if (g_stat (path, &st) != 0)
+    return names_fail (path, error, "cannot open (each expression network needs its .names)");
+  if (!S_ISREG (st.st_mode) || st.st_size > MT_EXPRESSION_NAMES_MAX_SIZE)
+    return names_fail (path, error, "not a .names file (a regular file of at most %d bytes)",
+                       MT_EXPRESSION_NAMES_MAX_SIZE);
+  if (!g_file_get_contents (path, &contents, &length, &local_error))
+    return names_fail (path, error, "%s", local_error->message);
+  if (length > MT_EXPRESSION_NAMES_MAX_SIZE || !g_utf8_validate (contents, length, NULL) ||
+      memchr (contents, '\0', length) != NULL)
+    return names_fail (path, error, "not a .names file (UTF-8 text of at most %d bytes)",
+                       MT_EXPRESSION_NAMES_MAX_SIZE);
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *word = g_strstrip (lines[i]);
+      MtMood mood;
+
+      if (word[0] == '\0')
+        continue;
+      if (!mt_mood_from_string (word, &mood))
+        {
+          g_autofree char *shown = g_utf8_substring (word, 0, MIN (g_utf8_strlen (word, -1), 32));
+
+          return names_fail (path, error, "line %u: “%s” is not one of the moods (%s)", i + 1, shown,
+                             mt_mood_list_names ());
+        }
+      if (seen[mood])
+        return names_fail (path, error, "line %u: “%s” is named twice", i + 1, mt_mood_to_string (mood));
+      if (n == MT_N_MOODS)
+        return names_fail (path, error, "more than %d names", MT_N_MOODS);
+      seen[mood] = TRUE;
+      order[n++] = mood;
+    }
+  for (int mood = 0; mood < MT_N_MOODS; mood++)
+    if (!seen[mood])
+      return names_fail (path, error, "“%s” is missing: the %d outputs must name each of %s once",
+                         mt_mood_to_string (mood), MT_N_MOODS, mt_mood_list_names ());
+  return TRUE;
+}
+
+MtExpressionClassifier *
+mt_expression_classifier_new_from_spec (const MtNetworkSpec  *spec,
+                                        GError              **error)
+{
   g_autoptr(MtExpressionClassifier) self = NULL;
   g_autofree char *cfg = NULL;
   g_autofree char *weights = NULL;
+  g_autofree char *names = NULL;
   g_autoptr(MtNet) net = NULL;
+  int order[MT_N_MOODS];
 
-  for (guint i = 0; i < G_N_ELEMENTS (known_inputs); i++)
-    if (g_strcmp0 (name, known_inputs[i].name) == 0)
-      spec = &known_inputs[i];
-  if (spec == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "Unknown expression model “%s” (known: emotion-xception, face-expression)",
-                   name ? name : "");
-      return NULL;
-    }
+  g_return_val_if_fail (spec != NULL && spec->name != NULL && spec->dir != NULL, NULL);
 
-  cfg = g_strdup_printf ("%s/%s.cfg", models_dir, name);
-  weights = g_strdup_printf ("%s/%s.weights", models_dir, name);
+  cfg = g_strdup_printf ("%s/%s.cfg", spec->dir, spec->name);
+  weights = g_strdup_printf ("%s/%s.weights", spec->dir, spec->name);
+  names = g_strdup_printf ("%s/%s.names", spec->dir, spec->name);
+  if (!mt_expression_read_mood_names (names, order, error))
+    return NULL;
   net = mt_net_load (cfg, weights, error);
   if (net == NULL)
     return NULL;
@@ -97,45 +150,65 @@ mt_expression_classifier_new (const char  *models_dir,
       mt_net_get_output_size (net) != MT_N_MOODS)
     {
       g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
-                   "“%s” does not have the shape of the %s classifier "
+                   "“%s” does not have the shape its [Network %s] says "
                    "(square %d-channel input, %d outputs)",
-                   cfg, name, spec->channels, MT_N_MOODS);
+                   cfg, spec->name, spec->channels, MT_N_MOODS);
       return NULL;
     }
 
-  {
-    int index = mt_net_get_n_layers (net) - spec->feature_layer_from_end;
-    gsize n_values = 0;
+  if (spec->feature_layer > 0)
+    {
+      int index = mt_net_get_n_layers (net) - spec->feature_layer;
+      gsize n_values = 0;
 
-    if (index >= 0)
-      mt_net_get_layer_output (net, index, &n_values);
-    if (index < 0 || n_values == 0 || n_values % spec->feature_channels != 0)
-      {
-        g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
-                     "“%s” does not have the layers of the %s classifier", cfg, name);
-        return NULL;
-      }
-  }
+      if (index >= 0)
+        mt_net_get_layer_output (net, index, &n_values);
+      if (index < 0 || n_values == 0 || n_values % spec->feature_channels != 0)
+        {
+          g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
+                       "“%s” has no layer %d from the end of %d channels (FeatureLayer and "
+                       "FeatureChannels of [Network %s])", cfg, spec->feature_layer,
+                       spec->feature_channels, spec->name);
+          return NULL;
+        }
+    }
 
   self = g_object_new (MT_TYPE_EXPRESSION_CLASSIFIER, NULL);
   self->net = g_steal_pointer (&net);
-  self->input_spec = spec;
+  self->spec = *spec;
+  self->spec.name = g_strdup (spec->name);
+  self->spec.dir = g_strdup (spec->dir);
+  memcpy (self->order, order, sizeof order);
   self->input = g_new (float, mt_net_get_input_size (self->net));
   return g_steal_pointer (&self);
+}
+
+MtExpressionClassifier *
+mt_expression_classifier_new (const char  *models_dir,
+                              const char  *name,
+                              GError     **error)
+{
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_load (models_dir, error);
+  const MtNetworkSpec *spec;
+
+  if (manifest == NULL)
+    return NULL;
+  spec = mt_model_manifest_lookup_network (manifest, name, error);
+  return spec != NULL ? mt_expression_classifier_new_from_spec (spec, error) : NULL;
 }
 
 const char *
 mt_expression_classifier_get_name (MtExpressionClassifier *self)
 {
   g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), NULL);
-  return self->input_spec->name;
+  return self->spec.name;
 }
 
 gsize
 mt_expression_classifier_get_n_features (MtExpressionClassifier *self)
 {
   g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), 0);
-  return (gsize) self->input_spec->feature_channels;
+  return (gsize) self->spec.feature_channels;
 }
 
 /* Averages the feature layer over its width and height. */
@@ -143,8 +216,8 @@ static void
 pool_features (MtExpressionClassifier *self,
                float                  *features)
 {
-  int channels = self->input_spec->feature_channels;
-  int index = mt_net_get_n_layers (self->net) - self->input_spec->feature_layer_from_end;
+  int channels = self->spec.feature_channels;
+  int index = mt_net_get_n_layers (self->net) - self->spec.feature_layer;
   gsize n_values;
   const float *map = mt_net_get_layer_output (self->net, index, &n_values);
   gsize area = n_values / channels;
@@ -172,14 +245,14 @@ run_once (MtExpressionClassifier *self,
   MtResampleSpec spec = {
     .x = x, .y = y, .width = side, .height = side,
     .out_width = size, .out_height = size,
-    .gray = self->input_spec->channels == 1,
+    .gray = self->spec.channels == 1,
     .flip = flip,
     .clamp_edges = TRUE,
-    .scale = self->input_spec->scale,
+    .scale = self->spec.scale,
   };
   const float *out;
 
-  memcpy (spec.mean, self->input_spec->mean, sizeof spec.mean);
+  memcpy (spec.mean, self->spec.mean, sizeof spec.mean);
   mt_resample_to_planar (frame, &spec, self->input);
   out = mt_net_forward (self->net, self->input);
 
@@ -187,7 +260,7 @@ run_once (MtExpressionClassifier *self,
     {
       if (!isfinite (out[i]))
         return FALSE;
-      probabilities[i] = out[i];
+      probabilities[self->order[i]] = out[i];
     }
   if (features != NULL)
     pool_features (self, features);
@@ -220,7 +293,13 @@ mt_expression_classifier_read (MtExpressionClassifier  *self,
       return FALSE;
     }
 
-  n_features = self->input_spec->feature_channels;
+  n_features = self->spec.feature_channels;
+  if (features != NULL && n_features == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "[Network %s] names no feature layer", self->spec.name);
+      return FALSE;
+    }
   if (flip && features != NULL)
     mirrored_features = g_new (float, n_features);
 
@@ -228,7 +307,7 @@ mt_expression_classifier_read (MtExpressionClassifier  *self,
       (flip && !run_once (self, frame, x, y, side, TRUE, mirrored, mirrored_features)))
     {
       g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_INPUT,
-                   "The %s classifier produced no number", self->input_spec->name);
+                   "The %s classifier produced no number", self->spec.name);
       return FALSE;
     }
 

@@ -5,18 +5,31 @@
 
 #include "mt-face.h"
 #include "mt-frame.h"
+#include "mt-model-manifest.h"
 
 G_BEGIN_DECLS
 
 #define MT_TYPE_EXPRESSION_CLASSIFIER (mt_expression_classifier_get_type ())
 G_DECLARE_FINAL_TYPE (MtExpressionClassifier, mt_expression_classifier, MT, EXPRESSION_CLASSIFIER, GObject)
 
-/* Loads models_dir/NAME.cfg and NAME.weights; NAME is one of the classifiers
- * listed in models/README.md ("emotion-xception", "face-expression"). */
+/* Upper bound on a .names file: seven words. */
+#define MT_EXPRESSION_NAMES_MAX_SIZE 4096
+
+/* Loads @spec's network (NAME.cfg, .weights and .names in spec->dir), fed
+ * as @spec says; its outputs are put in the mood order by its .names. */
+MtExpressionClassifier *mt_expression_classifier_new_from_spec (const MtNetworkSpec *spec,
+                                                                GError             **error);
+/* The same for the network @name of models_dir's manifest ([Network NAME]). */
 MtExpressionClassifier *mt_expression_classifier_new      (const char              *models_dir,
                                                            const char              *name,
                                                            GError                 **error);
 const char             *mt_expression_classifier_get_name (MtExpressionClassifier  *self);
+
+/* Reads @path, a .names file of the MT_N_MOODS moods, each exactly once in
+ * any order, one a line: @order[i] is the mood of output i. */
+gboolean mt_expression_read_mood_names (const char  *path,
+                                        int          order[MT_N_MOODS],
+                                        GError     **error);
 
 /* Probabilities of the MT_N_MOODS expressions of the face in the square
  * region (x, y, side) of @frame, which may reach past the frame's edges.
@@ -30,7 +43,8 @@ gboolean mt_expression_classifier_classify (MtExpressionClassifier *self,
                                             float                  *probabilities,
                                             GError                **error);
 
-/* Number of feature values mt_expression_classifier_read() writes. */
+/* Number of feature values mt_expression_classifier_read() writes (0: the
+ * network's [Network] group names no feature layer). */
 gsize    mt_expression_classifier_get_n_features (MtExpressionClassifier *self);
 
 /* Like classify(), and when @features is not NULL also the network's pooled

@@ -22,6 +22,7 @@ struct _MtExpressionHead {
   GObject                 parent_instance;
   MtExpressionClassifier *parts[N_PARTS];
   MtNet                  *head;
+  int                     order[MT_N_MOODS];  /* the head's .names */
   guint                   n_features;
   float                  *features;
 };
@@ -57,21 +58,28 @@ mt_expression_head_new (const char  *models_dir,
                         gboolean     load_head,
                         GError     **error)
 {
-  return mt_expression_head_new_full (models_dir, load_head ? MT_EXPRESSION_HEAD_NAME : NULL,
-                                      part_names, error);
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_load (models_dir, error);
+  const MtNetworkSpec *specs[N_PARTS];
+
+  if (manifest == NULL)
+    return NULL;
+  for (guint i = 0; i < N_PARTS; i++)
+    if (!(specs[i] = mt_model_manifest_lookup_network (manifest, part_names[i], error)))
+      return NULL;
+  return mt_expression_head_new_full (models_dir, load_head ? MT_EXPRESSION_HEAD_NAME : NULL, specs, error);
 }
 
 MtExpressionHead *
-mt_expression_head_new_full (const char         *models_dir,
-                             const char         *head_name,
-                             const char * const *networks,
-                             GError            **error)
+mt_expression_head_new_full (const char                  *models_dir,
+                             const char                  *head_name,
+                             const MtNetworkSpec * const *networks,
+                             GError                     **error)
 {
   g_autoptr(MtExpressionHead) self = g_object_new (MT_TYPE_EXPRESSION_HEAD, NULL);
 
   for (guint i = 0; i < N_PARTS; i++)
     {
-      self->parts[i] = mt_expression_classifier_new (models_dir, networks[i], error);
+      self->parts[i] = mt_expression_classifier_new_from_spec (networks[i], error);
       if (self->parts[i] == NULL)
         return NULL;
     }
@@ -82,7 +90,17 @@ mt_expression_head_new_full (const char         *models_dir,
     {
       g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models_dir, head_name);
       g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models_dir, head_name);
+      g_autofree char *names = g_strdup_printf ("%s/%s.names", models_dir, head_name);
 
+      if (self->n_features == 0)
+        {
+          g_set_error (error, MT_DARKNET_ERROR, MT_DARKNET_ERROR_INVALID_CFG,
+                       "[Network %s] names no features for the head %s to read", networks[EXPRESSION]->name,
+                       head_name);
+          return NULL;
+        }
+      if (!mt_expression_read_mood_names (names, self->order, error))
+        return NULL;
       self->head = mt_net_load (cfg, weights, error);
       if (self->head == NULL)
         return NULL;
@@ -156,8 +174,10 @@ mt_expression_head_classify (MtExpressionHead  *self,
                        "The expression head produced no number");
           return FALSE;
         }
-      probabilities[i] = MT_EXPRESSION_HEAD_XCEPTION_WEIGHT * xception[i] +
-                         (1.0f - MT_EXPRESSION_HEAD_XCEPTION_WEIGHT) * out[i];
+      int mood = self->order[i];
+
+      probabilities[mood] = MT_EXPRESSION_HEAD_XCEPTION_WEIGHT * xception[mood] +
+                            (1.0f - MT_EXPRESSION_HEAD_XCEPTION_WEIGHT) * out[i];
     }
   return TRUE;
 }

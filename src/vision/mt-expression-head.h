@@ -5,6 +5,7 @@
 
 #include "mt-face.h"
 #include "mt-frame.h"
+#include "mt-model-manifest.h"
 
 G_BEGIN_DECLS
 
@@ -18,18 +19,19 @@ G_DECLARE_FINAL_TYPE (MtExpressionHead, mt_expression_head, MT, EXPRESSION_HEAD,
  * (chosen on FER2013 PublicTest with moodtunes-train-head --choose). */
 #define MT_EXPRESSION_HEAD_XCEPTION_WEIGHT 0.5f
 
-/* Loads emotion-xception and face-expression from @models_dir and, with
- * @load_head, the head fitted on face-expression's features (without it,
- * only read_features() works: that is how the head is trained). */
+/* Loads emotion-xception and face-expression as @models_dir's manifest
+ * describes them and, with @load_head, the head fitted on face-expression's
+ * features (without it, only read_features() works: that is how the head is
+ * trained). */
 MtExpressionHead *mt_expression_head_new            (const char        *models_dir,
                                                      gboolean           load_head,
                                                      GError           **error);
-/* The same with the head @head_name (NULL: none) over @networks: the
- * mini-Xception first, then the network whose features the head reads (as a
- * models manifest names them). */
+/* The same with the head @head_name (NULL: none) of @models_dir over
+ * @networks: the mini-Xception first, then the network whose features the
+ * head reads (as a models manifest's [Model] names them). */
 MtExpressionHead *mt_expression_head_new_full       (const char        *models_dir,
                                                      const char        *head_name,
-                                                     const char * const *networks,
+                                                     const MtNetworkSpec * const *networks,
                                                      GError           **error);
 guint             mt_expression_head_get_n_features (MtExpressionHead  *self);
 

@@ -18,17 +18,30 @@
 #include "mt-model-manifest.h"
 
 #define MODEL_GROUP_PREFIX "Model "
+#define NETWORK_GROUP_PREFIX "Network "
 #define DETECTOR_GROUP "Detector"
 #define DETECTOR_GROUP_PREFIX "Detector "
+#define EXPRESSION_GROUP "Expression"
+
+/* What the analyzer has always cropped: the detector's boxes run from the
+ * brows to the chin; the classifiers were trained on crops that also hold
+ * the forehead and cheeks. */
+#define DEFAULT_CROP_MARGIN 1.15
+#define DEFAULT_CROP_SHIFT 0.05
 
 struct _MtModelManifest {
   GObject    parent_instance;
   char      *dir;
-  char      *path;
-  char      *detector;  /* the default detector's network */
-  GPtrArray *detectors; /* MtDetectorRecipe*, the default first */
-  GPtrArray *recipes;   /* MtModelRecipe* */
-  GPtrArray *names;     /* borrowed from recipes, NULL-terminated */
+  char      *path;          /* the manifest being read, for errors */
+  char      *detector;      /* the default detector's network */
+  char      *default_model; /* [Expression] Default, NULL: the first model */
+  GPtrArray *detectors;     /* MtDetectorRecipe*, the default first */
+  GPtrArray *networks;      /* MtNetworkSpec* */
+  GPtrArray *recipes;       /* MtModelRecipe* */
+  GPtrArray *names;         /* borrowed from recipes, NULL-terminated */
+  GError    *user_error;
+  /* Reading a user's manifest: it may add models only, no [Detector]. */
+  gboolean   partial;
 };
 
 G_DEFINE_FINAL_TYPE (MtModelManifest, mt_model_manifest, G_TYPE_OBJECT)
@@ -37,6 +50,7 @@ static void
 recipe_free (MtModelRecipe *recipe)
 {
   g_free (recipe->name);
+  g_free (recipe->dir);
   g_free (recipe->head);
   for (guint i = 0; i < MT_MODEL_MAX_NETWORKS; i++)
     g_free (recipe->networks[i]);
@@ -47,8 +61,17 @@ static void
 detector_free (MtDetectorRecipe *recipe)
 {
   g_free (recipe->name);
+  g_free (recipe->dir);
   g_free (recipe->network);
   g_free (recipe);
+}
+
+static void
+network_free (MtNetworkSpec *spec)
+{
+  g_free (spec->name);
+  g_free (spec->dir);
+  g_free (spec);
 }
 
 static void
@@ -59,8 +82,12 @@ mt_model_manifest_finalize (GObject *object)
   g_free (self->dir);
   g_free (self->path);
   g_free (self->detector);
+  g_free (self->default_model);
   g_ptr_array_unref (self->names);
   g_ptr_array_unref (self->recipes);
+  g_ptr_array_unref (self->networks);
+  g_ptr_array_unref (self->detectors);
+  g_clear_error (&self->user_error);
 
   G_OBJECT_CLASS (mt_model_manifest_parent_class)->finalize (object);
 }
@@ -76,6 +103,7 @@ mt_model_manifest_init (MtModelManifest *self)
 {
   self->recipes = g_ptr_array_new_with_free_func ((GDestroyNotify) recipe_free);
   self->detectors = g_ptr_array_new_with_free_func ((GDestroyNotify) detector_free);
+  self->networks = g_ptr_array_new_with_free_func ((GDestroyNotify) network_free);
   self->names = g_ptr_array_new ();
 }
 
@@ -191,6 +219,7 @@ read_detector (MtModelManifest  *self,
 
   recipe = g_new0 (MtDetectorRecipe, 1);
   recipe->name = g_strdup (name);
+  recipe->dir = g_strdup (self->dir);
   /* The default first, so lookups and the installed files find it. */
   if (name == NULL)
     g_ptr_array_insert (self->detectors, 0, recipe);
@@ -259,6 +288,149 @@ read_detector (MtModelManifest  *self,
   return TRUE;
 }
 
+/* A finite number in [@min, @max]; *@value is left alone when the key is
+ * absent and not @required. */
+static gboolean
+read_number (MtModelManifest  *self,
+             GKeyFile         *keyfile,
+             const char       *group,
+             const char       *key,
+             gboolean          required,
+             double            min,
+             double            max,
+             double           *value,
+             GError          **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  double number;
+
+  if (!g_key_file_has_key (keyfile, group, key, NULL))
+    return !required || fail (self, error, "[%s]: %s is missing", group, key);
+  number = g_key_file_get_double (keyfile, group, key, &local_error);
+  if (local_error != NULL || !isfinite (number) || number < min || number > max)
+    return fail (self, error, "[%s]: %s must be a number from %g to %g", group, key, min, max);
+  *value = number;
+  return TRUE;
+}
+
+/* The same for a whole number. */
+static gboolean
+read_whole (MtModelManifest  *self,
+            GKeyFile         *keyfile,
+            const char       *group,
+            const char       *key,
+            gboolean          required,
+            int               min,
+            int               max,
+            int              *value,
+            GError          **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  int number;
+
+  if (!g_key_file_has_key (keyfile, group, key, NULL))
+    return !required || fail (self, error, "[%s]: %s is missing", group, key);
+  number = g_key_file_get_integer (keyfile, group, key, &local_error);
+  if (local_error != NULL || number < min || number > max)
+    return fail (self, error, "[%s]: %s must be a whole number from %d to %d", group, key, min, max);
+  *value = number;
+  return TRUE;
+}
+
+static MtNetworkSpec *
+find_network (MtModelManifest *self,
+              const char      *name)
+{
+  for (guint i = 0; i < self->networks->len; i++)
+    {
+      MtNetworkSpec *spec = g_ptr_array_index (self->networks, i);
+
+      if (strcmp (spec->name, name) == 0)
+        return spec;
+    }
+  return NULL;
+}
+
+/* How one expression network's input is made (the input size is its cfg's)
+ * and, for a fitted head, where its features are. */
+static gboolean
+read_network (MtModelManifest  *self,
+              GKeyFile         *keyfile,
+              const char       *group,
+              GError          **error)
+{
+  static const char * const allowed[] = { "Channels", "Mean", "Scale", "FeatureLayer", "FeatureChannels",
+                                          NULL };
+  g_autofree double *mean = NULL;
+  const char *name = group + strlen (NETWORK_GROUP_PREFIX);
+  MtNetworkSpec *spec;
+  double scale = 0;
+  gsize n_mean = 0;
+
+  if (!check_keys (self, keyfile, group, allowed, error) ||
+      !read_network_name (self, group, "the network name", name, error))
+    return FALSE;
+  if (find_network (self, name) != NULL)
+    return fail (self, error, "[%s]: the network is listed twice", group);
+
+  spec = g_new0 (MtNetworkSpec, 1);
+  spec->name = g_strdup (name);
+  spec->dir = g_strdup (self->dir);
+  g_ptr_array_add (self->networks, spec);
+
+  if (!read_whole (self, keyfile, group, "Channels", TRUE, 1, 3, &spec->channels, error))
+    return FALSE;
+  if (spec->channels == 2)
+    return fail (self, error, "[%s]: Channels must be 1 (gray) or 3 (RGB)", group);
+
+  /* Pixels are 0..255: a mean outside that range is a typo. */
+  if (!g_key_file_has_key (keyfile, group, "Mean", NULL))
+    return fail (self, error, "[%s]: Mean is missing", group);
+  mean = g_key_file_get_double_list (keyfile, group, "Mean", &n_mean, NULL);
+  if (mean == NULL || !(n_mean == 1 || (n_mean == 3 && spec->channels == 3)))
+    return fail (self, error, "[%s]: Mean must be one number%s", group,
+                 spec->channels == 3 ? ", or three (R;G;B)" : " (the network reads one channel)");
+  for (gsize c = 0; c < 3; c++)
+    {
+      double value = mean[n_mean == 3 ? c : 0];
+
+      if (!isfinite (value) || value < 0 || value > 255)
+        return fail (self, error, "[%s]: Mean must be numbers from 0 to 255", group);
+      spec->mean[c] = (float) value;
+    }
+
+  if (!read_number (self, keyfile, group, "Scale", TRUE, 0, 16, &scale, error))
+    return FALSE;
+  if (scale == 0)
+    return fail (self, error, "[%s]: Scale must be a number from 0 to 16, not 0", group);
+  spec->scale = (float) scale;
+
+  if (!read_whole (self, keyfile, group, "FeatureLayer", FALSE, 1, 1000, &spec->feature_layer, error) ||
+      !read_whole (self, keyfile, group, "FeatureChannels", FALSE, 1, 65536, &spec->feature_channels, error))
+    return FALSE;
+  if ((spec->feature_layer == 0) != (spec->feature_channels == 0))
+    return fail (self, error, "[%s]: FeatureLayer and FeatureChannels go together", group);
+  return TRUE;
+}
+
+static gboolean
+read_expression (MtModelManifest  *self,
+                 GKeyFile         *keyfile,
+                 const char       *group,
+                 GError          **error)
+{
+  static const char * const allowed[] = { "Default", NULL };
+
+  if (!check_keys (self, keyfile, group, allowed, error))
+    return FALSE;
+  self->default_model = g_key_file_get_string (keyfile, group, "Default", NULL);
+  if (self->default_model == NULL)
+    return fail (self, error, "[%s]: Default is missing", group);
+  if (!is_plain_name (self->default_model))
+    return fail (self, error, "[%s]: Default “%s” is not a model name", group, self->default_model);
+  return TRUE;
+}
+
 static gboolean
 read_weights (MtModelManifest  *self,
               GKeyFile         *keyfile,
@@ -306,12 +478,14 @@ read_model (MtModelManifest  *self,
             const char       *group,
             GError          **error)
 {
-  static const char * const allowed[] = { "Networks", "Weights", "Head", NULL };
+  static const char * const allowed[] = { "Networks", "Weights", "Head", "CropMargin", "CropShift", "Mirror",
+                                          NULL };
   g_autoptr(GError) local_error = NULL;
   g_auto(GStrv) networks = NULL;
   MtModelRecipe *recipe;
   const char *name = group + strlen (MODEL_GROUP_PREFIX);
   guint n_networks;
+  double margin = DEFAULT_CROP_MARGIN, shift = DEFAULT_CROP_SHIFT;
 
   if (!check_keys (self, keyfile, group, allowed, error))
     return FALSE;
@@ -331,7 +505,23 @@ read_model (MtModelManifest  *self,
 
   recipe = g_new0 (MtModelRecipe, 1);
   recipe->name = g_strdup (name);
+  recipe->dir = g_strdup (self->dir);
   g_ptr_array_add (self->recipes, recipe);
+
+  /* A crop from the brows to the chin at 1 to three times the box. */
+  if (!read_number (self, keyfile, group, "CropMargin", FALSE, 1, 3, &margin, error) ||
+      !read_number (self, keyfile, group, "CropShift", FALSE, -0.5, 0.5, &shift, error))
+    return FALSE;
+  recipe->crop_margin = (float) margin;
+  recipe->crop_shift = (float) shift;
+  recipe->mirror = TRUE;
+  if (g_key_file_has_key (keyfile, group, "Mirror", NULL))
+    {
+      recipe->mirror = g_key_file_get_boolean (keyfile, group, "Mirror", &local_error);
+      if (local_error != NULL)
+        return fail (self, error, "[%s]: Mirror must be true or false", group);
+    }
+
   for (guint i = 0; i < n_networks; i++)
     {
       if (!read_network_name (self, group, "network", networks[i], error))
@@ -376,16 +566,74 @@ load_keyfile (MtModelManifest  *self,
   return TRUE;
 }
 
-MtModelManifest *
-mt_model_manifest_load (const char  *models_dir,
-                        GError     **error)
+static MtModelRecipe *
+find_recipe (MtModelManifest *self,
+             const char      *name,
+             guint           *index)
+{
+  for (guint i = 0; i < self->recipes->len; i++)
+    {
+      MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);
+
+      if (strcmp (recipe->name, name) == 0)
+        {
+          if (index != NULL)
+            *index = i;
+          return recipe;
+        }
+    }
+  return NULL;
+}
+
+/* After every group is read (a [Network] may follow the [Model] naming
+ * it): each network a model reads is described, and the network a head
+ * reads says where its features are. */
+static gboolean
+check_references (MtModelManifest  *self,
+                  GError          **error)
+{
+  for (guint i = 0; i < self->recipes->len; i++)
+    {
+      MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);
+
+      for (guint n = 0; n < MT_MODEL_MAX_NETWORKS && recipe->networks[n]; n++)
+        {
+          recipe->specs[n] = find_network (self, recipe->networks[n]);
+          if (recipe->specs[n] == NULL)
+            return fail (self, error, "[%s%s]: network “%s” has no [%s%s] group", MODEL_GROUP_PREFIX,
+                         recipe->name, recipe->networks[n], NETWORK_GROUP_PREFIX, recipe->networks[n]);
+        }
+      if (recipe->head != NULL && recipe->specs[1]->feature_channels == 0)
+        return fail (self, error, "[%s%s]: FeatureChannels is missing: the Head of [%s%s] reads its features",
+                     NETWORK_GROUP_PREFIX, recipe->networks[1], MODEL_GROUP_PREFIX, recipe->name);
+    }
+  if (self->default_model != NULL && !self->partial && find_recipe (self, self->default_model, NULL) == NULL)
+    return fail (self, error, "[%s]: Default “%s” is no [%sNAME] of this file", EXPRESSION_GROUP,
+                 self->default_model, MODEL_GROUP_PREFIX);
+  return TRUE;
+}
+
+static void
+update_names (MtModelManifest *self)
+{
+  g_ptr_array_set_size (self->names, 0);
+  for (guint i = 0; i < self->recipes->len; i++)
+    g_ptr_array_add (self->names, ((MtModelRecipe *) g_ptr_array_index (self->recipes, i))->name);
+  g_ptr_array_add (self->names, NULL);
+}
+
+/* One folder's manifest; @partial: a user's, which need not have a
+ * detector or a model of its own. */
+static MtModelManifest *
+load_one (const char  *models_dir,
+          gboolean     partial,
+          GError     **error)
 {
   g_autoptr(MtModelManifest) self = g_object_new (MT_TYPE_MODEL_MANIFEST, NULL);
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_auto(GStrv) groups = NULL;
 
-  g_return_val_if_fail (models_dir != NULL, NULL);
-
+  self->partial = partial;
   self->dir = g_strdup (models_dir);
   self->path = g_build_filename (models_dir, MT_MODEL_MANIFEST_FILE, NULL);
   if (!load_keyfile (self, keyfile, error))
@@ -394,37 +642,167 @@ mt_model_manifest_load (const char  *models_dir,
   groups = g_key_file_get_groups (keyfile, NULL);
   for (guint i = 0; groups[i] != NULL; i++)
     {
+      gboolean ok;
+
       if (strcmp (groups[i], DETECTOR_GROUP) == 0 || g_str_has_prefix (groups[i], DETECTOR_GROUP_PREFIX))
-        {
-          if (!read_detector (self, keyfile, groups[i], error))
-            return NULL;
-        }
+        ok = read_detector (self, keyfile, groups[i], error);
       else if (g_str_has_prefix (groups[i], MODEL_GROUP_PREFIX))
-        {
-          if (!read_model (self, keyfile, groups[i], error))
-            return NULL;
-        }
+        ok = read_model (self, keyfile, groups[i], error);
+      else if (g_str_has_prefix (groups[i], NETWORK_GROUP_PREFIX))
+        ok = read_network (self, keyfile, groups[i], error);
+      else if (strcmp (groups[i], EXPRESSION_GROUP) == 0)
+        ok = read_expression (self, keyfile, groups[i], error);
       else
-        {
-          fail (self, error, "unknown group [%s] (known: [%s], [%sNAME], [%sNAME])", groups[i],
-                DETECTOR_GROUP, DETECTOR_GROUP_PREFIX, MODEL_GROUP_PREFIX);
-          return NULL;
-        }
+        ok = fail (self, error, "unknown group [%s] (known: [%s], [%s], [%sNAME], [%sNAME], [%sNAME])",
+                   groups[i], EXPRESSION_GROUP, DETECTOR_GROUP, DETECTOR_GROUP_PREFIX, MODEL_GROUP_PREFIX,
+                   NETWORK_GROUP_PREFIX);
+      if (!ok)
+        return NULL;
     }
-  if (self->detector == NULL)
+  if (self->detector == NULL && !partial)
     {
       fail (self, error, "no [%s] group", DETECTOR_GROUP);
       return NULL;
     }
-  if (self->recipes->len == 0)
+  if (self->recipes->len == 0 && !partial)
     {
       fail (self, error, "no [%sNAME] group: no expression model", MODEL_GROUP_PREFIX);
       return NULL;
     }
-  for (guint i = 0; i < self->recipes->len; i++)
-    g_ptr_array_add (self->names, ((MtModelRecipe *) g_ptr_array_index (self->recipes, i))->name);
-  g_ptr_array_add (self->names, NULL);
+  if (!check_references (self, error))
+    return NULL;
+  update_names (self);
   return g_steal_pointer (&self);
+}
+
+MtModelManifest *
+mt_model_manifest_load (const char  *models_dir,
+                        GError     **error)
+{
+  g_return_val_if_fail (models_dir != NULL, NULL);
+  return load_one (models_dir, FALSE, error);
+}
+
+/* Moves @user's networks, models and detectors into @self.  Everything that
+ * can fail is checked first, so a refused user manifest changes nothing. */
+static gboolean
+merge (MtModelManifest  *self,
+       MtModelManifest  *user,
+       GError          **error)
+{
+  g_autofree gpointer *networks = NULL;
+  g_autofree gpointer *recipes = NULL;
+  g_autofree gpointer *detectors = NULL;
+  gsize n_networks = 0, n_recipes = 0, n_detectors = 0;
+
+  if (user->default_model != NULL && find_recipe (user, user->default_model, NULL) == NULL &&
+      find_recipe (self, user->default_model, NULL) == NULL)
+    return fail (user, error, "[%s]: Default “%s” is no model there nor in %s", EXPRESSION_GROUP,
+                 user->default_model, self->path);
+
+  /* The specs move with their models, which point at them. */
+  networks = g_ptr_array_steal (user->networks, &n_networks);
+  for (gsize i = 0; i < n_networks; i++)
+    g_ptr_array_add (self->networks, networks[i]);
+
+  recipes = g_ptr_array_steal (user->recipes, &n_recipes);
+  for (gsize i = 0; i < n_recipes; i++)
+    {
+      MtModelRecipe *recipe = recipes[i];
+      guint index;
+
+      if (find_recipe (self, recipe->name, &index) != NULL)
+        {
+          recipe_free (g_ptr_array_index (self->recipes, index));
+          g_ptr_array_index (self->recipes, index) = recipe;
+        }
+      else
+        g_ptr_array_add (self->recipes, recipe);
+    }
+
+  detectors = g_ptr_array_steal (user->detectors, &n_detectors);
+  for (gsize i = 0; i < n_detectors; i++)
+    {
+      MtDetectorRecipe *recipe = detectors[i];
+      gboolean replaced = FALSE;
+
+      for (guint j = 0; j < self->detectors->len && !replaced; j++)
+        if (g_strcmp0 (((MtDetectorRecipe *) g_ptr_array_index (self->detectors, j))->name, recipe->name) == 0)
+          {
+            detector_free (g_ptr_array_index (self->detectors, j));
+            g_ptr_array_index (self->detectors, j) = recipe;
+            replaced = TRUE;
+          }
+      if (!replaced)
+        g_ptr_array_add (self->detectors, recipe);
+    }
+  if (user->detector != NULL)
+    {
+      g_free (self->detector);
+      self->detector = g_strdup (user->detector);
+    }
+  if (user->default_model != NULL)
+    {
+      g_free (self->default_model);
+      self->default_model = g_strdup (user->default_model);
+    }
+  update_names (self);
+  return TRUE;
+}
+
+MtModelManifest *
+mt_model_manifest_load_merged (const char  *primary_dir,
+                               const char  *user_dir,
+                               GError     **error)
+{
+  g_autoptr(MtModelManifest) self = NULL;
+  g_autoptr(MtModelManifest) user = NULL;
+  g_autoptr(GError) user_error = NULL;
+  g_autofree char *user_path = NULL;
+
+  g_return_val_if_fail (primary_dir != NULL, NULL);
+
+  self = load_one (primary_dir, FALSE, error);
+  if (self == NULL)
+    return NULL;
+  if (user_dir == NULL || strcmp (user_dir, primary_dir) == 0)
+    return g_steal_pointer (&self);
+  /* No manifest there is the usual case: no models of one's own. */
+  user_path = g_build_filename (user_dir, MT_MODEL_MANIFEST_FILE, NULL);
+  if (!g_file_test (user_path, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&self);
+
+  user = load_one (user_dir, TRUE, &user_error);
+  if (user == NULL || !merge (self, user, &user_error))
+    {
+      g_warning ("Your own expression models are left out: %s", user_error->message);
+      self->user_error = g_steal_pointer (&user_error);
+    }
+  return g_steal_pointer (&self);
+}
+
+MtModelManifest *
+mt_model_manifest_open (const char  *models_dir,
+                        GError     **error)
+{
+  const char *env = g_getenv ("MT_MODELS_DIR");
+  g_autofree char *user_dir = NULL;
+
+  /* A folder named explicitly is used as it is: a fault there is shown,
+   * never hidden by another folder's models. */
+  if (models_dir != NULL)
+    return mt_model_manifest_load (models_dir, error);
+  if (env != NULL && env[0] != '\0')
+    return mt_model_manifest_load (env, error);
+  user_dir = mt_model_manifest_get_user_dir ();
+  return mt_model_manifest_load_merged (MT_MODELS_DIR, user_dir, error);
+}
+
+const GError *
+mt_model_manifest_get_user_error (MtModelManifest *self)
+{
+  g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
+  return self->user_error;
 }
 
 const char *
@@ -472,25 +850,72 @@ mt_model_manifest_list_models (MtModelManifest *self)
   return (const char * const *) self->names->pdata;
 }
 
+char *
+mt_model_manifest_describe_models (MtModelManifest *self)
+{
+  GString *text = g_string_new (NULL);
+  const char *default_model;
+
+  g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
+
+  default_model = mt_model_manifest_get_default_model (self);
+  for (guint i = 0; i < self->recipes->len; i++)
+    {
+      const MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);
+
+      g_string_append_printf (text, "%s%s%s", i ? ", " : "", recipe->name,
+                              g_strcmp0 (recipe->name, default_model) == 0 ? " (default)" : "");
+    }
+  return g_string_free (text, FALSE);
+}
+
+const char *
+mt_model_manifest_get_default_model (MtModelManifest *self)
+{
+  g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
+  if (self->default_model != NULL)
+    return self->default_model;
+  return self->recipes->len > 0 ? ((MtModelRecipe *) g_ptr_array_index (self->recipes, 0))->name : NULL;
+}
+
 const MtModelRecipe *
 mt_model_manifest_lookup (MtModelManifest  *self,
                           const char       *name,
                           GError          **error)
 {
+  const MtModelRecipe *recipe;
   g_autofree char *known = NULL;
 
   g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
 
-  for (guint i = 0; i < self->recipes->len; i++)
-    {
-      const MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);
-
-      if (g_strcmp0 (recipe->name, name) == 0)
-        return recipe;
-    }
+  if (name == NULL)
+    name = mt_model_manifest_get_default_model (self);
+  recipe = name != NULL ? find_recipe (self, name, NULL) : NULL;
+  if (recipe != NULL)
+    return recipe;
   known = g_strjoinv (", ", (char **) self->names->pdata);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "Unknown model “%s” (known in %s: %s)", name ? name : "", self->dir, known);
+  return NULL;
+}
+
+const MtNetworkSpec *
+mt_model_manifest_lookup_network (MtModelManifest  *self,
+                                  const char       *name,
+                                  GError          **error)
+{
+  g_return_val_if_fail (MT_IS_MODEL_MANIFEST (self), NULL);
+
+  for (guint i = 0; i < self->networks->len; i++)
+    {
+      const MtNetworkSpec *spec = g_ptr_array_index (self->networks, i);
+
+      if (g_strcmp0 (spec->name, name) == 0 && strcmp (spec->dir, self->dir) == 0)
+        return spec;
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               "%s: no [%s%s] group: “%s” is not an expression network there", self->path,
+               NETWORK_GROUP_PREFIX, name ? name : "", name ? name : "");
   return NULL;
 }
 
@@ -521,51 +946,42 @@ mt_model_manifest_list_files (MtModelManifest *self)
 
   g_ptr_array_add (files, g_strdup (MT_MODEL_MANIFEST_FILE));
   for (guint i = 0; i < self->detectors->len; i++)
-    add_network_files (files, ((MtDetectorRecipe *) g_ptr_array_index (self->detectors, i))->network);
+    {
+      const MtDetectorRecipe *recipe = g_ptr_array_index (self->detectors, i);
+
+      if (strcmp (recipe->dir, self->dir) == 0)
+        add_network_files (files, recipe->network);
+    }
+  for (guint i = 0; i < self->networks->len; i++)
+    {
+      const MtNetworkSpec *spec = g_ptr_array_index (self->networks, i);
+
+      if (strcmp (spec->dir, self->dir) == 0)
+        add_network_files (files, spec->name);
+    }
   for (guint i = 0; i < self->recipes->len; i++)
     {
       const MtModelRecipe *recipe = g_ptr_array_index (self->recipes, i);
 
-      if (recipe->head != NULL)
+      if (recipe->head != NULL && strcmp (recipe->dir, self->dir) == 0)
         add_network_files (files, recipe->head);
-      for (guint n = 0; n < MT_MODEL_MAX_NETWORKS && recipe->networks[n]; n++)
-        add_network_files (files, recipe->networks[n]);
     }
   g_ptr_array_add (files, NULL);
   return (GStrv) g_ptr_array_free (files, FALSE);
 }
 
-GStrv
-mt_model_manifest_get_search_path (void)
+char *
+mt_model_manifest_get_user_dir (void)
 {
-  GPtrArray *dirs = g_ptr_array_new ();
-  const char *env = g_getenv ("MT_MODELS_DIR");
-
-  if (env != NULL && env[0] != '\0')
-    g_ptr_array_add (dirs, g_strdup (env));
-  g_ptr_array_add (dirs, g_build_filename (g_get_user_data_dir (), "moodtunes", "models", NULL));
-  g_ptr_array_add (dirs, g_strdup (MT_MODELS_DIR));
-  g_ptr_array_add (dirs, NULL);
-  return (GStrv) g_ptr_array_free (dirs, FALSE);
+  return g_build_filename (g_get_user_data_dir (), "moodtunes", "models", NULL);
 }
 
 const char *
 mt_model_manifest_find_default_dir (void)
 {
-  g_auto(GStrv) dirs = NULL;
   const char *env = g_getenv ("MT_MODELS_DIR");
 
-  /* A folder named explicitly is used as it is: a fault there is shown,
-   * never hidden by falling back to another folder. */
   if (env != NULL && env[0] != '\0')
     return g_intern_string (env);
-  dirs = mt_model_manifest_get_search_path ();
-  for (guint i = 0; dirs[i] != NULL; i++)
-    {
-      g_autofree char *path = g_build_filename (dirs[i], MT_MODEL_MANIFEST_FILE, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_intern_string (dirs[i]);
-    }
   return MT_MODELS_DIR;
 }

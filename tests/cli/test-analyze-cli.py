@@ -14,6 +14,9 @@ ANALYZE = sys.argv.pop(1)
 SHARED = os.environ.get("MT_SHARED_DIR", "")
 ASTRONAUT = os.path.join(SHARED, "media", "astronaut.png")
 FER = os.path.join(SHARED, "data", "fer2013", "publictest")
+# The [Network] group the shipped manifest gives face-expression.
+FACE_EXPRESSION = (b"[Network face-expression]\nChannels=3\nMean=122.782;117.001;104.298\n"
+                   b"Scale=0.00392156862745098\nFeatureLayer=3\nFeatureChannels=256\n")
 MODELS = os.environ.get("MT_MODELS_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models"))
 
 
@@ -118,7 +121,7 @@ class BadInput(unittest.TestCase):
         self.assertEqual(code, 3)
         self.assertIn("moodtunes-models.ini: cannot open", stderr)
         self.write("models/moodtunes-models.ini",
-                   b"[Detector]\nNetwork=face-detector\n[Model m]\nNetworks=face-expression\n")
+                   b"[Detector]\nNetwork=face-detector\n[Model m]\nNetworks=face-expression\n" + FACE_EXPRESSION)
         self.write("models/face-detector.cfg", b"[net]\nwidth=416\n[convolutional]\nfliters=3\n")
         self.write("models/face-detector.weights", b"\0" * 100)
         code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
@@ -135,13 +138,14 @@ class BadInput(unittest.TestCase):
             os.symlink(os.path.join(MODELS, "blazeface-back." + ext), os.path.join(bad, "blazeface-back." + ext))
         self.write("models/moodtunes-models.ini",
                    b"[Detector]\nNetwork=blazeface-back\nKind=blazeface\nHeads=99;104\n"
-                   b"[Model m]\nNetworks=face-expression\n")
+                   b"[Model m]\nNetworks=face-expression\n" + FACE_EXPRESSION)
         code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
         self.assertEqual(code, 3)
         self.assertEqual(lines, [])
         self.assertIn("layer 99 (16x16x96) is not a head", stderr.replace("\u00d7", "x"))
         self.write("models/moodtunes-models.ini",
-                   b"[Detector]\nNetwork=blazeface-back\nKind=tiny-yolo\n[Model m]\nNetworks=face-expression\n")
+                   b"[Detector]\nNetwork=blazeface-back\nKind=tiny-yolo\n[Model m]\nNetworks=face-expression\n"
+                   + FACE_EXPRESSION)
         code, lines, stderr = run("--models-dir", bad, "--model", "m", ASTRONAUT)
         self.assertEqual(code, 3)
         self.assertIn("is not a face detector", stderr)
@@ -154,7 +158,14 @@ class BadInput(unittest.TestCase):
             (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\n", "several networks need Weights"),
             (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\nWeights=1;nan\n", "weight"),
             (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b\nWeights=1\n", "1 weights for 2 networks"),
-            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b;c\nWeights=1;1;1\n", "3 networks"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a;b;c;d;e\nWeights=1;1;1;1;1\n", "5 networks"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\n", "[Model m]: network \u201ca\u201d has no [Network a] group"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\n[Network a]\nChannels=3\nMean=1\nScale=1\nGamma=2\n",
+             "[Network a]: unknown key"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\n[Network a]\nChannels=1\nMean=0\n"
+             b"[Expression]\nDefault=m\n", "[Network a]: Scale is missing"),
+            (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\n[Network a]\nChannels=1\nMean=0\nScale=1\n"
+             b"[Expression]\nDefault=x\n", "[Expression]: Default \u201cx\u201d is no [Model NAME]"),
             (b"[Detector]\nNetwork=d\n[Model m]\nNetworks=a\nColour=red\n", "unknown key"),
             (b"[Detector]\nNetwork=d\n[Extra]\nX=1\n", "unknown group"),
             (b"[Model m]\nNetworks=a\n", "no [Detector] group"),
@@ -201,6 +212,8 @@ class BadInput(unittest.TestCase):
         proc = subprocess.run([ANALYZE, "--help"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 0)
         self.assertIn("--whole-face", proc.stdout)
+        # The models come from the manifest, the default marked.
+        self.assertIn("fitted-head (default), ensemble, emotion-xception, face-expression", proc.stdout)
         proc = subprocess.run([ANALYZE, "--version"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 0)
         self.assertRegex(proc.stdout, r"^moodtunes-analyze \d+\.\d+")

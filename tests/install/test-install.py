@@ -110,6 +110,8 @@ def check_files(prefix):
     parser.read(manifest)
     needed = set()
     for section in parser.sections():
+        if section.startswith("Network "):
+            needed.update(section[len("Network "):] + ext for ext in (".cfg", ".weights", ".names"))
         for key in ("Network", "Head", "Networks"):
             for name in parser[section].get(key, "").split(";"):
                 if name.strip():
