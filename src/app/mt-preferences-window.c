@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "mt-library-importer.h"
+#include "mt-model-manifest.h"
 #include "mt-mood-history-store.h"
 #include "mt-preferences-window.h"
 
@@ -16,10 +17,12 @@ struct _MtPreferencesWindow
   MtApplication        *app;
   GSettings            *settings;
   GtkStringList        *cameras;
+  GtkStringList        *expression_models;
   GPtrArray            *folder_rows;
 
   AdwComboRow          *camera_row;
   AdwComboRow          *strategy_row;
+  AdwComboRow          *expression_model_row;
   GtkSpinButton        *detector_size_spin;
   GtkSpinButton        *threshold_spin;
   AdwPreferencesGroup  *folders_group;
@@ -194,6 +197,56 @@ fill_cameras (MtPreferencesWindow *self)
                            G_CONNECT_SWAPPED);
 }
 
+/* The expression model row lists "Automatic" (the key's "": the manifest's
+ * default) and every model of the installed and the user's manifests. */
+static void
+expression_model_selected_cb (MtPreferencesWindow *self)
+{
+  guint selected = adw_combo_row_get_selected (self->expression_model_row);
+  const char *name = selected == 0 || selected == GTK_INVALID_LIST_POSITION
+                     ? "" : gtk_string_list_get_string (self->expression_models, selected);
+
+  if (name != NULL)
+    g_settings_set_string (self->settings, "expression-model", name);
+}
+
+static void
+fill_expression_models (MtPreferencesWindow *self)
+{
+  g_autofree char *current = g_settings_get_string (self->settings, "expression-model");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (NULL, &error);
+  const char * const *models = manifest != NULL ? mt_model_manifest_list_models (manifest) : NULL;
+  guint selected = 0;
+
+  gtk_string_list_append (self->expression_models, _("Automatic"));
+  for (guint i = 0; models != NULL && models[i] != NULL; i++)
+    {
+      gtk_string_list_append (self->expression_models, models[i]);
+      if (g_strcmp0 (models[i], current) == 0)
+        selected = i + 1;
+    }
+  /* What cannot be read is said where the models are picked. */
+  if (manifest == NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (error->message, -1);
+
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->expression_model_row), escaped);
+    }
+  else if (mt_model_manifest_get_user_error (manifest) != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Your own models are left out: %s"),
+                                               mt_model_manifest_get_user_error (manifest)->message);
+      g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->expression_model_row), escaped);
+    }
+  adw_combo_row_set_model (self->expression_model_row, G_LIST_MODEL (self->expression_models));
+  adw_combo_row_set_selected (self->expression_model_row, selected);
+  g_signal_connect_object (self->expression_model_row, "notify::selected",
+                           G_CALLBACK (expression_model_selected_cb), self, G_CONNECT_SWAPPED);
+}
+
 #define MAX_FAILURE_ROWS 200
 
 static void
@@ -324,6 +377,7 @@ mt_preferences_window_dispose (GObject *object)
 
   g_clear_object (&self->settings);
   g_clear_object (&self->cameras);
+  g_clear_object (&self->expression_models);
   g_clear_pointer (&self->folder_rows, g_ptr_array_unref);
   g_clear_pointer (&self->failure_rows, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), MT_TYPE_PREFERENCES_WINDOW);
@@ -407,6 +461,7 @@ mt_preferences_window_class_init (MtPreferencesWindowClass *klass)
                                                MT_APP_RESOURCE_PATH "/mt-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, camera_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, strategy_row);
+  gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, expression_model_row);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, detector_size_spin);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, threshold_spin);
   gtk_widget_class_bind_template_child (widget_class, MtPreferencesWindow, folders_group);
@@ -432,6 +487,7 @@ mt_preferences_window_init (MtPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cameras = gtk_string_list_new (NULL);
+  self->expression_models = gtk_string_list_new (NULL);
   self->folder_rows = g_ptr_array_new ();
   self->failure_rows = g_ptr_array_new ();
 }
@@ -454,6 +510,7 @@ mt_preferences_window_new (MtApplication *application,
   g_settings_bind (self->settings, "detector-threshold", gtk_spin_button_get_adjustment (self->threshold_spin),
                    "value", G_SETTINGS_BIND_DEFAULT);
   fill_cameras (self);
+  fill_expression_models (self);
   update_folders (self);
 
   g_settings_bind (self->settings, "audio-analysis", self->sound_switch, "active", G_SETTINGS_BIND_DEFAULT);

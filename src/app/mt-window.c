@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "mt-analyzer.h"
 #include "mt-mood.h"
 
 #include "mt-window-private.h"
@@ -661,6 +662,42 @@ detector_size_setting (MtWindow *self)
   return size >= 64 ? size : 0;
 }
 
+/* The model picked in Preferences, or NULL for the manifest's default (also
+ * when the model picked is gone: one's own model removed since). */
+static char *
+expression_model_setting (MtWindow *self)
+{
+  g_autofree char *model = g_settings_get_string (self->settings, "expression-model");
+  g_auto(GStrv) models = NULL;
+
+  if (model[0] == '\0')
+    return NULL;
+  models = mt_analyzer_list_models (NULL, NULL);
+  if (models == NULL || !g_strv_contains ((const char * const *) models, model))
+    {
+      g_message ("The expression model “%s” picked in Preferences is not there: the default is used", model);
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+/* Which model the camera's analysis runs (NULL: the manifest's default). */
+static void
+report_expression_model (const char *model)
+{
+  JsonBuilder *report = mt_test_report_begin ("expression-model");
+  g_autofree char *chosen = NULL;
+
+  if (report == NULL)
+    return;
+  chosen = model != NULL ? g_strdup (model) : mt_analyzer_dup_default_model (NULL, NULL);
+  json_builder_set_member_name (report, "model");
+  json_builder_add_string_value (report, chosen != NULL ? chosen : "");
+  json_builder_set_member_name (report, "from_settings");
+  json_builder_add_boolean_value (report, model != NULL);
+  mt_test_report_end (report);
+}
+
 static void
 settings_changed_cb (MtWindow   *self,
                      const char *key)
@@ -739,6 +776,7 @@ mt_window_setup (MtWindow      *self,
   MtPlayer *player;
   const char *source;
   g_autofree char *camera = NULL;
+  g_autofree char *model = NULL;
 
   self->app = app;
   self->settings = g_object_ref (mt_application_get_settings (self->app));
@@ -776,7 +814,10 @@ mt_window_setup (MtWindow      *self,
   g_signal_connect_object (mt_session_get_playlist (self->session), "items-changed",
                            G_CALLBACK (playlist_changed_cb), self, G_CONNECT_SWAPPED);
 
-  self->worker = mt_analysis_worker_new (NULL, NULL);
+  /* The model is read once: a new pick takes effect at the next start. */
+  model = expression_model_setting (self);
+  self->worker = mt_analysis_worker_new (NULL, model);
+  report_expression_model (model);
   mt_analysis_worker_set_threshold (self->worker, g_settings_get_double (self->settings, "detector-threshold"));
   mt_analysis_worker_set_detector_size (self->worker, detector_size_setting (self));
   g_signal_connect_object (self->worker, "result", G_CALLBACK (worker_result_cb), self, G_CONNECT_SWAPPED);

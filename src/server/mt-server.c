@@ -133,11 +133,12 @@ mt_server_options_load_settings (MtServerOptions *options,
       g_auto(GStrv) models = model[0] != '\0' ? mt_analyzer_list_models (NULL, NULL) : NULL;
 
       g_clear_pointer (&options->model, g_free);
-      /* A model of one's own since removed: the default, not no analysis. */
+      /* A model of one's own since removed: the default, not no analysis
+       * (said, not warned: it is what the user did). */
       if (models != NULL && g_strv_contains ((const char * const *) models, model))
         options->model = g_steal_pointer (&model);
       else if (model[0] != '\0')
-        g_warning ("The expression model “%s” of the settings is not there: the default is used", model);
+        g_message ("The expression model “%s” of the settings is not there: the default is used", model);
     }
 
   /* The token is kept, so the address with it stays valid across restarts. */

@@ -414,6 +414,40 @@ def case_companion(session):
     app.finish(40)
 
 
+def case_expression_model(session):
+    """The expression model picked in Preferences (the expression-model key)
+    is what the camera's analysis and the embedded server run; one that is
+    gone (a person's own model removed) falls back to the manifest's
+    default instead of stopping the analysis."""
+    port = free_port()
+    token = "5eed5eed5eed5eed5eed5eed5eed5eed"
+    for wanted, expected in (("emotion-xception", "emotion-xception"), ("no-such-model", "fitted-head"),
+                             ("", "fitted-head")):
+        env = dict(session.env, GSETTINGS_BACKEND="keyfile")
+        keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+        os.makedirs(os.path.dirname(keyfile), exist_ok=True)
+        with open(keyfile, "w") as f:
+            f.write("[io/github/moodtunes/Moodtunes]\nexpression-model='%s'\nserver-enabled=true\n"
+                    "server-port=%d\nserver-token='%s'\n" % (wanted, port, token))
+        run = Session.__new__(Session)
+        run.env = env
+        app = App(run, "--camera=test", "--test-actions=1=app.preferences", "--quit-after=4")
+        chosen = app.wait_for(lambda e: e["event"] == "expression-model", 20)
+        check(chosen is not None and chosen["model"] == expected and chosen["from_settings"] == (wanted == expected),
+              "expression-model=%r: the camera's analysis runs %s (%s)" % (wanted, expected, chosen))
+        analysed = app.wait_for(lambda e: e["event"] == "analysis", 20)
+        check(analysed is not None, "and frames are analysed with it")
+        try:
+            status, info = api(port, "GET", "/api/v1/status", token=token)
+            check(status == 200 and info["models"]["expression"] == expected
+                  and expected in info["models"]["available"],
+                  "the embedded server runs %s too (%s)" % (expected, info and info.get("models")))
+        except OSError as error:
+            check(False, "the app's local server answers on port %d (%s)" % (port, error))
+        app.finish(40)
+        os.remove(keyfile)
+
+
 def case_german(session):
     """The German catalogue built in the build tree reaches the window."""
     localedir = os.path.join(os.path.dirname(SCHEMA_DIR), "po")
@@ -508,6 +542,7 @@ def main():
                  ("loop", case_loop, True),
                  ("demo-camera", case_demo_camera, True),
                  ("test-source", case_test_source, True),
+                 ("expression-model", case_expression_model, True),
                  ("german", case_german, True),
                  ("mpris", case_mpris, True),
                  ("companion", case_companion, True)]
