@@ -318,7 +318,7 @@ print_layer_profile (const char *name,
               t, flops / 1e9, t > 0 ? flops / 1e6 / t : 0);
       if (peak.fma_gflops > 0 && t > 0)
         printf ("  %4.1f%% of peak", 100 * flops / 1e6 / t / peak.fma_gflops);
-      printf ("\n");
+      printf ("%s\n", mt_net_layer_is_fast (net, l) ? "" : "  (Darknet's own forward)");
     }
   if (dense_ms > 0)
     printf ("    dense convolutions:     %6.3f GFLOP in %6.3f ms, %6.1f GFLOP/s, %4.1f%% of the FMA peak, "
