@@ -40,7 +40,8 @@ struct _MtModelManifest {
   GPtrArray *recipes;       /* MtModelRecipe* */
   GPtrArray *names;         /* borrowed from recipes, NULL-terminated */
   GError    *user_error;
-  /* Reading a user's manifest: it may add models only, no [Detector]. */
+  /* Reading a user's manifest: it need not have a [Detector] nor a model
+   * of its own (its Default may name an installed one). */
   gboolean   partial;
 };
 

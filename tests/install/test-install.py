@@ -221,6 +221,38 @@ def check_analyze(session, models):
               r.stdout + r.stderr)
 
 
+def check_user_models(session, prefix):
+    """A person's own model in ~/.local/share/moodtunes/models is offered
+    beside the installed ones (and may be the default); a broken manifest
+    there is reported and the installed models still run."""
+    installed = os.path.join(prefix, "share", "moodtunes", "models")
+    user = os.path.join(session.dir, ".local", "share", "moodtunes", "models")
+    os.makedirs(user)
+    for ext in (".cfg", ".weights", ".names"):
+        shutil.copy(os.path.join(installed, "face-expression" + ext), os.path.join(user, "mine" + ext))
+    manifest = os.path.join(user, "moodtunes-models.ini")
+    with open(manifest, "w") as f:
+        f.write("[Expression]\nDefault=mine\n"
+                "[Network mine]\nChannels=3\nMean=122.782;117.001;104.298\nScale=0.00392156862745098\n"
+                "[Model mine]\nNetworks=mine\nMirror=false\n")
+    try:
+        r = session.run("moodtunes-analyze", "--help")
+        check("fitted-head, ensemble, emotion-xception, face-expression, mine (default)" in r.stdout,
+              "--help lists the installed models and one's own, the default one's own", r.stdout)
+        r = session.run("moodtunes-analyze", PHOTO)
+        check(r.returncode == 0 and '"happy"' in r.stdout and not noisy_lines(r.stderr),
+              "one's own model reads the photo", r.stdout + r.stderr)
+        with open(manifest, "w") as f:
+            f.write("[Model mine]\nNetworks=mine\nColour=red\n")
+        r = session.run("moodtunes-analyze", PHOTO)
+        check(r.returncode == 0 and '"happy"' in r.stdout, "a broken manifest of one's own leaves the installed "
+              "models running", r.stdout + r.stderr)
+        check("Your own expression models are left out" in r.stderr and "unknown key" in r.stderr,
+              "and it is reported", r.stderr)
+    finally:
+        shutil.rmtree(user)
+
+
 def check_server(session):
     proc = subprocess.Popen(["moodtunes-server", "--port", "0", "--no-settings"], env=session.env, cwd=session.dir,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -320,6 +352,7 @@ def main():
         check_desktop_file(session, prefix)
         check_audio_analyzer(session, prefix)
         check_analyze(session, models)
+        check_user_models(session, prefix)
         check_server(session)
         check_app(session)
     finally:
