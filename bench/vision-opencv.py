@@ -95,6 +95,27 @@ def xception_blob(face):
     return cv2.dnn.blobFromImage(gray, 1 / 255.0, (64, 64), swapRB=False, crop=False)
 
 
+def ours_blob(face):
+    # models/moodtunes-models.ini: [Network moodtunes-expression], 48x48 luma,
+    # (value - 128) / 64.
+    gray = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
+    return cv2.dnn.blobFromImage(gray, 1 / 64.0, (48, 48), (128,), swapRB=False, crop=False)
+
+
+BLOBS = {"face-expression": expression_blob, "emotion-xception": xception_blob,
+         "moodtunes-expression": ours_blob}
+
+
+def default_networks(models):
+    """The networks the manifest's default expression model reads."""
+    import configparser
+    ini = configparser.ConfigParser(interpolation=None, strict=False, comment_prefixes=("#",))
+    ini.optionxform = str
+    ini.read(os.path.join(models, "moodtunes-models.ini"), encoding="utf-8")
+    model = ini.get("Expression", "Default", fallback="fitted-head")
+    return [n.strip() for n in ini.get(f"Model {model}", "Networks").split(";") if n.strip()], model
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__.strip().split("\n")[2])
@@ -142,7 +163,9 @@ def main():
         key = f"detector-{size}" if kind == "tiny" else f"blazeface-{size}"
         bench_net(key, f"{name} {size}x{size}", net, blobs, outputs)
 
-    for name, make_blob in (("face-expression", expression_blob), ("emotion-xception", xception_blob)):
+    for name, make_blob in BLOBS.items():
+        if not os.path.exists(os.path.join(models, name + ".cfg")):
+            continue
         try:
             net = load(models, name)
         except cv2.error as e:
@@ -154,24 +177,24 @@ def main():
         bench_net(name, f"{name} {size}x{size}", net, blobs, net.getUnconnectedOutLayersNames())
 
     # A whole frame: OpenCV's preprocessing, the analyzer's detector at its
-    # size and one face's two expression networks (the fitted head on their
-    # features is a 1-layer network, left out).
+    # size and the expression networks the default model reads, on one face
+    # (a fitted head on their features is a 1-layer network, left out).
     kind, size = ANALYZER_DETECTOR
-    if all(n in nets for n in ("blazeface-back", "face-expression", "emotion-xception")):
+    networks, model = default_networks(models)
+    if all(n in nets for n in ["blazeface-back", *networks]):
         det = nets["blazeface-back"]
         det_out = det.getUnconnectedOutLayersNames()
-        fe, fx = nets["face-expression"], nets["emotion-xception"]
 
         def whole(i):
             frame, face = frames[i % len(frames)]
             det.setInput(detector_blob(square(frame), kind, size))
             det.forward(det_out)
             c = crop(frame, face)
-            fe.setInput(expression_blob(c))
-            fe.forward()
-            fx.setInput(xception_blob(c))
-            fx.forward()
-        report("analyze-single", f"whole frame (BlazeFace {size} + both)", time_runs(whole, runs))
+            for n in networks:
+                nets[n].setInput(BLOBS[n](c))
+                nets[n].forward()
+        report("analyze-single", f"whole frame (BlazeFace {size} + {model})", time_runs(whole, runs))
+        results.append("opencv default-networks " + "+".join(networks))
 
     for line in results:
         print(line)

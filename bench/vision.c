@@ -34,6 +34,7 @@
 #include "mt-face-detector.h"
 #include "mt-darknet.h"
 #include "mt-fast-kernels.h"
+#include "mt-model-manifest.h"
 #include "fma-peak.h"
 
 #define FRAME_W 640
@@ -157,14 +158,15 @@ make_frame (const char  *path,
 }
 
 /* Planar input of @width x @height from the region (x, y, w, h) of @pixbuf,
- * bilinear; gray averages the channels; value = (v - mean[c]) / 255. */
+ * bilinear; gray averages the channels; value = (v - mean[c]) * scale. */
 static float *
 make_input (GdkPixbuf   *pixbuf,
             const float  region[4],
             int          width,
             int          height,
             int          channels,
-            const float  mean[3])
+            const float  mean[3],
+            float        scale)
 {
   int rx = CLAMP ((int) region[0], 0, gdk_pixbuf_get_width (pixbuf) - 1);
   int ry = CLAMP ((int) region[1], 0, gdk_pixbuf_get_height (pixbuf) - 1);
@@ -182,10 +184,10 @@ make_input (GdkPixbuf   *pixbuf,
         const guint8 *p = px + (gsize) y * stride + (gsize) x * bpp;
 
         if (channels == 1)
-          input[y * width + x] = ((p[0] + p[1] + p[2]) / 3.f - mean[0]) / 255.f;
+          input[y * width + x] = ((p[0] + p[1] + p[2]) / 3.f - mean[0]) * scale;
         else
           for (int c = 0; c < 3; c++)
-            input[((gsize) c * height + y) * width + x] = (p[c] - mean[c]) / 255.f;
+            input[((gsize) c * height + y) * width + x] = (p[c] - mean[c]) * scale;
       }
   return input;
 }
@@ -201,7 +203,7 @@ make_detector_input (GdkPixbuf *frame,
 
   gdk_pixbuf_fill (padded, 0);
   gdk_pixbuf_copy_area (frame, 0, 0, FRAME_W, FRAME_H, padded, 0, 0);
-  return make_input (padded, square, size, size, 3, zero);
+  return make_input (padded, square, size, size, 3, zero, 1.f / 255.f);
 }
 
 /* ---- networks ----------------------------------------------------------- */
@@ -701,27 +703,31 @@ main (int   argc,
         g_ptr_array_add (profiled, profiled_new (name, g_steal_pointer (&net), g_steal_pointer (&inputs)));
     }
 
-  /* Each expression network on the face of each frame. */
+  /* Each expression network of the manifest on the face of each frame, fed
+   * as its [Network] group says; the frame's total counts the networks the
+   * default model reads. */
   {
-    const struct {
-      const char *name;
-      int channels;
-      float mean[3];
-    } classifiers[] = {
-      { "face-expression", 3, { 122.782f, 117.001f, 104.298f } },
-      { "emotion-xception", 1, { 0, 0, 0 } },
-    };
+    static const char * const classifiers[] = { "face-expression", "emotion-xception", "moodtunes-expression" };
+    g_autoptr(MtModelManifest) manifest = mt_model_manifest_load (models, &error);
+    const MtModelRecipe *recipe;
+
+    if (manifest == NULL)
+      g_error ("%s", error->message);
+    recipe = mt_model_manifest_lookup (manifest, mt_model_manifest_get_default_model (manifest), &error);
+    if (recipe == NULL)
+      g_error ("%s", error->message);
 
     for (guint c = 0; c < G_N_ELEMENTS (classifiers); c++)
       {
-        g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models, classifiers[c].name);
-        g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models, classifiers[c].name);
+        const MtNetworkSpec *spec = mt_model_manifest_lookup_network (manifest, classifiers[c], NULL);
+        g_autofree char *cfg = g_strdup_printf ("%s/%s.cfg", models, classifiers[c]);
+        g_autofree char *weights = g_strdup_printf ("%s/%s.weights", models, classifiers[c]);
         g_autoptr(MtNet) net = NULL;
         g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
         g_autofree char *name = NULL;
         Result r;
 
-        if (!g_file_test (cfg, G_FILE_TEST_EXISTS))
+        if (spec == NULL || !g_file_test (cfg, G_FILE_TEST_EXISTS))
           continue;
         net = load_net (cfg, weights);
         for (guint i = 0; i < frames->len; i++)
@@ -729,22 +735,25 @@ main (int   argc,
             Frame *f = g_ptr_array_index (frames, i);
 
             g_ptr_array_add (inputs, make_input (f->frame, f->face, mt_net_get_width (net),
-                                                 mt_net_get_height (net), classifiers[c].channels,
-                                                 classifiers[c].mean));
+                                                 mt_net_get_height (net), spec->channels,
+                                                 spec->mean, spec->scale));
           }
-        name = g_strdup_printf ("%s %dx%d", classifiers[c].name, mt_net_get_width (net),
+        name = g_strdup_printf ("%s %dx%d", classifiers[c], mt_net_get_width (net),
                                 mt_net_get_height (net));
         r = bench_net (name, net, inputs);
-        g_string_append_printf (summary, "%s %.3f %.3f\n", classifiers[c].name,
+        g_string_append_printf (summary, "%s %.3f %.3f\n", classifiers[c],
                                 r.stock.wall_median, r.fast.wall_median);
-        /* The default model (the fitted head) runs both classifiers. */
-        cls_stock += r.stock.wall_median;
-        cls_fast += r.fast.wall_median;
+        for (guint n = 0; n < MT_MODEL_MAX_NETWORKS && recipe->networks[n]; n++)
+          if (g_str_equal (recipe->networks[n], classifiers[c]))
+            {
+              cls_stock += r.stock.wall_median;
+              cls_fast += r.fast.wall_median;
+            }
         g_ptr_array_add (profiled, profiled_new (name, g_steal_pointer (&net), g_steal_pointer (&inputs)));
       }
   }
 
-  printf ("\nnetworks of one frame, one pass each (both classifiers on one face):\n"
+  printf ("\nnetworks of one frame, one pass each (the default model's classifiers on one face):\n"
           "  with BlazeFace %d (the analyzer's detector): stock %.2f ms, fast %.2f ms, %.1fx\n"
           "  with the Tiny Face Detector %d:              stock %.2f ms, fast %.2f ms, %.1fx\n",
           ANALYZER_BLAZEFACE_SIZE, blaze_stock + cls_stock, blaze_fast + cls_fast,
