@@ -509,8 +509,9 @@ read_model (MtModelManifest  *self,
   recipe->dir = g_strdup (self->dir);
   g_ptr_array_add (self->recipes, recipe);
 
-  /* A crop from the brows to the chin at 1 to three times the box. */
-  if (!read_number (self, keyfile, group, "CropMargin", FALSE, 1, 3, &margin, error) ||
+  /* The crop's side: half to three times the detector's box (a box runs
+   * from the brows to the chin; FER2013's framing is about 0.85 of it). */
+  if (!read_number (self, keyfile, group, "CropMargin", FALSE, 0.5, 3, &margin, error) ||
       !read_number (self, keyfile, group, "CropShift", FALSE, -0.5, 0.5, &shift, error))
     return FALSE;
   recipe->crop_margin = (float) margin;

@@ -421,8 +421,8 @@ def case_expression_model(session):
     default instead of stopping the analysis."""
     port = free_port()
     token = "5eed5eed5eed5eed5eed5eed5eed5eed"
-    for wanted, expected in (("emotion-xception", "emotion-xception"), ("no-such-model", "fitted-head"),
-                             ("", "fitted-head")):
+    for wanted, expected in (("emotion-xception", "emotion-xception"), ("no-such-model", "moodtunes-ensemble"),
+                             ("", "moodtunes-ensemble")):
         env = dict(session.env, GSETTINGS_BACKEND="keyfile")
         keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
         os.makedirs(os.path.dirname(keyfile), exist_ok=True)

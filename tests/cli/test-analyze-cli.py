@@ -213,7 +213,8 @@ class BadInput(unittest.TestCase):
         self.assertEqual(proc.returncode, 0)
         self.assertIn("--whole-face", proc.stdout)
         # The models come from the manifest, the default marked.
-        self.assertIn("fitted-head (default), ensemble, emotion-xception, face-expression", proc.stdout)
+        self.assertIn("moodtunes-ensemble (default), fitted-head, ensemble, emotion-xception, face-expression, "
+                      "moodtunes-expression", proc.stdout)
         proc = subprocess.run([ANALYZE, "--version"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 0)
         self.assertRegex(proc.stdout, r"^moodtunes-analyze \d+\.\d+")

@@ -237,7 +237,8 @@ def check_user_models(session, prefix):
                 "[Model mine]\nNetworks=mine\nMirror=false\n")
     try:
         r = session.run("moodtunes-analyze", "--help")
-        check("fitted-head, ensemble, emotion-xception, face-expression, mine (default)" in r.stdout,
+        check("moodtunes-ensemble, fitted-head, ensemble, emotion-xception, face-expression, moodtunes-expression, "
+              "mine (default)" in r.stdout,
               "--help lists the installed models and one's own, the default one's own", r.stdout)
         r = session.run("moodtunes-analyze", PHOTO)
         check(r.returncode == 0 and '"happy"' in r.stdout and not noisy_lines(r.stderr),

@@ -104,7 +104,7 @@ test_shipped_networks (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(MtModelManifest) manifest = mt_model_manifest_load (models_dir (), &error);
-  const MtNetworkSpec *xception, *expression;
+  const MtNetworkSpec *xception, *expression, *ours;
   const MtModelRecipe *recipe;
   g_auto(GStrv) files = NULL;
 
@@ -126,10 +126,24 @@ test_shipped_networks (void)
   g_assert_cmpint (expression->feature_layer, ==, 3);
   g_assert_cmpint (expression->feature_channels, ==, 256);
 
-  g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "fitted-head");
+  /* Ours (src/train/moodtunes-train-expression.py): luma, (v - 128) / 64. */
+  ours = mt_model_manifest_lookup_network (manifest, "moodtunes-expression", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ours->channels, ==, 1);
+  g_assert_true (ours->mean[0] == 128.0f && ours->scale == 1.0f / 64.0f);
+  g_assert_cmpint (ours->feature_channels, ==, 0);
+
+  g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "moodtunes-ensemble");
   recipe = mt_model_manifest_lookup (manifest, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (recipe->name, ==, "fitted-head");
+  g_assert_cmpstr (recipe->name, ==, "moodtunes-ensemble");
+  /* FER2013's framing (models/README.md, bench/crop-accuracy.py). */
+  g_assert_true (recipe->crop_margin == 0.75f && recipe->crop_shift == 0.15f && recipe->mirror);
+  g_assert_true (recipe->specs[0] == xception && recipe->specs[1] == ours);
+  g_assert_null (recipe->head);
+
+  recipe = mt_model_manifest_lookup (manifest, "fitted-head", &error);
+  g_assert_no_error (error);
   g_assert_true (recipe->crop_margin == 1.15f && recipe->crop_shift == 0.05f && recipe->mirror);
   g_assert_true (recipe->specs[0] == xception && recipe->specs[1] == expression);
   g_assert_cmpstr (recipe->dir, ==, models_dir ());
@@ -217,7 +231,7 @@ test_model_references (void)
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression;emotion-xception\nWeights=1;0\n", "weight 0 is not" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression;emotion-xception\nWeights=1;-2\n", "weight -2 is not" },
     /* Crop and mirror. */
-    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropMargin=0.5\n", "[Model m]: CropMargin must be a number from 1 to 3" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropMargin=0.45\n", "[Model m]: CropMargin must be a number from 0.5 to 3" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropMargin=nan\n", "CropMargin must be" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropShift=0.9\n", "[Model m]: CropShift must be a number from -0.5 to 0.5" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nMirror=sometimes\n", "[Model m]: Mirror must be true or false" },
@@ -534,8 +548,9 @@ test_user_models (void)
    * the user's new ones. */
   g_assert_cmpuint (g_strv_length ((char **) names), ==,
                     g_strv_length ((char **) mt_model_manifest_list_models (installed)) + 1);
-  g_assert_cmpstr (names[0], ==, "fitted-head");
-  g_assert_cmpstr (names[1], ==, "ensemble");
+  g_assert_cmpstr (names[0], ==, "moodtunes-ensemble");
+  g_assert_cmpstr (names[1], ==, "fitted-head");
+  g_assert_cmpstr (names[2], ==, "ensemble");
   g_assert_cmpstr (names[g_strv_length ((char **) names) - 1], ==, "mine");
   recipe = mt_model_manifest_lookup (manifest, "ensemble", &error);
   g_assert_no_error (error);
@@ -549,7 +564,7 @@ test_user_models (void)
   recipe = mt_model_manifest_lookup (manifest, "fitted-head", &error);
   g_assert_cmpstr (recipe->dir, ==, models_dir ());
   /* The detector and the default stay the installed ones. */
-  g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "fitted-head");
+  g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "moodtunes-ensemble");
   g_assert_cmpstr (mt_model_manifest_get_detector (manifest), ==, "blazeface-back");
   g_assert_cmpstr (mt_model_manifest_lookup_detector (manifest, NULL, NULL)->dir, ==, models_dir ());
   g_clear_object (&manifest);
@@ -607,7 +622,7 @@ test_user_models (void)
         if (strstr (user_error->message, broken[i].message) == NULL)
           g_error ("“%s” does not say “%s”", user_error->message, broken[i].message);
         g_assert_cmpstrv (mt_model_manifest_list_models (manifest), mt_model_manifest_list_models (installed));
-        g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "fitted-head");
+        g_assert_cmpstr (mt_model_manifest_get_default_model (manifest), ==, "moodtunes-ensemble");
         g_clear_object (&manifest);
       }
   }
@@ -640,8 +655,8 @@ test_analyzer_default (void)
   g_autofree char *model = mt_analyzer_dup_default_model (NULL, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (mt_analyzer_get_model (analyzer), ==, "fitted-head");
-  g_assert_cmpstr (model, ==, "fitted-head");
+  g_assert_cmpstr (mt_analyzer_get_model (analyzer), ==, "moodtunes-ensemble");
+  g_assert_cmpstr (model, ==, "moodtunes-ensemble");
 }
 
 int
