@@ -31,6 +31,7 @@ typedef struct {
   gboolean         failed_posted;
   char            *models_dir;
   char            *model;
+  guint            n_threads;
   GMainContext    *context;
   GWeakRef         owner;          /* the MtAnalysisPump, for its signals */
 } Core;
@@ -167,6 +168,11 @@ pump_thread (gpointer data)
 
           /* Once: loading failed is not retried every frame. */
           analyzer = mt_analyzer_new (core->models_dir, core->model, &error);
+          /* Several pump threads keep the cores busy with frames of their
+           * own: reading one frame's networks at once would only add
+           * threads to wake.  One alone reads them at once, for latency. */
+          if (analyzer != NULL && core->n_threads > 1)
+            mt_analyzer_set_parallel (analyzer, FALSE);
           if (analyzer == NULL)
             g_set_error (&load_error, MT_ANALYSIS_PUMP_ERROR, MT_ANALYSIS_PUMP_ERROR_MODELS,
                          "Cannot load the face and expression models: %s", error->message);
@@ -269,6 +275,7 @@ mt_analysis_pump_new (const char *models_dir,
 
   if (n_threads == 0)
     n_threads = g_get_num_processors ();
+  core->n_threads = n_threads;
   self->threads = g_ptr_array_new_with_free_func ((GDestroyNotify) g_thread_unref);
   for (guint i = 0; i < n_threads; i++)
     g_ptr_array_add (self->threads, g_thread_new ("mt-analysis", pump_thread, core_ref (core)));

@@ -11,6 +11,7 @@
 #endif
 
 #include "mt-analyzer.h"
+#include "mt-classifier-pool.h"
 #include "mt-expression-classifier.h"
 #include "mt-expression-head.h"
 #include "mt-face-detector.h"
@@ -29,6 +30,8 @@ struct _MtAnalyzer {
   MtFaceTracker          *video;
   MtExpressionHead       *head;
   MtExpressionClassifier *classifiers[MT_MODEL_MAX_NETWORKS];
+  /* The classifiers read at once, on helper threads too (NULL: a head). */
+  MtClassifierPool       *pool;
 };
 
 G_DEFINE_FINAL_TYPE (MtAnalyzer, mt_analyzer, G_TYPE_OBJECT)
@@ -43,6 +46,7 @@ mt_analyzer_finalize (GObject *object)
   g_clear_object (&self->video);
   g_clear_object (&self->manifest);
   g_clear_object (&self->head);
+  g_clear_object (&self->pool);
   for (guint i = 0; i < G_N_ELEMENTS (self->classifiers); i++)
     g_clear_object (&self->classifiers[i]);
 
@@ -93,6 +97,7 @@ mt_analyzer_new (const char  *models_dir,
   g_autoptr(MtAnalyzer) self = NULL;
   const MtModelRecipe *recipe;
   const MtDetectorRecipe *detector;
+  guint n;
 
   self = g_object_new (MT_TYPE_ANALYZER, NULL);
   self->manifest = mt_model_manifest_open (models_dir, error);
@@ -116,12 +121,13 @@ mt_analyzer_new (const char  *models_dir,
       return g_steal_pointer (&self);
     }
 
-  for (guint i = 0; i < MT_MODEL_MAX_NETWORKS && recipe->networks[i]; i++)
+  for (n = 0; n < MT_MODEL_MAX_NETWORKS && recipe->networks[n]; n++)
     {
-      self->classifiers[i] = mt_expression_classifier_new_from_spec (recipe->specs[i], error);
-      if (self->classifiers[i] == NULL)
+      self->classifiers[n] = mt_expression_classifier_new_from_spec (recipe->specs[n], error);
+      if (self->classifiers[n] == NULL)
         return NULL;
     }
+  self->pool = mt_classifier_pool_new (self->classifiers, n);
 
   return g_steal_pointer (&self);
 }
@@ -153,6 +159,22 @@ mt_analyzer_set_detector_size (MtAnalyzer  *self,
     return FALSE;
   return self->region == NULL ||
          mt_face_detector_set_input_size (self->region, MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error);
+}
+
+void
+mt_analyzer_set_parallel (MtAnalyzer *self,
+                          gboolean    parallel)
+{
+  g_return_if_fail (MT_IS_ANALYZER (self));
+  if (self->pool != NULL)
+    mt_classifier_pool_set_parallel (self->pool, parallel);
+}
+
+gboolean
+mt_analyzer_get_parallel (MtAnalyzer *self)
+{
+  g_return_val_if_fail (MT_IS_ANALYZER (self), FALSE);
+  return self->pool != NULL && mt_classifier_pool_get_parallel (self->pool);
 }
 
 void
@@ -221,15 +243,15 @@ read_expression (MtAnalyzer     *self,
       !mt_expression_head_classify (self->head, frame, x, y, side, mirror, face->emotions, error))
     return FALSE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
+  if (self->pool != NULL)
     {
-      float probabilities[MT_N_MOODS];
+      float probabilities[MT_MODEL_MAX_NETWORKS][MT_N_MOODS];
 
-      if (!mt_expression_classifier_classify (self->classifiers[i], frame, x, y, side,
-                                              mirror, probabilities, error))
+      if (!mt_classifier_pool_classify (self->pool, frame, x, y, side, mirror, probabilities, error))
         return FALSE;
-      for (int e = 0; e < MT_N_MOODS; e++)
-        face->emotions[e] += self->recipe->weights[i] * probabilities[e];
+      for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
+        for (int e = 0; e < MT_N_MOODS; e++)
+          face->emotions[e] += self->recipe->weights[i] * probabilities[i][e];
     }
   face->emotion = mt_mood_argmax (face->emotions);
   return TRUE;

@@ -53,6 +53,13 @@ gboolean    mt_analyzer_set_detector_size  (MtAnalyzer      *self,
                                             int              size,
                                             GError         **error);
 int         mt_analyzer_get_detector_size  (MtAnalyzer      *self);
+/* Whether a model's networks read each face at once, on helper threads as
+ * well as the caller's (TRUE where the machine has more than one processor:
+ * a frame then waits for the slowest network, not for their sum); FALSE
+ * reads them one after the other on the calling thread. */
+void        mt_analyzer_set_parallel       (MtAnalyzer      *self,
+                                            gboolean         parallel);
+gboolean    mt_analyzer_get_parallel       (MtAnalyzer      *self);
 /* Forgets the face followed in MT_ANALYZE_VIDEO mode (new camera, pause). */
 void        mt_analyzer_reset_video        (MtAnalyzer      *self);
 

@@ -231,6 +231,41 @@ test_pixel_formats_agree (void)
   g_assert_cmpuint (grey->len, <=, 1);
 }
 
+/* The default model's networks read the face on helper threads as well as
+ * the caller's where the machine has two processors: the readings are the
+ * same numbers as one after the other, mirrored or not, frame after frame. */
+static void
+test_parallel_reading_agrees (void)
+{
+  g_autoptr(MtImage) image = load_shared_image ("media/astronaut.png");
+  gboolean was_parallel = mt_analyzer_get_parallel (analyzer);
+
+  if (image == NULL)
+    {
+      g_test_skip ("../shared/media/astronaut.png is not there");
+      return;
+    }
+  for (int round = 0; round < 3; round++)
+    for (int single = 0; single < 2; single++)
+      {
+        MtAnalyzeFlags flags = single ? MT_ANALYZE_SINGLE_PASS : MT_ANALYZE_NONE;
+        g_autoptr(GArray) together = NULL, in_turn = NULL;
+
+        mt_analyzer_set_parallel (analyzer, TRUE);
+        g_assert_true (mt_analyzer_get_parallel (analyzer) == (g_get_num_processors () > 1));
+        together = analyze (mt_image_get_frame (image), flags);
+        mt_analyzer_set_parallel (analyzer, FALSE);
+        g_assert_false (mt_analyzer_get_parallel (analyzer));
+        in_turn = analyze (mt_image_get_frame (image), flags);
+
+        g_assert_cmpuint (together->len, ==, 1);
+        g_assert_cmpuint (in_turn->len, ==, 1);
+        g_assert_cmpmem (g_array_index (together, MtFace, 0).emotions, sizeof (float) * MT_N_MOODS,
+                         g_array_index (in_turn, MtFace, 0).emotions, sizeof (float) * MT_N_MOODS);
+      }
+  mt_analyzer_set_parallel (analyzer, was_parallel);
+}
+
 static void
 assert_frame_refused (const MtFrame *frame, const char *why)
 {
@@ -345,6 +380,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/analyzer/two-faces", test_two_faces_side_by_side);
   g_test_add_func ("/analyzer/border", test_face_at_the_border);
   g_test_add_func ("/analyzer/pixel-formats", test_pixel_formats_agree);
+  g_test_add_func ("/analyzer/parallel", test_parallel_reading_agrees);
   g_test_add_func ("/analyzer/bad-frames", test_bad_frames_are_refused);
   g_test_add_func ("/analyzer/tiny-frames", test_tiny_frames);
   g_test_add_func ("/analyzer/video", test_video_follows_the_face);
