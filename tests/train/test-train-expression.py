@@ -9,6 +9,7 @@ Skips (77) when Debian's PyTorch is missing: build-aux/setup-deps.sh --train.
 
 usage: test-train-expression.py TRAINER EXPRESSION-EXPORT-CHECK
 """
+import json
 import os
 import shutil
 import subprocess
@@ -69,6 +70,22 @@ class TrainExpression(unittest.TestCase):
         self.assertIn("24 images", proc.stdout)
         with open(a + ".names", encoding="utf-8") as f:
             self.assertEqual(f.read().split(), ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"])
+
+    def test_eval_every_thins_the_log_but_not_the_training(self):
+        every = self.train("every", "--eval-every", "2")
+        plain = self.train("plain")
+        with open(os.path.join(every, "log.jsonl"), encoding="utf-8") as f:
+            entries = [json.loads(line) for line in f]
+        self.assertEqual([e["epoch"] for e in entries], [1, 2])
+        self.assertNotIn("publictest_mirror", entries[0])
+        self.assertIn("publictest_mirror", entries[1], "the last epoch is always measured")
+        a, b = self.export(every, "every"), self.export(plain, "plain")
+        with open(a + ".weights", "rb") as fa, open(b + ".weights", "rb") as fb:
+            self.assertEqual(fa.read(), fb.read(), "measuring less changed the weights")
+        code, _, stderr = run("train", "--data", FER, "--workdir", os.path.join(self.dir, "zero"),
+                              *TINY, "--eval-every", "0")
+        self.assertNotEqual(code, 0)
+        self.assertIn("--eval-every", stderr)
 
     def test_other_options_on_a_checkpoint_are_refused(self):
         workdir = self.train("first", "--stop-after", "1")
