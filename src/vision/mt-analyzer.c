@@ -223,6 +223,32 @@ mt_analyzer_get_detector_size (MtAnalyzer *self)
   return mt_face_detector_get_input_size (self->detector);
 }
 
+/* One reading of the face in the square (x, y, side), mirrored too when
+ * @mirror, into @emotions. */
+static gboolean
+read_crop (MtAnalyzer     *self,
+           const MtFrame  *frame,
+           float           x,
+           float           y,
+           float           side,
+           gboolean        mirror,
+           float           emotions[MT_N_MOODS],
+           GError        **error)
+{
+  float probabilities[MT_MODEL_MAX_NETWORKS][MT_N_MOODS];
+
+  if (self->head != NULL)
+    return mt_expression_head_classify (self->head, frame, x, y, side, mirror, emotions, error);
+
+  if (!mt_classifier_pool_classify (self->pool, frame, x, y, side, mirror, probabilities, error))
+    return FALSE;
+  memset (emotions, 0, sizeof (float) * MT_N_MOODS);
+  for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
+    for (int e = 0; e < MT_N_MOODS; e++)
+      emotions[e] += self->recipe->weights[i] * probabilities[i][e];
+  return TRUE;
+}
+
 static gboolean
 read_expression (MtAnalyzer     *self,
                  const MtFrame  *frame,
@@ -233,26 +259,30 @@ read_expression (MtAnalyzer     *self,
                  MtFace         *face,
                  GError        **error)
 {
-  /* The model may not be made for mirrored faces; single pass is always
-   * one reading. */
-  gboolean mirror = self->recipe->mirror && !(flags & MT_ANALYZE_SINGLE_PASS);
+  /* The model may not be made for mirrored faces or test-time crops;
+   * single pass is always one reading of the face's own crop. */
+  gboolean single = (flags & MT_ANALYZE_SINGLE_PASS) != 0;
+  gboolean mirror = self->recipe->mirror && !single;
+  guint n_crops = single ? 0 : self->recipe->n_test_crops;
 
-  memset (face->emotions, 0, sizeof face->emotions);
-
-  if (self->head != NULL &&
-      !mt_expression_head_classify (self->head, frame, x, y, side, mirror, face->emotions, error))
+  if (!read_crop (self, frame, x, y, side, mirror, face->emotions, error))
     return FALSE;
-
-  if (self->pool != NULL)
+  for (guint c = 0; c < n_crops; c++)
     {
-      float probabilities[MT_MODEL_MAX_NETWORKS][MT_N_MOODS];
+      const float *crop = self->recipe->test_crops[c];
+      float crop_side = side * crop[0];
+      float cx = x + side / 2 + crop[1] * side;
+      float cy = y + side / 2 + crop[2] * side;
+      float emotions[MT_N_MOODS];
 
-      if (!mt_classifier_pool_classify (self->pool, frame, x, y, side, mirror, probabilities, error))
+      if (!read_crop (self, frame, cx - crop_side / 2, cy - crop_side / 2, crop_side, mirror,
+                      emotions, error))
         return FALSE;
-      for (guint i = 0; i < G_N_ELEMENTS (self->classifiers) && self->classifiers[i]; i++)
-        for (int e = 0; e < MT_N_MOODS; e++)
-          face->emotions[e] += self->recipe->weights[i] * probabilities[i][e];
+      for (int e = 0; e < MT_N_MOODS; e++)
+        face->emotions[e] += emotions[e];
     }
+  for (int e = 0; n_crops > 0 && e < MT_N_MOODS; e++)
+    face->emotions[e] /= (float) (n_crops + 1);
   face->emotion = mt_mood_argmax (face->emotions);
   return TRUE;
 }

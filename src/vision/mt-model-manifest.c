@@ -473,6 +473,52 @@ read_weights (MtModelManifest  *self,
   return TRUE;
 }
 
+/* TestCrops: up to MT_MODEL_MAX_TEST_CROPS crops, each "ZOOM DX DY" (a
+ * zoom of 0.5 to 1.5, shifts of at most half the side). */
+static gboolean
+read_test_crops (MtModelManifest  *self,
+                 GKeyFile         *keyfile,
+                 const char       *group,
+                 MtModelRecipe    *recipe,
+                 GError          **error)
+{
+  static const double min[3] = { 0.5, -0.5, -0.5 }, max[3] = { 1.5, 0.5, 0.5 };
+  g_auto(GStrv) crops = NULL;
+  gsize n = 0;
+
+  if (!g_key_file_has_key (keyfile, group, "TestCrops", NULL))
+    return TRUE;
+  crops = g_key_file_get_string_list (keyfile, group, "TestCrops", &n, NULL);
+  if (crops == NULL || n == 0 || n > MT_MODEL_MAX_TEST_CROPS)
+    return fail (self, error, "[%s]: TestCrops must be 1 to %d crops", group, MT_MODEL_MAX_TEST_CROPS);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *p = crops[i];
+
+      for (int v = 0; v < 3; v++)
+        {
+          char *end = NULL;
+          double value;
+
+          while (*p == ' ')
+            p++;
+          value = g_ascii_strtod (p, &end);
+          if (end == p || !isfinite (value) || value < min[v] || value > max[v])
+            return fail (self, error,
+                         "[%s]: TestCrops \"%s\" is not ZOOM DX DY (zoom 0.5 to 1.5, shifts -0.5 to 0.5)",
+                         group, crops[i]);
+          recipe->test_crops[i][v] = (float) value;
+          p = end;
+        }
+      while (*p == ' ')
+        p++;
+      if (*p != '\0')
+        return fail (self, error, "[%s]: TestCrops \"%s\" has more than ZOOM DX DY", group, crops[i]);
+    }
+  recipe->n_test_crops = (guint) n;
+  return TRUE;
+}
+
 static gboolean
 read_model (MtModelManifest  *self,
             GKeyFile         *keyfile,
@@ -480,7 +526,7 @@ read_model (MtModelManifest  *self,
             GError          **error)
 {
   static const char * const allowed[] = { "Networks", "Weights", "Head", "CropMargin", "CropShift", "Mirror",
-                                          NULL };
+                                          "TestCrops", NULL };
   g_autoptr(GError) local_error = NULL;
   g_auto(GStrv) networks = NULL;
   MtModelRecipe *recipe;
@@ -523,6 +569,9 @@ read_model (MtModelManifest  *self,
       if (local_error != NULL)
         return fail (self, error, "[%s]: Mirror must be true or false", group);
     }
+
+  if (!read_test_crops (self, keyfile, group, recipe, error))
+    return FALSE;
 
   for (guint i = 0; i < n_networks; i++)
     {

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 
 /* At most this many networks are read (and blended) per expression model. */
 #define MT_MODEL_MAX_NETWORKS 4
+#define MT_MODEL_MAX_TEST_CROPS 8
 
 /* How one expression network is fed ([Network NAME]): its input is a
  * square crop at the cfg's size, each value (pixel - mean[channel]) *
@@ -48,6 +49,11 @@ typedef struct {
   float                crop_shift;
   /* Each face is also read mirrored and both readings averaged. */
   gboolean             mirror;
+  /* Test-time crops read besides the face's own crop, all readings
+   * averaged, unless single pass: each { zoom, dx, dy }, the crop's side
+   * times zoom, its centre moved by (dx, dy) times the side. */
+  float                test_crops[MT_MODEL_MAX_TEST_CROPS][3];
+  guint                n_test_crops;
 } MtModelRecipe;
 
 /* How a detector network's output is read (models/README.md). */

@@ -235,6 +235,14 @@ test_model_references (void)
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropMargin=nan\n", "CropMargin must be" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nCropShift=0.9\n", "[Model m]: CropShift must be a number from -0.5 to 0.5" },
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nMirror=sometimes\n", "[Model m]: Mirror must be true or false" },
+    /* Test-time crops. */
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=2 0 0\n", "[Model m]: TestCrops \"2 0 0\" is not ZOOM DX DY" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=0.9 0.6 0\n", "TestCrops \"0.9 0.6 0\" is not" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=0.9 0\n", "TestCrops \"0.9 0\" is not" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=0.9 0 nan\n", "is not ZOOM DX DY" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=0.9 0 0 1\n", "has more than ZOOM DX DY" },
+    { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\nTestCrops=1 0 0;1 0 0;1 0 0;1 0 0;1 0 0;1 0 0;1 0 0;1 0 0;1 0 0\n",
+      "TestCrops must be 1 to 8 crops" },
     /* The default. */
     { DETECTOR NETWORKS "[Model m]\nNetworks=face-expression\n[Expression]\nDefault=other\n",
       "[Expression]: Default “other” is no [Model NAME] of this file" },
@@ -363,6 +371,54 @@ test_four_networks_and_mirror (void)
   read_whole (twice, &frame, MT_ANALYZE_NONE, c);
   g_assert_cmpfloat (max_difference (a, b), ==, 0);
   g_assert_cmpfloat (max_difference (a, c), >, 1e-4f);
+  remove_dir (dir);
+}
+
+/* TestCrops: more readings of the face, averaged with its own crop's;
+ * never in single pass. */
+static void
+test_test_crops (void)
+{
+  static const char * const networks[] = { "blazeface-back", "emotion-xception", "face-expression", NULL };
+  g_autofree char *dir = make_dir (DETECTOR NETWORKS
+                                   "[Model plain]\nNetworks=face-expression\n"
+                                   "[Model same]\nNetworks=face-expression\nTestCrops=1 0 0\n"
+                                   "[Model moved]\nNetworks=face-expression\n"
+                                   "TestCrops= 0.8 0.1 -0.1 ;0.9 -0.05 0.05\n", networks);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MtModelManifest) manifest = mt_model_manifest_open (dir, &error);
+  g_autoptr(MtAnalyzer) plain = NULL, same = NULL, moved = NULL;
+  g_autofree guint8 *pixels = make_pixels (64);
+  MtFrame frame = { pixels, 64, 64, 64 * 3, MT_PIXEL_FORMAT_RGB };
+  const MtModelRecipe *recipe;
+  float a[MT_N_MOODS], b[MT_N_MOODS], c[MT_N_MOODS];
+
+  g_assert_no_error (error);
+  recipe = mt_model_manifest_lookup (manifest, "moved", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (recipe->n_test_crops, ==, 2);
+  g_assert_true (recipe->test_crops[0][0] == 0.8f && recipe->test_crops[0][1] == 0.1f &&
+                 recipe->test_crops[0][2] == -0.1f && recipe->test_crops[1][1] == -0.05f);
+  g_assert_cmpuint (mt_model_manifest_lookup (manifest, "plain", NULL)->n_test_crops, ==, 0);
+
+  plain = mt_analyzer_new (dir, "plain", &error);
+  g_assert_no_error (error);
+  same = mt_analyzer_new (dir, "same", &error);
+  g_assert_no_error (error);
+  moved = mt_analyzer_new (dir, "moved", &error);
+  g_assert_no_error (error);
+
+  /* The face's own crop again: the mean of two equal readings. */
+  read_whole (plain, &frame, MT_ANALYZE_NONE, a);
+  read_whole (same, &frame, MT_ANALYZE_NONE, b);
+  g_assert_cmpfloat (max_difference (a, b), <, 1e-6f);
+  /* Other crops read otherwise... */
+  read_whole (moved, &frame, MT_ANALYZE_NONE, c);
+  g_assert_cmpfloat (max_difference (a, c), >, 1e-4f);
+  /* ...but single pass is one reading of the face's own crop. */
+  read_whole (plain, &frame, MT_ANALYZE_SINGLE_PASS, a);
+  read_whole (moved, &frame, MT_ANALYZE_SINGLE_PASS, c);
+  g_assert_cmpfloat (max_difference (a, c), ==, 0);
   remove_dir (dir);
 }
 
@@ -670,6 +726,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/model-manifest/crop-mirror-default", test_crop_mirror_default);
   g_test_add_func ("/model-manifest/four-networks-and-mirror", test_four_networks_and_mirror);
   g_test_add_func ("/model-manifest/crop-margin", test_crop_margin);
+  g_test_add_func ("/model-manifest/test-crops", test_test_crops);
   g_test_add_func ("/model-manifest/permuted-names", test_permuted_names);
   g_test_add_func ("/model-manifest/bad-names", test_bad_names);
   g_test_add_func ("/model-manifest/user-models", test_user_models);
