@@ -32,7 +32,16 @@ struct _MtAnalyzer {
   MtExpressionClassifier *classifiers[MT_MODEL_MAX_NETWORKS];
   /* The classifiers read at once, on helper threads too (NULL: a head). */
   MtClassifierPool       *pool;
+  gboolean                parallel;  /* see mt_analyzer_set_parallel() */
 };
+
+/* Threads a detection is split between: every core, up to a few (past four,
+ * a layer's parts get too small to gain). */
+static guint
+detector_threads (gboolean parallel)
+{
+  return parallel ? CLAMP (g_get_num_processors (), 1, 4) : 1;
+}
 
 G_DEFINE_FINAL_TYPE (MtAnalyzer, mt_analyzer, G_TYPE_OBJECT)
 
@@ -118,6 +127,7 @@ mt_analyzer_new (const char  *models_dir,
       self->head = mt_expression_head_new_full (recipe->dir, recipe->head, recipe->specs, error);
       if (self->head == NULL)
         return NULL;
+      mt_analyzer_set_parallel (self, TRUE);
       return g_steal_pointer (&self);
     }
 
@@ -128,6 +138,7 @@ mt_analyzer_new (const char  *models_dir,
         return NULL;
     }
   self->pool = mt_classifier_pool_new (self->classifiers, n);
+  mt_analyzer_set_parallel (self, TRUE);
 
   return g_steal_pointer (&self);
 }
@@ -166,15 +177,20 @@ mt_analyzer_set_parallel (MtAnalyzer *self,
                           gboolean    parallel)
 {
   g_return_if_fail (MT_IS_ANALYZER (self));
+
+  self->parallel = parallel && g_get_num_processors () > 1;
+  mt_face_detector_set_n_threads (self->detector, detector_threads (self->parallel));
+  if (self->region != NULL)
+    mt_face_detector_set_n_threads (self->region, detector_threads (self->parallel));
   if (self->pool != NULL)
-    mt_classifier_pool_set_parallel (self->pool, parallel);
+    mt_classifier_pool_set_parallel (self->pool, self->parallel);
 }
 
 gboolean
 mt_analyzer_get_parallel (MtAnalyzer *self)
 {
   g_return_val_if_fail (MT_IS_ANALYZER (self), FALSE);
-  return self->pool != NULL && mt_classifier_pool_get_parallel (self->pool);
+  return self->parallel;
 }
 
 void
@@ -202,6 +218,7 @@ ensure_region (MtAnalyzer  *self,
     return NULL;
   size = mt_face_detector_get_input_size (self->detector);
   mt_face_detector_set_threshold (self->region, mt_face_detector_get_threshold (self->detector));
+  mt_face_detector_set_n_threads (self->region, detector_threads (self->parallel));
   if (!mt_face_detector_set_input_size (self->region, MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error))
     {
       g_clear_object (&self->region);

@@ -53,10 +53,13 @@ gboolean    mt_analyzer_set_detector_size  (MtAnalyzer      *self,
                                             int              size,
                                             GError         **error);
 int         mt_analyzer_get_detector_size  (MtAnalyzer      *self);
-/* Whether a model's networks read each face at once, on helper threads as
- * well as the caller's (TRUE where the machine has more than one processor:
- * a frame then waits for the slowest network, not for their sum); FALSE
- * reads them one after the other on the calling thread. */
+/* Whether a frame uses the machine's other cores besides the caller's
+ * (TRUE by default where it has more than one processor): the detector
+ * splits its larger layers between threads, and a model's networks read
+ * each face at once, so a frame waits for the slowest network, not for
+ * their sum.  FALSE runs everything on the calling thread (analysis pumps of
+ * several threads, which already fill the cores).  The results are the
+ * same either way. */
 void        mt_analyzer_set_parallel       (MtAnalyzer      *self,
                                             gboolean         parallel);
 gboolean    mt_analyzer_get_parallel       (MtAnalyzer      *self);

@@ -24,6 +24,7 @@ struct _MtNet {
   gboolean fast;
   FastLayer **fast_layers;  /* n entries, NULL where Darknet's forward runs */
   MtFastScratch scratch;
+  MtFastTeam *team;         /* NULL: one thread */
 };
 
 G_DEFINE_QUARK (mt-darknet-error-quark, mt_darknet_error)
@@ -156,6 +157,7 @@ mt_net_free (MtNet *self)
     return;
   /* Darknet frees what it allocated: give its pointers back first. */
   mt_net_set_fast (self, FALSE);
+  mt_fast_team_free (self->team);
   /* free_network() forgets these (tens of MiB of workspace per network). */
   free (self->net->workspace);
   free (self->net->seen);
@@ -206,11 +208,45 @@ const float *
 mt_net_forward (MtNet       *self,
                 const float *input)
 {
+  const float *output;
+
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (input != NULL, NULL);
 
   /* network_predict() takes a non-const pointer but only reads the input. */
-  return network_predict (self->net, (float *) input);
+  output = network_predict (self->net, (float *) input);
+  mt_fast_team_rest (self->team);
+  return output;
+}
+
+void
+mt_net_set_n_threads (MtNet *self,
+                      guint  n_threads)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (n_threads >= 1);
+
+  if (n_threads == mt_fast_team_get_n_threads (self->team))
+    return;
+  g_clear_pointer (&self->team, mt_fast_team_free);
+  if (n_threads > 1)
+    self->team = mt_fast_team_new (n_threads);
+}
+
+guint
+mt_net_get_n_threads (MtNet *self)
+{
+  g_return_val_if_fail (self != NULL, 1);
+
+  return mt_fast_team_get_n_threads (self->team);
+}
+
+guint64
+mt_net_get_n_split_layers (MtNet *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return mt_fast_team_get_n_splits (self->team);
 }
 
 /* ---- profiling (benchmarks) ---------------------------------------------- */
@@ -482,6 +518,7 @@ struct _FastLayer {
   MtFastConv *conv;       /* convolutional */
   MtFastPoolShape pool;   /* maxpool */
   MtFastScratch *scratch; /* the network's */
+  MtFastTeam **team;      /* the network's, as it is at each forward */
 };
 
 /* The trampolines only get a copy of the Darknet layer: they find their
@@ -554,7 +591,7 @@ fast_convolutional_forward (layer   l,
 {
   FastLayer *fast = fast_registry_lookup (l.output);
 
-  mt_fast_conv_forward (fast->conv, net.input, l.output, fast->scratch);
+  mt_fast_conv_forward (fast->conv, net.input, l.output, fast->scratch, *fast->team);
 }
 
 static void
@@ -577,15 +614,18 @@ static void
 fast_shortcut_forward (layer   l,
                        network net)
 {
+  FastLayer *fast = fast_registry_lookup (l.output);
   MtFastActivation activation = MT_FAST_ACTIVATION_LINEAR;
   /* A narrower added layer (l.c < l.out_c) reaches the first l.c channels;
    * the others are the input alone, activated. */
   gsize added = (gsize) l.c * l.out_h * l.out_w;
 
   fast_activation (l.activation, &activation);
-  mt_fast_add_forward (added, net.input, net.layers[l.index].output, activation, l.output);
+  mt_fast_add_forward (added, net.input, net.layers[l.index].output, activation, l.output,
+                       *fast->team);
   if (added < (gsize) l.outputs)
-    mt_fast_add_forward ((gsize) l.outputs - added, net.input + added, NULL, activation, l.output + added);
+    mt_fast_add_forward ((gsize) l.outputs - added, net.input + added, NULL, activation,
+                         l.output + added, *fast->team);
 }
 
 /* Returns the replacement forward for @l, or NULL to keep Darknet's; fills
@@ -672,6 +712,7 @@ install_fast_layers (MtNet *self)
 
       fast->stock_forward = l->forward;
       fast->scratch = &self->scratch;
+      fast->team = &self->team;
       /* forward_network() zeroes every layer's gradient before its forward:
        * pure waste for inference, skipped while the fast forward runs. */
       fast->stock_delta = l->delta;

@@ -82,6 +82,15 @@ void         mt_net_get_layer_shape   (MtNet       *self,
 void         mt_net_set_fast          (MtNet       *self,
                                        gboolean     fast);
 gboolean     mt_net_get_fast          (MtNet       *self);
+/* Threads the fast layers split each large layer's work between (the
+ * caller's among them; 1, the default, is the caller alone): lowers one
+ * forward's latency by using idle cores, with the same results bit for
+ * bit.  The helpers are started here and kept until changed or freed. */
+void         mt_net_set_n_threads     (MtNet       *self,
+                                       guint        n_threads);
+guint        mt_net_get_n_threads     (MtNet       *self);
+/* How many layer forwards so far were split between threads (tests). */
+guint64      mt_net_get_n_split_layers (MtNet      *self);
 /* Whether layer @index runs a fast forward now. */
 gboolean     mt_net_layer_is_fast     (MtNet       *self,
                                        int          index);

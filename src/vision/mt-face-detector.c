@@ -267,6 +267,16 @@ mt_face_detector_get_threshold (MtFaceDetector *self)
   return self->threshold;
 }
 
+void
+mt_face_detector_set_n_threads (MtFaceDetector *self,
+                                guint           n_threads)
+{
+  g_return_if_fail (MT_IS_FACE_DETECTOR (self));
+  g_return_if_fail (n_threads >= 1);
+
+  mt_net_set_n_threads (self->net, n_threads);
+}
+
 static inline float
 sigmoid (float x)
 {

@@ -48,6 +48,10 @@ gboolean        mt_face_detector_set_input_size (MtFaceDetector *self,
 void            mt_face_detector_set_threshold  (MtFaceDetector *self,
                                                  float           threshold);
 float           mt_face_detector_get_threshold  (MtFaceDetector *self);
+/* Threads each detection's larger layers are split between (the caller's
+ * among them; 1 by default): the same faces, sooner, on idle cores. */
+void            mt_face_detector_set_n_threads  (MtFaceDetector *self,
+                                                 guint           n_threads);
 
 /* Faces (MtFace, emotions left zero) found in @frame, best first, after
  * non-maximum suppression, clipped to the frame. */

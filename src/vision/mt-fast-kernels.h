@@ -28,6 +28,23 @@ typedef struct {
 
 void           mt_fast_scratch_clear      (MtFastScratch *scratch);
 
+/* Threads that split one layer's work between them (the caller's among
+ * them), for a frame's latency on a machine with cores to spare.  Kernels
+ * given a team split what is large enough to gain and give the same results
+ * as without one, bit for bit: each output is still summed by one thread in
+ * the same order.  A team serves one network at a time. */
+typedef struct _MtFastTeam MtFastTeam;
+
+MtFastTeam    *mt_fast_team_new           (guint       n_threads);
+void           mt_fast_team_free          (MtFastTeam *team);
+/* 1 for NULL, which the kernels take as the caller alone. */
+guint          mt_fast_team_get_n_threads (MtFastTeam *team);
+/* How many layers so far were split between threads (tests, benchmarks). */
+guint64        mt_fast_team_get_n_splits  (MtFastTeam *team);
+/* The network is done: the helpers sleep now instead of spinning for the
+ * next layer. */
+void           mt_fast_team_rest          (MtFastTeam *team);
+
 /* A convolution as Darknet's make_convolutional_layer() sees it: @pad is the
  * zero padding on every side, out_w = (w + 2 pad - size) / stride + 1. */
 typedef struct {
@@ -59,11 +76,13 @@ MtFastConv    *mt_fast_conv_new           (const MtFastConvShape *shape,
                                            const float           *biases);
 void           mt_fast_conv_free          (MtFastConv            *conv);
 
-/* output (n × out_h × out_w) = activation (conv (input) + bias). */
+/* output (n × out_h × out_w) = activation (conv (input) + bias); @team may
+ * be NULL. */
 void           mt_fast_conv_forward       (const MtFastConv      *conv,
                                            const float           *input,
                                            float                 *output,
-                                           MtFastScratch         *scratch);
+                                           MtFastScratch         *scratch,
+                                           MtFastTeam            *team);
 
 /* Darknet's [maxpool]: windows start at -(padding / 2); out_w = (w + padding -
  * size) / stride + 1; taps outside the input count as -FLT_MAX. */
@@ -90,12 +109,13 @@ void           mt_fast_avgpool_forward    (int                    c,
                                            float                 *output);
 
 /* Darknet's [shortcut]: output = activation (a + b), or activation (a) with
- * @b NULL (the channels past a narrower added layer). */
+ * @b NULL (the channels past a narrower added layer); @team may be NULL. */
 void           mt_fast_add_forward        (gsize                  n,
                                            const float           *a,
                                            const float           *b,
                                            MtFastActivation       activation,
-                                           float                 *output);
+                                           float                 *output,
+                                           MtFastTeam            *team);
 
 /* Instruction sets the kernels are built for; the best one the CPU has is
  * used unless told otherwise (tests and benchmarks compare them). */

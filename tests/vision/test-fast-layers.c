@@ -18,6 +18,9 @@
 
 #define TOLERANCE 1e-4
 
+/* Layers the last compare_with_team() split. */
+static guint64 last_split_layers;
+
 /* ---- writing networks --------------------------------------------------- */
 
 typedef struct {
@@ -316,6 +319,54 @@ random_input (GRand *rand,
   return input;
 }
 
+/* The fast forward just run on one thread, run again with its larger
+ * layers split between two: the same numbers bit for bit, since each
+ * output is still summed by one thread in the same order. */
+static void
+compare_with_team (MtNet       *net,
+                   const float *input,
+                   const char  *what,
+                   MtFastIsa    isa)
+{
+  int n_layers = mt_net_get_n_layers (net);
+  g_autoptr(GPtrArray) alone = g_ptr_array_new_with_free_func (g_free);
+  guint64 splits;
+
+  for (int i = 0; i < n_layers; i++)
+    {
+      gsize n;
+      const float *out = mt_net_get_layer_output (net, i, &n);
+
+      g_ptr_array_add (alone, g_memdup2 (out, n * sizeof (float)));
+    }
+
+  mt_net_set_n_threads (net, 2);
+  g_assert_cmpuint (mt_net_get_n_threads (net), ==, 2);
+  splits = mt_net_get_n_split_layers (net);
+  for (int i = 0; i < n_layers; i++)
+    {
+      gsize n;
+      float *out = (float *) mt_net_get_layer_output (net, i, &n);
+
+      for (gsize j = 0; j < n; j++)
+        out[j] = NAN;
+    }
+  mt_net_forward (net, input);
+  for (int i = 0; i < n_layers; i++)
+    {
+      gsize n;
+      const float *out = mt_net_get_layer_output (net, i, &n);
+
+      if (memcmp (out, g_ptr_array_index (alone, i), n * sizeof (float)) != 0)
+        g_error ("%s (%s kernels): layer %d differs on two threads", what,
+                 mt_fast_kernels_isa_name (isa), i);
+    }
+  g_test_message ("%s (%s kernels): %" G_GUINT64_FORMAT " layers split between two threads",
+                  what, mt_fast_kernels_isa_name (isa), mt_net_get_n_split_layers (net) - splits);
+  last_split_layers = mt_net_get_n_split_layers (net) - splits;
+  mt_net_set_n_threads (net, 1);
+}
+
 /* Runs @input through Darknet's forward and the fast one (with each kernel
  * build this CPU can run) and checks every layer's output.  Returns the
  * largest difference. */
@@ -382,6 +433,7 @@ compare_forwards (MtNet       *net,
                      max_diff, at, out[at], ref[at]);
           worst = MAX (worst, max_diff);
         }
+      compare_with_team (net, input, what, isa);
     }
   mt_fast_kernels_set_isa (mt_fast_kernels_get_best_isa ());
   g_test_message ("%s: largest difference %g", what, worst);
@@ -717,6 +769,29 @@ test_blazeface_like (Fixture       *f,
   check_resized (f, b, "blazeface-resize", sizes, G_N_ELEMENTS (sizes));
 }
 
+/* Layers large enough to split between threads, one of each way of
+ * splitting: a direct first layer by output rows, a pointwise and a 3x3
+ * GEMM by output columns, depthwise by channels, a shortcut by elements,
+ * and filters where a map has too few columns. */
+static void
+test_team (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(NetBuilder) b = net_builder_new (97, 75, 3);
+
+  add_conv (b, 16, 3, 1, -1, 1, "leaky");                /* direct (AVX-512) */
+  add_conv (b, 24, 1, 1, 0, 1, "relu");                  /* pointwise, columns */
+  add_conv (b, 24, 3, 1, -1, 24, "linear");              /* depthwise */
+  add_shortcut (b, -2, "relu");                          /* elements */
+  add_conv (b, 32, 3, 2, -1, 1, "leaky");                /* im2col, columns */
+  add_maxpool (b, 2, 2, -1);
+  add_maxpool (b, 2, 2, -1);                             /* 13x10 */
+  add_conv (b, 100, 3, 1, -1, 1, "leaky");               /* im2col, filters */
+  add_conv (b, 77, 1, 1, 0, 1, "linear");                /* pointwise, filters */
+  check_network (f, b, "team");
+  g_assert_cmpuint (last_split_layers, >=, 7);
+}
+
 /* Switching back and forth keeps Darknet's buffers and results intact. */
 static void
 test_switching (Fixture       *f,
@@ -815,6 +890,8 @@ test_real_model (Fixture       *f,
   for (gsize i = 0; i < mt_net_get_input_size (net); i++)
     input[i] = (input[i] + 1.f) / 2.f;
   compare_forwards (net, input, name);
+  /* Every converted network has layers worth splitting. */
+  g_assert_cmpuint (last_split_layers, >, 0);
 }
 
 int
@@ -835,6 +912,7 @@ main (int   argc,
   ADD ("classifier-like", test_classifier_like);
   ADD ("xception-like", test_xception_like);
   ADD ("blazeface-like", test_blazeface_like);
+  ADD ("team", test_team);
   ADD ("switching", test_switching);
   ADD ("resize", test_resize);
 #undef ADD

@@ -16,6 +16,8 @@
 
 /* Bytes of im2col columns built at once: they stay in L2 while used. */
 #define IM2COL_CHUNK_BYTES (128 * 1024)
+/* Segments of an im2col row copied in a plain loop rather than by memcpy. */
+#define SHORT_SEGMENT 16
 
 int
 mt_fast_conv_out_width (const MtFastConvShape *shape)
@@ -190,19 +192,111 @@ im2col_chunk (const MtFastConv *conv,
                 const float *irow = plane + (gsize) iy * s->w;
                 /* Valid outputs q: 0 <= (ox + q) stride + kx - pad < w. */
                 int first = ox * s->stride + kx - s->pad;
-                int lo = first >= 0 ? 0 : (-first + s->stride - 1) / s->stride;
-                int hi = first > s->w - 1 ? 0 : (s->w - 1 - first) / s->stride + 1;
+                int lo, hi;
 
-                lo = MIN (lo, seg);
-                hi = CLAMP (hi, lo, seg);
-                memset (d, 0, (gsize) lo * sizeof (float));
+                /* Small maps make many short segments: no division for the
+                 * common stride 1, and no library calls for short ones (both
+                 * cost more than the copy on 8x8 maps). */
                 if (s->stride == 1)
-                  memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
+                  {
+                    lo = CLAMP (-first, 0, seg);
+                    hi = CLAMP (s->w - first, lo, seg);
+                  }
                 else
-                  for (int q = lo; q < hi; q++)
-                    d[q] = irow[first + q * s->stride];
-                memset (d + hi, 0, (gsize) (seg - hi) * sizeof (float));
+                  {
+                    lo = first >= 0 ? 0 : (-first + s->stride - 1) / s->stride;
+                    hi = first > s->w - 1 ? 0 : (s->w - 1 - first) / s->stride + 1;
+                    lo = MIN (lo, seg);
+                    hi = CLAMP (hi, lo, seg);
+                  }
+                if (seg <= SHORT_SEGMENT && s->stride == 1)
+                  {
+                    int q = 0;
+
+                    for (; q < lo; q++)
+                      d[q] = 0.f;
+                    for (; q < hi; q++)
+                      d[q] = irow[first + q];
+                    for (; q < seg; q++)
+                      d[q] = 0.f;
+                  }
+                else
+                  {
+                    memset (d, 0, (gsize) lo * sizeof (float));
+                    if (s->stride == 1)
+                      memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
+                    else
+                      for (int q = lo; q < hi; q++)
+                        d[q] = irow[first + q * s->stride];
+                    memset (d + hi, 0, (gsize) (seg - hi) * sizeof (float));
+                  }
               }
+            idx += seg;
+          }
+      }
+}
+
+/* Stride 1: the input with its zero padding written out, (h + 2 pad) rows
+ * of w + 2 pad, so that every im2col segment is a plain copy. */
+static void
+pad_input (const MtFastConv *conv,
+           const float      *input,
+           float            *padded)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int wp = s->w + 2 * s->pad, hp = s->h + 2 * s->pad;
+
+  for (int ci = 0; ci < s->c; ci++)
+    {
+      const float *plane = input + (gsize) ci * s->h * s->w;
+      float *dst = padded + (gsize) ci * hp * wp;
+
+      memset (dst, 0, (gsize) s->pad * wp * sizeof (float));
+      for (int y = 0; y < s->h; y++)
+        {
+          float *row = dst + (gsize) (y + s->pad) * wp;
+
+          for (int x = 0; x < s->pad; x++)
+            row[x] = row[s->pad + s->w + x] = 0.f;
+          memcpy (row + s->pad, plane + (gsize) y * s->w, (gsize) s->w * sizeof (float));
+        }
+      memset (dst + (gsize) (s->pad + s->h) * wp, 0, (gsize) s->pad * wp * sizeof (float));
+    }
+}
+
+/* im2col_chunk() for stride 1 from pad_input()'s copy: the same columns,
+ * without bounds or library calls per segment, which on small maps (8x8:
+ * thousands of 8-float segments) cost more than the copying. */
+static void
+im2col_chunk_padded (const MtFastConv *conv,
+                     const float      *padded,
+                     int               j0,
+                     int               n,
+                     float            *dst,
+                     gsize             ldb)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int ow = conv->out_w;
+  int wp = s->w + 2 * s->pad, hp = s->h + 2 * s->pad;
+
+  for (int ci = 0; ci < s->c; ci++)
+    for (int t = 0; t < conv->n_taps; t++)
+      {
+        const float *plane = padded + (gsize) ci * hp * wp + conv->tap_y[t] * wp + conv->tap_x[t];
+        float *row = dst + (gsize) (ci * conv->n_taps + t) * ldb;
+        int oy = j0 / ow, ox = j0 % ow;
+
+        for (int idx = 0; idx < n; oy++, ox = 0)
+          {
+            int seg = MIN (ow - ox, n - idx);
+            const float *src = plane + (gsize) oy * wp + ox;
+            float *d = row + idx;
+            int q = 0;
+
+            for (; q + 8 <= seg; q += 8)
+              v8_store (d + q, v8_load (src + q));
+            for (; q < seg; q++)
+              d[q] = src[q];
             idx += seg;
           }
       }
@@ -230,43 +324,167 @@ run_gemm (const MtFastConv *conv,
                  conv->shape.activation, b, ldb, c, ldc, panel);
 }
 
+/* How the im2col columns of @n outputs are built: @chunk at a time, in
+ * rows of @ldb; returns the floats a part needs for them and the panel. */
+static gsize
+gemm_part_layout (const MtFastConv *conv,
+                  int               n,
+                  int              *chunk,
+                  gsize            *ldb)
+{
+  int K = conv->K;
+  gboolean wide = conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512;
+  gsize panel_size = round_up ((gsize) MAX (K, 1) * (wide ? NR16 : NR), 16);
+
+  if (conv->kind == CONV_POINTWISE)
+    {
+      *chunk = n, *ldb = 0;
+      return panel_size;
+    }
+  /* AVX-512: one register tile of columns at a time, built straight in
+   * the GEMM panel's layout (rows of 48), which the GEMM then reads where it
+   * is instead of copying (with few filters the copy cost more than the
+   * multiplications). */
+  if (wide)
+    {
+      *chunk = NR16, *ldb = NR16;
+      return panel_size + (gsize) K * NR16;
+    }
+  *chunk = (int) (IM2COL_CHUNK_BYTES / sizeof (float) / MAX (K, 1));
+  *chunk = MAX (NR16, *chunk / NR16 * NR16);
+  *chunk = MIN (*chunk, (int) round_up ((gsize) n, NR16));
+  /* Rows a multiple of 4 KiB apart would all fall in the same cache sets. */
+  *ldb = (gsize) *chunk + ((*chunk % 256) == 0 ? NR : 0);
+  return panel_size + (gsize) K * *ldb;
+}
+
+/* One part of a GEMM convolution: output columns [j_begin, j_end) of filters
+ * [m_begin, m_end), its panel and columns in @scratch past the first @skip
+ * floats (the caller's padded input, in part 0). */
 static void
-conv_gemm_forward (const MtFastConv *conv,
-                   const float      *input,
-                   float            *output,
-                   MtFastScratch    *scratch)
+conv_gemm_part (const MtFastConv *conv,
+                const float      *input,
+                const float      *padded,
+                float            *output,
+                int               m_begin,
+                int               m_end,
+                int               j_begin,
+                int               j_end,
+                MtFastScratch    *scratch,
+                gsize             skip)
 {
   int N = conv->out_w * conv->out_h;
   int K = conv->K;
   gboolean wide = conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512;
   gsize panel_size = round_up ((gsize) MAX (K, 1) * (wide ? NR16 : NR), 16);
+  MtFastConv rows = *conv;
   int chunk;
-  gsize ldb;
-  float *panel, *cols;
+  gsize ldb, need = gemm_part_layout (conv, j_end - j_begin, &chunk, &ldb);
+  float *panel = _mt_fast_scratch_reserve (scratch, skip + need) + skip;
+  float *cols = panel + panel_size;
+
+  /* Filters m_begin… (a multiple of both packings' rows) are a GEMM of
+   * their own: the packed weights, biases and outputs from there on. */
+  rows.M = m_end - m_begin;
+  rows.weights = conv->weights + (gsize) m_begin * K;
+  rows.weights16 = conv->weights16 ? conv->weights16 + (gsize) m_begin * K : NULL;
+  rows.biases = conv->biases + m_begin;
+  output += (gsize) m_begin * N;
 
   if (conv->kind == CONV_POINTWISE)
     {
-      panel = _mt_fast_scratch_reserve (scratch, panel_size);
-      run_gemm (conv, wide, input, (gsize) N, N, output, (gsize) N, panel);
+      run_gemm (&rows, wide, input + j_begin, (gsize) N, j_end - j_begin,
+                output + j_begin, (gsize) N, panel);
       return;
     }
 
-  chunk = (int) (IM2COL_CHUNK_BYTES / sizeof (float) / MAX (K, 1));
-  chunk = MAX (NR16, chunk / NR16 * NR16);
-  chunk = MIN (chunk, (int) round_up ((gsize) N, NR16));
-  /* Rows a multiple of 4 KiB apart would all fall in the same cache sets. */
-  ldb = (gsize) chunk + ((chunk % 256) == 0 ? NR : 0);
-
-  panel = _mt_fast_scratch_reserve (scratch, panel_size + (gsize) K * ldb);
-  cols = panel + panel_size;
-
-  for (int j0 = 0; j0 < N; j0 += chunk)
+  for (int j0 = j_begin; j0 < j_end; j0 += chunk)
     {
-      int n = MIN (chunk, N - j0);
+      int n = MIN (chunk, j_end - j0);
 
-      im2col_chunk (conv, input, j0, n, cols, ldb);
-      run_gemm (conv, wide, cols, ldb, n, output + j0, (gsize) N, panel);
+      if (padded != NULL)
+        im2col_chunk_padded (conv, padded, j0, n, cols, ldb);
+      else
+        im2col_chunk (conv, input, j0, n, cols, ldb);
+      run_gemm (&rows, wide, cols, ldb, n, output + j0, (gsize) N, panel);
     }
+}
+
+/* A team's part of a convolution: the output columns or, where there are
+ * too few of those, the filters cut in @n_parts. */
+typedef struct {
+  const MtFastConv *conv;
+  const float      *input;
+  const float      *padded;  /* pad_input()'s, or NULL */
+  gsize             skip;    /* its floats at the start of the caller's scratch */
+  float            *output;
+  gboolean          by_filters;
+} ConvJob;
+
+/* Least multiply-adds worth a thread's part: a few microseconds of work,
+ * against well under one to hand it over. */
+#define TEAM_MIN_MACS 60000.0
+
+static void
+conv_gemm_job (gpointer       data,
+               guint          part,
+               guint          n_parts,
+               MtFastScratch *scratch)
+{
+  ConvJob *job = data;
+  int N = job->conv->out_w * job->conv->out_h;
+  gsize begin, end;
+
+  if (job->by_filters)
+    {
+      team_part_range ((gsize) job->conv->M, M_ALIGN, part, n_parts, &begin, &end);
+      if (begin < end)
+        conv_gemm_part (job->conv, job->input, job->padded, job->output, (int) begin, (int) end,
+                        0, N, scratch, part == 0 ? job->skip : 0);
+    }
+  else
+    {
+      team_part_range ((gsize) N, NR16, part, n_parts, &begin, &end);
+      if (begin < end)
+        conv_gemm_part (job->conv, job->input, job->padded, job->output, 0, job->conv->M,
+                        (int) begin, (int) end, scratch, part == 0 ? job->skip : 0);
+    }
+}
+
+static void
+conv_gemm_forward (const MtFastConv *conv,
+                   const float      *input,
+                   float            *output,
+                   MtFastScratch    *scratch,
+                   MtFastTeam       *team)
+{
+  int N = conv->out_w * conv->out_h;
+  double macs = (double) conv->M * conv->K * N;
+  guint n_parts = _mt_fast_team_parts (team, macs, TEAM_MIN_MACS);
+  ConvJob job = { conv, input, NULL, 0, output, FALSE };
+
+  /* Columns when each part gets at least two register tiles of them; else
+   * filters, each part building the same columns for its own. */
+  if (n_parts > 1 && N < (int) n_parts * 2 * NR16)
+    {
+      job.by_filters = TRUE;
+      n_parts = MIN (n_parts, (guint) ((conv->M + M_ALIGN - 1) / M_ALIGN));
+    }
+  /* The padded copy goes first in the caller's scratch, reserved with part
+   * 0's work at once: a later reserve would move it under the helpers. */
+  if (conv->kind == CONV_IM2COL && conv->shape.stride == 1)
+    {
+      const MtFastConvShape *s = &conv->shape;
+      int chunk;
+      gsize ldb;
+      float *padded;
+
+      job.skip = round_up ((gsize) s->c * (s->h + 2 * s->pad) * (s->w + 2 * s->pad), 16);
+      padded = _mt_fast_scratch_reserve (scratch, job.skip + gemm_part_layout (conv, N, &chunk, &ldb));
+      pad_input (conv, input, padded);
+      job.padded = padded;
+    }
+  _mt_fast_team_run (team, n_parts, conv_gemm_job, &job, scratch);
 }
 
 #ifdef MT_HAVE_X86_VARIANTS
@@ -295,32 +513,24 @@ conv_gemm_forward (const MtFastConv *conv,
         v16_store_n (o + 16, v16_activate (acc##f##1 + bias_f, activation), nx - 16); \
     }
 
+/* Output rows [y_begin, y_end) of a direct convolution over @planes, tap k
+ * of every channel at offset @offs[k]. */
 __attribute__ ((target ("avx512f")))
 static void
-direct_conv_avx512 (const MtFastConv *conv,
-                    const float      *input,
+direct_rows_avx512 (const MtFastConv *conv,
+                    const float      *planes,
+                    const int        *offs,
+                    int               len,
                     float            *output,
-                    float            *planes,
-                    int               n_rows,
-                    int               len)
+                    int               y_begin,
+                    int               y_end)
 {
   const MtFastConvShape *s = &conv->shape;
   int ow = conv->out_w, oh = conv->out_h, st = s->stride, K = conv->K;
-  gsize plane_size = (gsize) n_rows * st * len;
   gsize plane_out = (gsize) ow * oh;
   MtFastActivation activation = s->activation;
-  int offs[DIRECT_MAX_K];
 
-  for (int ci = 0; ci < s->c; ci++)
-    {
-      build_phase_plane (input + (gsize) ci * s->h * s->w, s->h, s->w, s->pad, s->pad,
-                         n_rows, st, len, 0.f, FALSE, planes + ci * plane_size);
-      for (int t = 0; t < conv->n_taps; t++)
-        offs[ci * conv->n_taps + t] = (int) (ci * plane_size) + conv->tap_y[t] * st * len +
-                                      (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
-    }
-
-  for (int y = 0; y < oh; y++)
+  for (int y = y_begin; y < y_end; y++)
     {
       const float *base = planes + (gsize) y * st * st * len;
       float *out = output + (gsize) y * ow;
@@ -357,29 +567,116 @@ direct_conv_avx512 (const MtFastConv *conv,
     }
 }
 
+typedef struct {
+  const MtFastConv *conv;
+  const float      *planes;
+  const int        *offs;
+  int               len;
+  float            *output;
+} DirectJob;
+
+static void
+direct_job (gpointer       data,
+            guint          part,
+            guint          n_parts,
+            MtFastScratch *scratch)
+{
+  DirectJob *job = data;
+  gsize begin, end;
+
+  team_part_range ((gsize) job->conv->out_h, 1, part, n_parts, &begin, &end);
+  direct_rows_avx512 (job->conv, job->planes, job->offs, job->len, job->output,
+                      (int) begin, (int) end);
+}
+
+/* The phase planes of every input channel, built by the caller, then the
+ * output rows, split among @team's threads. */
+static void
+direct_conv_avx512 (const MtFastConv *conv,
+                    const float      *input,
+                    float            *output,
+                    float            *planes,
+                    int               n_rows,
+                    int               len,
+                    MtFastScratch    *scratch,
+                    MtFastTeam       *team)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int st = s->stride;
+  gsize plane_size = (gsize) n_rows * st * len;
+  double macs = (double) conv->M * conv->K * conv->out_w * conv->out_h;
+  int offs[DIRECT_MAX_K];
+  DirectJob job = { conv, planes, offs, len, output };
+
+  for (int ci = 0; ci < s->c; ci++)
+    {
+      build_phase_plane (input + (gsize) ci * s->h * s->w, s->h, s->w, s->pad, s->pad,
+                         n_rows, st, len, 0.f, FALSE, planes + ci * plane_size);
+      for (int t = 0; t < conv->n_taps; t++)
+        offs[ci * conv->n_taps + t] = (int) (ci * plane_size) + conv->tap_y[t] * st * len +
+                                      (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
+    }
+
+  _mt_fast_team_run (team, MIN (_mt_fast_team_parts (team, macs, TEAM_MIN_MACS),
+                                (guint) conv->out_h),
+                     direct_job, &job, scratch);
+}
+
 #undef DIRECT_ROW
 #undef DIRECT_STORE
 
 #endif /* MT_HAVE_X86_VARIANTS */
 
+typedef struct {
+  const MtFastConv *conv;
+  const float      *input;
+  float            *output;
+} DepthwiseJob;
+
+/* A team's part of a depthwise convolution: a range of channels, over a
+ * phase plane in the part's own scratch. */
+static void
+depthwise_job (gpointer       data,
+               guint          part,
+               guint          n_parts,
+               MtFastScratch *scratch)
+{
+  DepthwiseJob *job = data;
+  const MtFastConv *conv = job->conv;
+  int n_rows, len;
+  gsize begin, end;
+  float *plane;
+
+  team_part_range ((gsize) conv->shape.c, 1, part, n_parts, &begin, &end);
+  if (begin == end)
+    return;
+  phase_plane_geometry (conv->shape.size, conv->shape.stride,
+                        conv->out_w, conv->out_h, &n_rows, &len);
+  plane = _mt_fast_scratch_reserve (scratch, (gsize) n_rows * conv->shape.stride * len);
+  _mt_fast_depthwise_forward (conv, job->input, job->output, (int) begin, (int) end,
+                              plane, n_rows, len);
+}
+
 void
 mt_fast_conv_forward (const MtFastConv *conv,
                       const float      *input,
                       float            *output,
-                      MtFastScratch    *scratch)
+                      MtFastScratch    *scratch,
+                      MtFastTeam       *team)
 {
   g_return_if_fail (conv != NULL);
   g_return_if_fail (input != NULL && output != NULL && scratch != NULL);
 
   if (conv->kind == CONV_DEPTHWISE)
     {
-      int n_rows, len;
-      float *plane;
+      DepthwiseJob job = { conv, input, output };
+      /* A depthwise tap costs a load besides its multiply-add: weigh it as
+       * four. */
+      double macs = 4.0 * conv->n_taps * conv->shape.c * conv->out_w * conv->out_h;
 
-      phase_plane_geometry (conv->shape.size, conv->shape.stride,
-                            conv->out_w, conv->out_h, &n_rows, &len);
-      plane = _mt_fast_scratch_reserve (scratch, (gsize) n_rows * conv->shape.stride * len);
-      _mt_fast_depthwise_forward (conv, input, output, plane, n_rows, len);
+      _mt_fast_team_run (team, MIN (_mt_fast_team_parts (team, macs, TEAM_MIN_MACS),
+                                    (guint) conv->shape.c),
+                         depthwise_job, &job, scratch);
     }
 #ifdef MT_HAVE_X86_VARIANTS
   else if (conv->kind == CONV_IM2COL && conv->K <= DIRECT_MAX_K &&
@@ -391,9 +688,9 @@ mt_fast_conv_forward (const MtFastConv *conv,
       phase_plane_geometry (conv->shape.size, conv->shape.stride,
                             conv->out_w + 24, conv->out_h, &n_rows, &len);
       planes = _mt_fast_scratch_reserve (scratch, (gsize) conv->shape.c * n_rows * conv->shape.stride * len);
-      direct_conv_avx512 (conv, input, output, planes, n_rows, len);
+      direct_conv_avx512 (conv, input, output, planes, n_rows, len, scratch, team);
     }
 #endif
   else
-    conv_gemm_forward (conv, input, output, scratch);
+    conv_gemm_forward (conv, input, output, scratch, team);
 }

@@ -73,6 +73,8 @@ INLINE void
 _mt_fast_depthwise_forward_body (const MtFastConv *conv,
                                  const float      *input,
                                  float            *output,
+                                 int               ch_begin,
+                                 int               ch_end,
                                  float            *plane,
                                  int               n_rows,
                                  int               len)
@@ -86,13 +88,13 @@ _mt_fast_depthwise_forward_body (const MtFastConv *conv,
   for (int t = 0; t < n_taps; t++)
     offs[t] = conv->tap_y[t] * st * len + (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
 
-  for (int ch = 0; ch < s->c; ch++)
+  for (int ch = ch_begin; ch < ch_end; ch++)
     {
       const float *wt = conv->weights + (gsize) ch * n_taps;
       v8f bias = v8_set1 (conv->biases[ch]);
 
       build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, s->pad, s->pad,
-                         n_rows, st, len, 0.f, ch > 0, plane);
+                         n_rows, st, len, 0.f, ch > ch_begin, plane);
 
       /* The common 3×3 gets its weights in registers and its taps unrolled. */
       if (n_taps == 9)
@@ -109,5 +111,5 @@ _mt_fast_depthwise_forward_body (const MtFastConv *conv,
 
 MT_DEFINE_VARIANTS_LINKAGE (, _mt_fast_depthwise_forward,
                             (const MtFastConv *conv, const float *input, float *output,
-                             float *plane, int n_rows, int len),
-                            (conv, input, output, plane, n_rows, len))
+                             int ch_begin, int ch_end, float *plane, int n_rows, int len),
+                            (conv, input, output, ch_begin, ch_end, plane, n_rows, len))

@@ -269,8 +269,15 @@ _mt_fast_gemm_avx512 (int               M,
     {
       int nr = MIN (NR16, N - j);
       int nv = (nr + 15) / 16;
+      const float *bp = panel;
 
-      pack_panel16 (K, b + j, ldb, nr, 16 * nv, panel);
+      /* B already in the panel's layout (one whole tile of im2col columns,
+       * rows of 48) is read where it is: with few filters, copying it would
+       * cost more than the multiplications. */
+      if (j == 0 && nr == NR16 && ldb == NR16)
+        bp = b;
+      else
+        pack_panel16 (K, b + j, ldb, nr, 16 * nv, panel);
       for (int i = 0; i < M; i += MR16)
         {
           const float *a = ap + (gsize) i * K;
@@ -278,11 +285,11 @@ _mt_fast_gemm_avx512 (int               M,
           int mr = MIN (MR16, M - i);
 
           if (nv == 3)
-            gemm16_tile (K, a, panel, 3, bias + i, activation, mr, nr, out, ldc);
+            gemm16_tile (K, a, bp, 3, bias + i, activation, mr, nr, out, ldc);
           else if (nv == 2)
-            gemm16_tile (K, a, panel, 2, bias + i, activation, mr, nr, out, ldc);
+            gemm16_tile (K, a, bp, 2, bias + i, activation, mr, nr, out, ldc);
           else
-            gemm16_tile (K, a, panel, 1, bias + i, activation, mr, nr, out, ldc);
+            gemm16_tile (K, a, bp, 1, bias + i, activation, mr, nr, out, ldc);
         }
     }
 }

@@ -32,6 +32,45 @@ round_up (gsize x,
   return (x + to - 1) / to * to;
 }
 
+/* ---- teams (mt-fast-team.c) ------------------------------------------------ */
+
+/* Part @part of @n_parts of a job, with that thread's scratch. */
+typedef void (*MtFastTeamFunc) (gpointer       data,
+                                guint          part,
+                                guint          n_parts,
+                                MtFastScratch *scratch);
+
+/* Runs parts 0 … n_parts - 1 of @func (at most one per thread of @team, part
+ * 0 on the caller with @scratch) and returns when all are done.  Without a
+ * team, or with @n_parts 1, runs part 0 of 1 on the caller. */
+void  _mt_fast_team_run   (MtFastTeam    *team,
+                           guint          n_parts,
+                           MtFastTeamFunc func,
+                           gpointer       data,
+                           MtFastScratch *scratch);
+
+/* How many parts @work is worth splitting into: as many as @team has
+ * threads, fewer where a part would do less than @work_per_part. */
+guint _mt_fast_team_parts (MtFastTeam *team,
+                           double      work,
+                           double      work_per_part);
+
+/* Part @part of [0, n) in pieces that are multiples of @align (the last one
+ * takes the rest): [*begin, *end), empty when there is too little. */
+static inline void
+team_part_range (gsize  n,
+                 gsize  align,
+                 guint  part,
+                 guint  n_parts,
+                 gsize *begin,
+                 gsize *end)
+{
+  gsize units = (n + align - 1) / align;
+
+  *begin = MIN (units * part / n_parts * align, n);
+  *end = part + 1 == n_parts ? n : MIN (units * (part + 1) / n_parts * align, n);
+}
+
 /* ---- phase planes --------------------------------------------------------- */
 
 static inline void
@@ -161,11 +200,14 @@ struct _MtFastConv {
   float *biases;  /* padded to a multiple of M_ALIGN with zeros */
 };
 
-/* A depthwise convolution over @plane, scratch for one phase plane of
- * @n_rows × stride × @len floats (phase_plane_geometry()). */
+/* Channels [@ch_begin, @ch_end) of a depthwise convolution over @plane,
+ * scratch for one phase plane of @n_rows × stride × @len floats
+ * (phase_plane_geometry()). */
 void _mt_fast_depthwise_forward (const MtFastConv *conv,
                                  const float      *input,
                                  float            *output,
+                                 int               ch_begin,
+                                 int               ch_end,
                                  float            *plane,
                                  int               n_rows,
                                  int               len);

@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "mt-fast-vector.h"
+#include "mt-fast-private.h"
 
 /* output = activation (a + b), or activation (a) where @b is NULL (the
  * channels a narrower [shortcut] input does not reach: Darknet adds nothing
@@ -55,15 +55,46 @@ MT_DEFINE_VARIANTS (fast_add,
                      MtFastActivation activation, float *output),
                     (n, a, b, activation, output))
 
+typedef struct {
+  gsize             n;
+  const float      *a, *b;
+  MtFastActivation  activation;
+  float            *output;
+} AddJob;
+
+static void
+add_job (gpointer       data,
+         guint          part,
+         guint          n_parts,
+         MtFastScratch *scratch)
+{
+  AddJob *job = data;
+  gsize begin, end;
+
+  /* Parts of whole cache lines, so no line is written by two threads. */
+  team_part_range (job->n, 16, part, n_parts, &begin, &end);
+  if (begin < end)
+    fast_add (end - begin, job->a + begin, job->b ? job->b + begin : NULL,
+              job->activation, job->output + begin);
+}
+
+/* Least elements worth a thread's part: the add is bound by memory, and a
+ * second core brings its own L1 and L2 bandwidth. */
+#define TEAM_MIN_ELEMENTS 8192.0
+
 void
 mt_fast_add_forward (gsize             n,
                      const float      *a,
                      const float      *b,
                      MtFastActivation  activation,
-                     float            *output)
+                     float            *output,
+                     MtFastTeam       *team)
 {
+  AddJob job = { n, a, b, activation, output };
+
   g_return_if_fail (a != NULL && output != NULL);
   g_return_if_fail (activation_is_valid (activation));
 
-  fast_add (n, a, b, activation, output);
+  _mt_fast_team_run (team, _mt_fast_team_parts (team, (double) n, TEAM_MIN_ELEMENTS),
+                     add_job, &job, NULL);
 }
