@@ -33,15 +33,14 @@ struct _MtAnalyzer {
   /* The classifiers read at once, on helper threads too (NULL: a head). */
   MtClassifierPool       *pool;
   gboolean                parallel;  /* see mt_analyzer_set_parallel() */
+  /* While parallel: the threads the calling thread's networks (detectors,
+   * the pool's caller side) split their layers between. */
+  MtFastTeam             *team;
 };
 
-/* Threads a detection is split between: every core, up to a few (past four,
- * a layer's parts get too small to gain). */
-static guint
-detector_threads (gboolean parallel)
-{
-  return parallel ? CLAMP (g_get_num_processors (), 1, 4) : 1;
-}
+/* Threads a layer is split between: every core, up to a few (past four, a
+ * layer's parts get too small to gain). */
+#define MAX_TEAM_THREADS 4
 
 G_DEFINE_FINAL_TYPE (MtAnalyzer, mt_analyzer, G_TYPE_OBJECT)
 
@@ -58,6 +57,8 @@ mt_analyzer_finalize (GObject *object)
   g_clear_object (&self->pool);
   for (guint i = 0; i < G_N_ELEMENTS (self->classifiers); i++)
     g_clear_object (&self->classifiers[i]);
+  /* Last: the networks above held it. */
+  g_clear_pointer (&self->team, mt_fast_team_free);
 
   G_OBJECT_CLASS (mt_analyzer_parent_class)->finalize (object);
 }
@@ -178,12 +179,22 @@ mt_analyzer_set_parallel (MtAnalyzer *self,
 {
   g_return_if_fail (MT_IS_ANALYZER (self));
 
-  self->parallel = parallel && g_get_num_processors () > 1;
-  mt_face_detector_set_n_threads (self->detector, detector_threads (self->parallel));
+  parallel = parallel && g_get_num_processors () > 1;
+  if (parallel && self->team == NULL)
+    self->team = mt_fast_team_new (CLAMP (g_get_num_processors (), 1, MAX_TEAM_THREADS));
+  self->parallel = parallel;
+
+  mt_face_detector_set_team (self->detector, parallel ? self->team : NULL);
   if (self->region != NULL)
-    mt_face_detector_set_n_threads (self->region, detector_threads (self->parallel));
+    mt_face_detector_set_team (self->region, parallel ? self->team : NULL);
   if (self->pool != NULL)
-    mt_classifier_pool_set_parallel (self->pool, self->parallel);
+    {
+      mt_classifier_pool_set_parallel (self->pool, parallel);
+      mt_classifier_pool_set_team (self->pool, parallel ? self->team : NULL);
+    }
+  /* No network holds it now: its helpers are not kept for nothing. */
+  if (!parallel)
+    g_clear_pointer (&self->team, mt_fast_team_free);
 }
 
 gboolean
@@ -218,7 +229,7 @@ ensure_region (MtAnalyzer  *self,
     return NULL;
   size = mt_face_detector_get_input_size (self->detector);
   mt_face_detector_set_threshold (self->region, mt_face_detector_get_threshold (self->detector));
-  mt_face_detector_set_n_threads (self->region, detector_threads (self->parallel));
+  mt_face_detector_set_team (self->region, self->parallel ? self->team : NULL);
   if (!mt_face_detector_set_input_size (self->region, MIN (size, MT_FACE_TRACKER_DEFAULT_REGION_SIZE), error))
     {
       g_clear_object (&self->region);

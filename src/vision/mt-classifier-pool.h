@@ -23,6 +23,13 @@ MtClassifierPool *mt_classifier_pool_new         (MtExpressionClassifier **class
 void              mt_classifier_pool_set_parallel (MtClassifierPool       *self,
                                                    gboolean                parallel);
 gboolean          mt_classifier_pool_get_parallel (MtClassifierPool       *self);
+/* The threads the caller's networks split their larger layers between
+ * once the helpers are done (the caller's, kept alive while set; NULL: no
+ * splitting): the helpers read the cheapest networks, up to their share of
+ * the work, and the caller the others, so its last ones finish on every
+ * core. */
+void              mt_classifier_pool_set_team     (MtClassifierPool       *self,
+                                                   MtFastTeam             *team);
 
 /* Each network's probabilities for the face in the square region (x, y,
  * side) of @frame, as mt_expression_classifier_classify() gives them:

@@ -25,6 +25,7 @@ struct _MtNet {
   FastLayer **fast_layers;  /* n entries, NULL where Darknet's forward runs */
   MtFastScratch scratch;
   MtFastTeam *team;         /* NULL: one thread */
+  MtFastTeam *own_team;     /* mt_net_set_n_threads()'s, or NULL */
 };
 
 G_DEFINE_QUARK (mt-darknet-error-quark, mt_darknet_error)
@@ -157,7 +158,7 @@ mt_net_free (MtNet *self)
     return;
   /* Darknet frees what it allocated: give its pointers back first. */
   mt_net_set_fast (self, FALSE);
-  mt_fast_team_free (self->team);
+  mt_fast_team_free (self->own_team);
   /* free_network() forgets these (tens of MiB of workspace per network). */
   free (self->net->workspace);
   free (self->net->seen);
@@ -226,11 +227,40 @@ mt_net_set_n_threads (MtNet *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (n_threads >= 1);
 
-  if (n_threads == mt_fast_team_get_n_threads (self->team))
+  if (self->own_team != NULL && n_threads == mt_fast_team_get_n_threads (self->own_team))
     return;
-  g_clear_pointer (&self->team, mt_fast_team_free);
+  mt_net_set_team (self, NULL);
   if (n_threads > 1)
-    self->team = mt_fast_team_new (n_threads);
+    self->team = self->own_team = mt_fast_team_new (n_threads);
+}
+
+void
+mt_net_set_team (MtNet      *self,
+                 MtFastTeam *team)
+{
+  g_return_if_fail (self != NULL);
+
+  g_clear_pointer (&self->own_team, mt_fast_team_free);
+  self->team = team;
+}
+
+double
+mt_net_get_flops (MtNet *self)
+{
+  double flops = 0.0;
+
+  g_return_val_if_fail (self != NULL, 0.0);
+
+  for (int i = 0; i < self->net->n; i++)
+    {
+      const layer *l = &self->net->layers[i];
+
+      if (l->type == CONVOLUTIONAL)
+        flops += 2.0 * l->size * l->size * (l->c / MAX (l->groups, 1)) * l->n * l->out_w * l->out_h;
+      else if (l->type == CONNECTED)
+        flops += 2.0 * l->inputs * l->outputs;
+    }
+  return flops;
 }
 
 guint

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "mt-fast-kernels.h"
+
 G_BEGIN_DECLS
 
 #define MT_DARKNET_ERROR (mt_darknet_error_quark ())
@@ -88,6 +90,14 @@ gboolean     mt_net_get_fast          (MtNet       *self);
  * bit.  The helpers are started here and kept until changed or freed. */
 void         mt_net_set_n_threads     (MtNet       *self,
                                        guint        n_threads);
+/* The same with a team the caller owns and keeps alive while it is set
+ * (one team can serve several networks run one after the other on the same
+ * thread); NULL is one thread. */
+void         mt_net_set_team          (MtNet       *self,
+                                       MtFastTeam  *team);
+/* Multiply-adds times two of the convolutional and connected layers: what a
+ * forward costs, for planning who runs which network. */
+double       mt_net_get_flops         (MtNet       *self);
 guint        mt_net_get_n_threads     (MtNet       *self);
 /* How many layer forwards so far were split between threads (tests). */
 guint64      mt_net_get_n_split_layers (MtNet      *self);

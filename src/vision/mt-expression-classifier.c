@@ -204,6 +204,23 @@ mt_expression_classifier_get_name (MtExpressionClassifier *self)
   return self->spec.name;
 }
 
+void
+mt_expression_classifier_set_team (MtExpressionClassifier *self,
+                                   MtFastTeam             *team)
+{
+  g_return_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self));
+
+  mt_net_set_team (self->net, team);
+}
+
+double
+mt_expression_classifier_get_flops (MtExpressionClassifier *self)
+{
+  g_return_val_if_fail (MT_IS_EXPRESSION_CLASSIFIER (self), 0.0);
+
+  return mt_net_get_flops (self->net);
+}
+
 gsize
 mt_expression_classifier_get_n_features (MtExpressionClassifier *self)
 {

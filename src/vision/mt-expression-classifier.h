@@ -4,6 +4,7 @@
 #include <glib-object.h>
 
 #include "mt-face.h"
+#include "mt-fast-kernels.h"
 #include "mt-frame.h"
 #include "mt-model-manifest.h"
 
@@ -42,6 +43,15 @@ gboolean mt_expression_classifier_classify (MtExpressionClassifier *self,
                                             gboolean                flip,
                                             float                  *probabilities,
                                             GError                **error);
+
+/* The threads the network's larger layers are split between (NULL, the
+ * default: the caller's alone); the team is the caller's, kept alive while
+ * set.  The readings are the same. */
+void     mt_expression_classifier_set_team (MtExpressionClassifier *self,
+                                            MtFastTeam             *team);
+/* What one reading of one face costs the network, in flops (twice its
+ * multiply-adds; a mirrored reading costs twice that). */
+double   mt_expression_classifier_get_flops (MtExpressionClassifier *self);
 
 /* Number of feature values mt_expression_classifier_read() writes (0: the
  * network's [Network] group names no feature layer). */

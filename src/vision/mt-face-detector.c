@@ -268,13 +268,12 @@ mt_face_detector_get_threshold (MtFaceDetector *self)
 }
 
 void
-mt_face_detector_set_n_threads (MtFaceDetector *self,
-                                guint           n_threads)
+mt_face_detector_set_team (MtFaceDetector *self,
+                           MtFastTeam     *team)
 {
   g_return_if_fail (MT_IS_FACE_DETECTOR (self));
-  g_return_if_fail (n_threads >= 1);
 
-  mt_net_set_n_threads (self->net, n_threads);
+  mt_net_set_team (self->net, team);
 }
 
 static inline float

@@ -5,6 +5,7 @@
 #include <glib-object.h>
 
 #include "mt-face.h"
+#include "mt-fast-kernels.h"
 #include "mt-frame.h"
 #include "mt-model-manifest.h"
 
@@ -48,10 +49,11 @@ gboolean        mt_face_detector_set_input_size (MtFaceDetector *self,
 void            mt_face_detector_set_threshold  (MtFaceDetector *self,
                                                  float           threshold);
 float           mt_face_detector_get_threshold  (MtFaceDetector *self);
-/* Threads each detection's larger layers are split between (the caller's
- * among them; 1 by default): the same faces, sooner, on idle cores. */
-void            mt_face_detector_set_n_threads  (MtFaceDetector *self,
-                                                 guint           n_threads);
+/* The threads each detection's larger layers are split between (NULL, the
+ * default: the caller's alone): the same faces, sooner, on idle cores.  The
+ * team is the caller's, kept alive while set. */
+void            mt_face_detector_set_team       (MtFaceDetector *self,
+                                                 MtFastTeam     *team);
 
 /* Faces (MtFace, emotions left zero) found in @frame, best first, after
  * non-maximum suppression, clipped to the frame. */

@@ -44,6 +44,11 @@ guint64        mt_fast_team_get_n_splits  (MtFastTeam *team);
 /* The network is done: the helpers sleep now instead of spinning for the
  * next layer. */
 void           mt_fast_team_rest          (MtFastTeam *team);
+/* While *@busy (atomic) is above 0, layers run on the caller alone: the
+ * cores are taken by other work of the same frame (the classifier pool's
+ * helpers reading other networks).  NULL splits whenever it gains. */
+void           mt_fast_team_set_gate      (MtFastTeam *team,
+                                           const gint *busy);
 
 /* A convolution as Darknet's make_convolutional_layer() sees it: @pad is the
  * zero padding on every side, out_w = (w + 2 pad - size) / stride + 1. */

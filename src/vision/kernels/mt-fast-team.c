@@ -35,6 +35,7 @@ struct _MtFastTeam {
   guint          n_parts;
   gint           pending;     /* atomic: helpers' parts not yet done */
   guint64        n_splits;    /* the caller's: jobs run in several parts */
+  const gint    *gate;        /* the caller's: see mt_fast_team_set_gate() */
 };
 
 static inline void
@@ -212,6 +213,15 @@ mt_fast_team_get_n_splits (MtFastTeam *team)
 }
 
 void
+mt_fast_team_set_gate (MtFastTeam *team,
+                       const gint *busy)
+{
+  g_return_if_fail (team != NULL);
+
+  team->gate = busy;
+}
+
+void
 mt_fast_team_rest (MtFastTeam *team)
 {
   if (team == NULL || team->n_threads == 1)
@@ -227,7 +237,8 @@ _mt_fast_team_run (MtFastTeam    *team,
                    gpointer       data,
                    MtFastScratch *scratch)
 {
-  if (team == NULL || team->n_threads == 1 || n_parts <= 1)
+  if (team == NULL || team->n_threads == 1 || n_parts <= 1 ||
+      (team->gate != NULL && g_atomic_int_get (team->gate) > 0))
     {
       func (data, 0, 1, scratch);
       return;
