@@ -649,12 +649,13 @@ fast_shortcut_forward (layer   l,
   /* A narrower added layer (l.c < l.out_c) reaches the first l.c channels;
    * the others are the input alone, activated. */
   gsize added = (gsize) l.c * l.out_h * l.out_w;
+  gsize plane = (gsize) l.out_h * l.out_w;
 
   fast_activation (l.activation, &activation);
-  mt_fast_add_forward (added, net.input, net.layers[l.index].output, activation, l.output,
-                       *fast->team);
+  mt_fast_add_forward (added, plane, net.input, net.layers[l.index].output, activation,
+                       l.output, *fast->team);
   if (added < (gsize) l.outputs)
-    mt_fast_add_forward ((gsize) l.outputs - added, net.input + added, NULL, activation,
+    mt_fast_add_forward ((gsize) l.outputs - added, plane, net.input + added, NULL, activation,
                          l.output + added, *fast->team);
 }
 

@@ -114,8 +114,11 @@ void           mt_fast_avgpool_forward    (int                    c,
                                            float                 *output);
 
 /* Darknet's [shortcut]: output = activation (a + b), or activation (a) with
- * @b NULL (the channels past a narrower added layer); @team may be NULL. */
+ * @b NULL (the channels past a narrower added layer), over @n values in
+ * channels of @plane (a team splits each plane the same way); @team may be
+ * NULL. */
 void           mt_fast_add_forward        (gsize                  n,
+                                           gsize                  plane,
                                            const float           *a,
                                            const float           *b,
                                            MtFastActivation       activation,

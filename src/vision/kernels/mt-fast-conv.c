@@ -633,8 +633,10 @@ typedef struct {
   float            *output;
 } DepthwiseJob;
 
-/* A team's part of a depthwise convolution: a range of channels, over a
- * phase plane in the part's own scratch. */
+/* A team's part of a depthwise convolution: a range of output rows of
+ * every channel, over a phase plane in the part's own scratch.  Rows, not
+ * channels: the pointwise layer after it splits by output columns, which are
+ * the same rows, so each thread reads what it wrote, from its own cache. */
 static void
 depthwise_job (gpointer       data,
                guint          part,
@@ -647,7 +649,7 @@ depthwise_job (gpointer       data,
   gsize begin, end;
   float *plane;
 
-  team_part_range ((gsize) conv->shape.c, 1, part, n_parts, &begin, &end);
+  team_part_range ((gsize) conv->out_h, 1, part, n_parts, &begin, &end);
   if (begin == end)
     return;
   phase_plane_geometry (conv->shape.size, conv->shape.stride,
@@ -675,7 +677,7 @@ mt_fast_conv_forward (const MtFastConv *conv,
       double macs = 4.0 * conv->n_taps * conv->shape.c * conv->out_w * conv->out_h;
 
       _mt_fast_team_run (team, MIN (_mt_fast_team_parts (team, macs, TEAM_MIN_MACS),
-                                    (guint) conv->shape.c),
+                                    (guint) conv->out_h),
                          depthwise_job, &job, scratch);
     }
 #ifdef MT_HAVE_X86_VARIANTS

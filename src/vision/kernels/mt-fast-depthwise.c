@@ -73,8 +73,8 @@ INLINE void
 _mt_fast_depthwise_forward_body (const MtFastConv *conv,
                                  const float      *input,
                                  float            *output,
-                                 int               ch_begin,
-                                 int               ch_end,
+                                 int               y_begin,
+                                 int               y_end,
                                  float            *plane,
                                  int               n_rows,
                                  int               len)
@@ -84,25 +84,30 @@ _mt_fast_depthwise_forward_body (const MtFastConv *conv,
   int n_taps = conv->n_taps;
   int offsets[64];
   int *offs = n_taps <= 64 ? offsets : g_new (int, n_taps);
+  /* Output rows y_begin… read padded rows y_begin · stride…: the plane
+   * starts there, as if the padding above were that much smaller. */
+  int pad_top = s->pad - y_begin * st;
+  int rows = y_end - y_begin;
 
+  (void) n_rows;
   for (int t = 0; t < n_taps; t++)
     offs[t] = conv->tap_y[t] * st * len + (conv->tap_x[t] % st) * len + conv->tap_x[t] / st;
 
-  for (int ch = ch_begin; ch < ch_end; ch++)
+  for (int ch = 0; ch < s->c; ch++)
     {
       const float *wt = conv->weights + (gsize) ch * n_taps;
       v8f bias = v8_set1 (conv->biases[ch]);
+      float *out = output + (gsize) ch * oh * ow + (gsize) y_begin * ow;
 
-      build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, s->pad, s->pad,
-                         n_rows, st, len, 0.f, ch > ch_begin, plane);
+      /* Every channel's plane has the same borders: written once. */
+      build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, pad_top, s->pad,
+                         (rows - 1) * st + s->size, st, len, 0.f, ch > 0, plane);
 
       /* The common 3×3 gets its weights in registers and its taps unrolled. */
       if (n_taps == 9)
-        depthwise_channel (plane, st * st * len, offs, wt, 9, bias, s->activation,
-                           output + (gsize) ch * oh * ow, ow, oh);
+        depthwise_channel (plane, st * st * len, offs, wt, 9, bias, s->activation, out, ow, rows);
       else
-        depthwise_channel (plane, st * st * len, offs, wt, n_taps, bias, s->activation,
-                           output + (gsize) ch * oh * ow, ow, oh);
+        depthwise_channel (plane, st * st * len, offs, wt, n_taps, bias, s->activation, out, ow, rows);
     }
 
   if (offs != offsets)
@@ -111,5 +116,5 @@ _mt_fast_depthwise_forward_body (const MtFastConv *conv,
 
 MT_DEFINE_VARIANTS_LINKAGE (, _mt_fast_depthwise_forward,
                             (const MtFastConv *conv, const float *input, float *output,
-                             int ch_begin, int ch_end, float *plane, int n_rows, int len),
-                            (conv, input, output, ch_begin, ch_end, plane, n_rows, len))
+                             int y_begin, int y_end, float *plane, int n_rows, int len),
+                            (conv, input, output, y_begin, y_end, plane, n_rows, len))

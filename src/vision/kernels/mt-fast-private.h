@@ -200,14 +200,14 @@ struct _MtFastConv {
   float *biases;  /* padded to a multiple of M_ALIGN with zeros */
 };
 
-/* Channels [@ch_begin, @ch_end) of a depthwise convolution over @plane,
- * scratch for one phase plane of @n_rows × stride × @len floats
- * (phase_plane_geometry()). */
+/* Output rows [@y_begin, @y_end) of every channel of a depthwise
+ * convolution, over @plane, scratch for one phase plane of the whole map's
+ * @n_rows × stride × @len floats (phase_plane_geometry()). */
 void _mt_fast_depthwise_forward (const MtFastConv *conv,
                                  const float      *input,
                                  float            *output,
-                                 int               ch_begin,
-                                 int               ch_end,
+                                 int               y_begin,
+                                 int               y_end,
                                  float            *plane,
                                  int               n_rows,
                                  int               len);

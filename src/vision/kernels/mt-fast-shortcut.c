@@ -56,12 +56,15 @@ MT_DEFINE_VARIANTS (fast_add,
                     (n, a, b, activation, output))
 
 typedef struct {
-  gsize             n;
+  gsize             n, plane;
   const float      *a, *b;
   MtFastActivation  activation;
   float            *output;
 } AddJob;
 
+/* A team's part: the same share of every channel's plane, so a thread adds
+ * the rows its convolutions wrote and will read (they split by output
+ * columns, which are rows). */
 static void
 add_job (gpointer       data,
          guint          part,
@@ -71,11 +74,17 @@ add_job (gpointer       data,
   AddJob *job = data;
   gsize begin, end;
 
-  /* Parts of whole cache lines, so no line is written by two threads. */
-  team_part_range (job->n, 16, part, n_parts, &begin, &end);
-  if (begin < end)
-    fast_add (end - begin, job->a + begin, job->b ? job->b + begin : NULL,
-              job->activation, job->output + begin);
+  team_part_range (job->plane, 16, part, n_parts, &begin, &end);
+  if (begin == end)
+    return;
+  for (gsize at = 0; at < job->n; at += job->plane)
+    {
+      gsize from = at + begin, to = MIN (at + end, job->n);
+
+      if (from < to)
+        fast_add (to - from, job->a + from, job->b ? job->b + from : NULL,
+                  job->activation, job->output + from);
+    }
 }
 
 /* Least elements worth a thread's part: the add is bound by memory, and a
@@ -84,17 +93,27 @@ add_job (gpointer       data,
 
 void
 mt_fast_add_forward (gsize             n,
+                     gsize             plane,
                      const float      *a,
                      const float      *b,
                      MtFastActivation  activation,
                      float            *output,
                      MtFastTeam       *team)
 {
-  AddJob job = { n, a, b, activation, output };
+  AddJob job = { n, plane, a, b, activation, output };
+  guint n_parts;
 
   g_return_if_fail (a != NULL && output != NULL);
   g_return_if_fail (activation_is_valid (activation));
+  g_return_if_fail (plane > 0);
 
-  _mt_fast_team_run (team, _mt_fast_team_parts (team, (double) n, TEAM_MIN_ELEMENTS),
-                     add_job, &job, NULL);
+  n_parts = _mt_fast_team_parts (team, (double) n, TEAM_MIN_ELEMENTS);
+  /* Planes too small to share: whole ones in parts instead. */
+  if (n_parts > 1 && plane < 16 * n_parts)
+    {
+      job.plane = n;
+      if (n < 16 * n_parts)
+        n_parts = 1;
+    }
+  _mt_fast_team_run (team, n_parts, add_job, &job, NULL);
 }
