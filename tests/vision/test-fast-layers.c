@@ -319,6 +319,21 @@ random_input (GRand *rand,
   return input;
 }
 
+/* Fills every layer's output with NaN: a layer that writes nothing must
+ * not pass. */
+static void
+poison_outputs (MtNet *net)
+{
+  for (int i = 0; i < mt_net_get_n_layers (net); i++)
+    {
+      gsize n;
+      float *out = (float *) mt_net_get_layer_output (net, i, &n);
+
+      for (gsize j = 0; j < n; j++)
+        out[j] = NAN;
+    }
+}
+
 /* The fast forward just run on one thread, run again with its larger
  * layers split between two: the same numbers bit for bit, since each
  * output is still summed by one thread in the same order. */
@@ -343,14 +358,7 @@ compare_with_team (MtNet       *net,
   mt_net_set_n_threads (net, 2);
   g_assert_cmpuint (mt_net_get_n_threads (net), ==, 2);
   splits = mt_net_get_n_split_layers (net);
-  for (int i = 0; i < n_layers; i++)
-    {
-      gsize n;
-      float *out = (float *) mt_net_get_layer_output (net, i, &n);
-
-      for (gsize j = 0; j < n; j++)
-        out[j] = NAN;
-    }
+  poison_outputs (net);
   mt_net_forward (net, input);
   for (int i = 0; i < n_layers; i++)
     {
@@ -397,15 +405,7 @@ compare_forwards (MtNet       *net,
     {
       mt_fast_kernels_set_isa (isa);
       mt_net_set_fast (net, TRUE);
-      /* Poison the outputs: a layer that writes nothing must not pass. */
-      for (int i = 0; i < n_layers; i++)
-        {
-          gsize n;
-          float *out = (float *) mt_net_get_layer_output (net, i, &n);
-
-          for (gsize j = 0; j < n; j++)
-            out[j] = NAN;
-        }
+      poison_outputs (net);
       mt_net_forward (net, input);
 
       for (int i = 0; i < n_layers; i++)
