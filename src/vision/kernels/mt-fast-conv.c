@@ -16,8 +16,6 @@
 
 /* Bytes of im2col columns built at once: they stay in L2 while used. */
 #define IM2COL_CHUNK_BYTES (128 * 1024)
-/* Segments of an im2col row copied in a plain loop rather than by memcpy. */
-#define SHORT_SEGMENT 16
 
 int
 mt_fast_conv_out_width (const MtFastConvShape *shape)
@@ -159,7 +157,8 @@ mt_fast_conv_free (MtFastConv *conv)
 }
 
 /* Fills columns [j0, j0 + n) of the im2col matrix (rows of stride ldb) for
- * the convolution's non-zero taps. */
+ * the convolution's non-zero taps, straight from the input (strided
+ * convolutions; stride 1 uses im2col_chunk_padded()). */
 static void
 im2col_chunk (const MtFastConv *conv,
               const float      *input,
@@ -192,44 +191,18 @@ im2col_chunk (const MtFastConv *conv,
                 const float *irow = plane + (gsize) iy * s->w;
                 /* Valid outputs q: 0 <= (ox + q) stride + kx - pad < w. */
                 int first = ox * s->stride + kx - s->pad;
-                int lo, hi;
+                int lo = first >= 0 ? 0 : (-first + s->stride - 1) / s->stride;
+                int hi = first > s->w - 1 ? 0 : (s->w - 1 - first) / s->stride + 1;
 
-                /* Small maps make many short segments: no division for the
-                 * common stride 1, and no library calls for short ones (both
-                 * cost more than the copy on 8x8 maps). */
+                lo = MIN (lo, seg);
+                hi = CLAMP (hi, lo, seg);
+                memset (d, 0, (gsize) lo * sizeof (float));
                 if (s->stride == 1)
-                  {
-                    lo = CLAMP (-first, 0, seg);
-                    hi = CLAMP (s->w - first, lo, seg);
-                  }
+                  memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
                 else
-                  {
-                    lo = first >= 0 ? 0 : (-first + s->stride - 1) / s->stride;
-                    hi = first > s->w - 1 ? 0 : (s->w - 1 - first) / s->stride + 1;
-                    lo = MIN (lo, seg);
-                    hi = CLAMP (hi, lo, seg);
-                  }
-                if (seg <= SHORT_SEGMENT && s->stride == 1)
-                  {
-                    int q = 0;
-
-                    for (; q < lo; q++)
-                      d[q] = 0.f;
-                    for (; q < hi; q++)
-                      d[q] = irow[first + q];
-                    for (; q < seg; q++)
-                      d[q] = 0.f;
-                  }
-                else
-                  {
-                    memset (d, 0, (gsize) lo * sizeof (float));
-                    if (s->stride == 1)
-                      memcpy (d + lo, irow + first + lo, (gsize) (hi - lo) * sizeof (float));
-                    else
-                      for (int q = lo; q < hi; q++)
-                        d[q] = irow[first + q * s->stride];
-                    memset (d + hi, 0, (gsize) (seg - hi) * sizeof (float));
-                  }
+                  for (int q = lo; q < hi; q++)
+                    d[q] = irow[first + q * s->stride];
+                memset (d + hi, 0, (gsize) (seg - hi) * sizeof (float));
               }
             idx += seg;
           }
