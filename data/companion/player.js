@@ -31,6 +31,7 @@ export class Player {
     this.hooks = hooks;
     this.playlist = [];       // the newest "Songs for your mood"
     this.mood = null;         // the mood that list is for
+    this.listNumber = 0;      // counts the lists that differed from the one before
     this.current = null;      // the song playing (or paused), with the mood of its list
     this.history = [];        // songs heard before it, for Previous
     this.heard = new Set();   // ids started on this page
@@ -76,18 +77,26 @@ export class Player {
 
   // A new "Songs for your mood" list: the next song comes from it.
   setPlaylist(mood, songs) {
-    this.playlist = songs.filter((song) => !song.missing);
+    const playable = songs.filter((song) => !song.missing);
+    const same = playable.length === this.playlist.length &&
+      playable.every((song, i) => song.id === this.playlist[i].id);
+    if (!same)
+      this.listNumber++;
+    this.playlist = playable;
     this.mood = mood;
     this.showState();
   }
 
   // The song to play after the current one: the next in its list while
-  // the list is the same, else the first of the new list not heard yet.
+  // the list is the same, else the first of the new list not heard yet
+  // (a new list that holds the current song goes on from its start, not
+  // from that song, whose place in it is chance).
   pick() {
     const list = this.playlist.filter((song) => !this.unplayable.has(song.id));
     if (list.length === 0)
       return null;
-    const at = this.current ? list.findIndex((song) => song.id === this.current.id) : -1;
+    const sameList = this.current && this.current.list === this.listNumber;
+    const at = sameList ? list.findIndex((song) => song.id === this.current.id) : -1;
     if (at >= 0)
       return list[at + 1] || null;
     return list.find((song) => !this.heard.has(song.id)) || list[0];
@@ -110,7 +119,7 @@ export class Player {
   start(song, { back = false } = {}) {
     if (this.current && !back)
       this.history.push(this.current);
-    this.current = { ...song, listMood: song.listMood || this.mood };
+    this.current = { ...song, listMood: song.listMood || this.mood, list: this.listNumber };
     this.reported = false;
     this.heard.add(song.id);
     this.ui.error.hidden = true;

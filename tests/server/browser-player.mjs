@@ -38,6 +38,32 @@ function events(db) {
   return JSON.parse(result.stdout).map(([song, kind]) => ({ song, feedback: FEEDBACK[kind] }));
 }
 
+// What the player shows and its <audio> element holds, for a failed wait's
+// message: which state it is stuck in and why.
+function playerState(page) {
+  return page.evaluate(() => {
+    const audio = document.getElementById('audio');
+    return JSON.stringify({
+      player: document.body.dataset.player,
+      nowPlaying: document.getElementById('now-playing').textContent,
+      error: document.getElementById('player-error').hidden ? null : document.getElementById('player-error').textContent,
+      src: audio.getAttribute('src'), paused: audio.paused, ended: audio.ended,
+      currentTime: audio.currentTime, readyState: audio.readyState, networkState: audio.networkState,
+      mediaError: audio.error && audio.error.message,
+      list: [...document.querySelectorAll('#songs li .title')].map((e) => e.textContent),
+    });
+  });
+}
+
+// Waits for the page to say a song plays; says what it shows instead.
+async function waitForPlaying(page, what, timeout = 30000) {
+  try {
+    await page.waitForSelector('body[data-player="playing"]', { timeout });
+  } catch (error) {
+    throw new Error(`${what}: not playing after ${timeout} ms: ${await playerState(page)}`);
+  }
+}
+
 async function waitFor(what, check, timeoutMs = 30000) {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -85,7 +111,7 @@ try {
 
   // Play, by its accessible name: the first song of the list starts.
   await page.getByRole('button', { name: 'Play', exact: true }).click();
-  await page.waitForSelector('body[data-player="playing"]', { timeout: 30000 });
+  await waitForPlaying(page, 'the first song');
   const audio = page.locator('#audio');
   const first = await page.locator('#now-playing').textContent();
   assert.match(first, new RegExp('^Playing “' + listed[0] + '”'));
@@ -109,7 +135,7 @@ try {
   await page.keyboard.press('Space');
   await page.waitForSelector('body[data-player="paused"]');
   await page.keyboard.press('Space');
-  await page.waitForSelector('body[data-player="playing"]');
+  await waitForPlaying(page, 'play again');
 
   // Dislike, before the song's middle: disliked and skipped, and the next
   // song (of the list shown now: the mood may have moved on) plays.
@@ -121,7 +147,7 @@ try {
   const shown = await page.locator('#songs li .title').allTextContents();
   assert.ok(shown.some((title) => second.startsWith('Playing “' + title + '”')), second + ' is in ' + shown);
   assert.ok(!second.startsWith('Playing “' + listed[0] + '”'));
-  await page.waitForSelector('body[data-player="playing"]');
+  await waitForPlaying(page, 'the second song');
   const secondId = Number(await page.locator('#songs li[aria-current="true"]').getAttribute('data-song-id'));
 
   // Seek past its middle with the position slider (arrow keys move it
@@ -134,7 +160,7 @@ try {
   });
   await waitFor('the seek', () => audio.evaluate((element) => element.currentTime >= 5));
   await waitFor('the third song', async () => (await page.locator('#now-playing').textContent()) !== second, 20000);
-  await page.waitForSelector('body[data-player="playing"]');
+  await waitForPlaying(page, 'the third song');
 
   // A range from the middle of a file, with the page's cookie as its
   // only token.
