@@ -467,7 +467,7 @@ conv_gemm_forward (const MtFastConv *conv,
  * of 8 filters × 32 columns reads its taps straight from the phase planes of
  * the input channels.  The sums run over (channel, tap) in Darknet's order,
  * with the weights in the GEMM's 8-row packing. */
-#define DIRECT_MAX_K 64
+#define DIRECT_MAX_K 128
 
 #define DIRECT_ROW(f)                                                        \
   do {                                                                       \
