@@ -245,6 +245,11 @@ pack_panel16 (int          K,
 {
   for (int k = 0; k < K; k++)
     {
+      /* The panel after next into L2: rows of a map whose size is a
+       * multiple of 4 KiB share their L1 sets, so they cannot wait there. */
+      if (ldb > (gsize) width)
+        for (int l = 0; l < width; l += 16)
+          __builtin_prefetch (b + k * ldb + 2 * width + l, 0, 2);
       memcpy (panel + (gsize) k * width, b + k * ldb, (gsize) nr * sizeof (float));
       if (nr < width)
         memset (panel + (gsize) k * width + nr, 0, (gsize) (width - nr) * sizeof (float));
@@ -284,6 +289,11 @@ _mt_fast_gemm_avx512 (int               M,
           float *out = c + (gsize) i * ldc + j;
           int mr = MIN (MR16, M - i);
 
+          /* Likewise the output rows the panel after next writes. */
+          if (ldc > (gsize) NR16)
+            for (int r = 0; r < mr; r++)
+              for (int l = 0; l < NR16; l += 16)
+                __builtin_prefetch (out + r * ldc + 2 * NR16 + l, 1, 2);
           if (nv == 3)
             gemm16_tile (K, a, bp, 3, bias + i, activation, mr, nr, out, ldc);
           else if (nv == 2)
