@@ -619,7 +619,7 @@ depthwise_job (gpointer       data,
   DepthwiseJob *job = data;
   const MtFastConv *conv = job->conv;
   int n_rows, len;
-  gsize begin, end;
+  gsize begin, end, plane_size;
   float *plane;
 
   team_part_range ((gsize) conv->out_h, 1, part, n_parts, &begin, &end);
@@ -627,7 +627,11 @@ depthwise_job (gpointer       data,
     return;
   phase_plane_geometry (conv->shape.size, conv->shape.stride,
                         conv->out_w, conv->out_h, &n_rows, &len);
-  plane = _mt_fast_scratch_reserve (scratch, (gsize) n_rows * conv->shape.stride * len);
+  plane_size = (gsize) n_rows * conv->shape.stride * len;
+  /* A vector past the plane, zeros, for the last row's last vector, which
+   * may read that far (mt-fast-depthwise.c). */
+  plane = _mt_fast_scratch_reserve (scratch, plane_size + 16);
+  memset (plane + plane_size, 0, 16 * sizeof (float));
   _mt_fast_depthwise_forward (conv, job->input, job->output, (int) begin, (int) end,
                               plane, n_rows, len);
 }

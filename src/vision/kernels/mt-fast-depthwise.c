@@ -28,6 +28,7 @@ depthwise_row16 (const float      *base,
                  MtFastActivation  activation,
                  float            *out,
                  int               ow,
+                 int               room,
                  int              *x)
 {
   v16f b = v16_set1 (bias);
@@ -53,6 +54,23 @@ depthwise_row16 (const float      *base,
       for (int t = 0; t < n_taps; t++)
         acc += w[t] * v16_load (base + offs[t] + *x);
       v16_store_n (out + *x, v16_activate (acc + b, activation), 16);
+    }
+  /* The last columns in one more vector: small maps (6 to 15 columns) are
+   * mostly this, where two 8-wide steps and a copied store cost more than
+   * their taps.  Its lanes past the row read the plane's next values (the
+   * scratch has a vector to spare past the plane) and are stored over the
+   * start of the next output rows, which are written after, as far as
+   * @room (the floats from this row's start to the end of the range: past
+   * it the rows may be another thread's). */
+  if (*x < ow)
+    {
+      v16f acc = { 0 };
+
+#pragma GCC unroll 16
+      for (int t = 0; t < n_taps; t++)
+        acc += w[t] * v16_load (base + offs[t] + *x);
+      v16_store_n (out + *x, v16_activate (acc + b, activation), MIN (16, room - *x));
+      *x = ow;
     }
 }
 #endif
@@ -94,7 +112,8 @@ depthwise_channel (const float      *plane,
 
 #ifdef MT_HAVE_X86_VARIANTS
       if (wide && n_taps <= MAX_UNROLLED_TAPS)
-        depthwise_row16 (base, offs, w16, n_taps, bias_value, activation, out, ow, &x);
+        depthwise_row16 (base, offs, w16, n_taps, bias_value, activation, out, ow,
+                         (oh - y) * ow, &x);
 #else
       (void) wide;
 #endif
