@@ -719,6 +719,31 @@ test_classifier_like (Fixture       *f,
   check_network (f, b, "classifier-like");
 }
 
+/* Small maps whose columns fill 16-wide vectors badly (36, 49, 25, 9 of
+ * them) with filters in multiples of 16 run through the narrow GEMM on
+ * AVX-512 CPUs: 48 filters are one tile pair and one single tile, and two
+ * threads split them as 16 + 32. */
+static void
+test_narrow_maps (Fixture       *f,
+                  gconstpointer  data)
+{
+  const int sizes[] = { 6, 7, 5, 3 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(NetBuilder) b = net_builder_new (sizes[i], sizes[i], 3);
+      g_autofree char *name = g_strdup_printf ("narrow-%dx%d", sizes[i], sizes[i]);
+
+      add_conv (b, 64, 3, 1, -1, 1, "relu");    /* K = 27: too short for it */
+      add_conv (b, 48, 3, 1, -1, 1, "leaky");   /* K = 576 */
+      add_conv (b, 64, 3, 1, -1, 1, "relu");    /* K = 432 */
+      add_conv (b, 16, 1, 1, 0, 1, "linear");
+      add_conv (b, 64, 3, 1, -1, 1, "linear");  /* K = 144 */
+      add_conv (b, 64, 3, 1, -1, 1, "relu");    /* K = 576 */
+      check_network (f, b, name);
+    }
+}
+
 static void
 test_xception_like (Fixture       *f,
                     gconstpointer  data)
@@ -852,7 +877,7 @@ test_resize (Fixture       *f,
   check_resized (f, b, "resize", sizes, G_N_ELEMENTS (sizes));
 }
 
-/* The converted models, when they are there. */
+/* The shipped models, when they are there. */
 static void
 test_real_model (Fixture       *f,
                  gconstpointer  data)
@@ -912,6 +937,7 @@ main (int   argc,
   ADD ("maxpool", test_maxpool);
   ADD ("detector-like", test_detector_like);
   ADD ("classifier-like", test_classifier_like);
+  ADD ("narrow-maps", test_narrow_maps);
   ADD ("xception-like", test_xception_like);
   ADD ("blazeface-like", test_blazeface_like);
   ADD ("team", test_team);
@@ -926,6 +952,8 @@ main (int   argc,
   g_test_add ("/fast-layers/model/emotion-xception", Fixture, "emotion-xception",
               fixture_set_up, test_real_model, fixture_tear_down);
   g_test_add ("/fast-layers/model/blazeface-back", Fixture, "blazeface-back",
+              fixture_set_up, test_real_model, fixture_tear_down);
+  g_test_add ("/fast-layers/model/moodtunes-expression", Fixture, "moodtunes-expression",
               fixture_set_up, test_real_model, fixture_tear_down);
 
   return g_test_run ();

@@ -174,6 +174,9 @@ _mt_fast_gemm (int M, int K, int N, const float *ap, const float *bias,
 /* The AVX-512 GEMM: twice the vector width and twice the registers, so an
  * 8 × 48 tile (24 accumulators).  Only instantiated for AVX-512. */
 
+/* Columns of one tile of the narrow GEMM. */
+#define NARROW_COLS 12
+
 #define ROW16(r)                                                             \
   do {                                                                       \
     v16f a = v16_set1 (ap[r]);                                               \
@@ -256,12 +259,120 @@ pack_panel16 (int          K,
     }
 }
 
+/* The narrow GEMM: a tile of 16 nm filters × nc columns, the filters in
+ * the lanes, the columns' values broadcast, so a 36-column panel fills
+ * every lane where 16-wide columns would leave a quarter empty.  @at holds
+ * K steps of 16 filters per block, blocks 16 K apart; @bp the panel (rows
+ * of @width).  Each sum runs over k in the same order as gemm16_tile()'s,
+ * so the results are the same bits.  @nm and @nc are constants in each
+ * instantiation; only nc_store columns are stored. */
+INLINE void
+gemm_narrow_tile (int               K,
+                  const float      *at,
+                  const float      *bp,
+                  int               width,
+                  int               nm,
+                  int               nc,
+                  const float      *bias,
+                  MtFastActivation  activation,
+                  int               nc_store,
+                  float            *c,
+                  gsize             ldc)
+{
+  v16f acc[2][NARROW_COLS];
+
+  for (int v = 0; v < 2; v++)
+    for (int j = 0; j < NARROW_COLS; j++)
+      acc[v][j] = (v16f) { 0 };
+
+  for (int k = 0; k < K; k++)
+    {
+      v16f a0 = v16_load (at + (gsize) k * 16);
+      v16f a1 = nm > 1 ? v16_load (at + (gsize) (K + k) * 16) : a0;
+      const float *bk = bp + (gsize) k * width;
+
+#pragma GCC unroll 12
+      for (int j = 0; j < nc; j++)
+        {
+          v16f b = v16_set1 (bk[j]);
+
+          acc[0][j] += a0 * b;
+          if (nm > 1)
+            acc[1][j] += a1 * b;
+        }
+    }
+
+  for (int v = 0; v < nm; v++)
+    {
+      v16f bias_v = v16_load (bias + 16 * v);
+
+      for (int j = 0; j < nc_store; j++)
+        {
+          float lanes[16];
+
+          v16_store_n (lanes, v16_activate (acc[v][j] + bias_v, activation), 16);
+          for (int l = 0; l < 16; l++)
+            c[(gsize) (16 * v + l) * ldc + j] = lanes[l];
+        }
+    }
+}
+
+/* Columns [0, nr) of a packed panel (rows of @width >= nr rounded up to 4)
+ * through the narrow GEMM, 32 filters and up to 12 columns at a time. */
+INLINE void
+gemm_narrow (int               M,
+             int               K,
+             const float      *ap_t,
+             const float      *bias,
+             MtFastActivation  activation,
+             const float      *bp,
+             int               width,
+             int               nr,
+             float            *c,
+             gsize             ldc)
+{
+  for (int i = 0; i < M; i += 32)
+    {
+      const float *at = ap_t + (gsize) i * K;
+      gboolean pair = M - i >= 32;
+
+      for (int j = 0; j < nr; j += NARROW_COLS)
+        {
+          int rest = nr - j, n = MIN (rest, NARROW_COLS);
+          float *out = c + (gsize) i * ldc + j;
+
+#define NARROW(nm, nc) \
+  gemm_narrow_tile (K, at, bp + j, width, nm, nc, bias + i, activation, n, out, ldc)
+          if (pair)
+            {
+              if (rest > 8)
+                NARROW (2, 12);
+              else if (rest > 4)
+                NARROW (2, 8);
+              else
+                NARROW (2, 4);
+            }
+          else
+            {
+              if (rest > 8)
+                NARROW (1, 12);
+              else if (rest > 4)
+                NARROW (1, 8);
+              else
+                NARROW (1, 4);
+            }
+#undef NARROW
+        }
+    }
+}
+
 __attribute__ ((target ("avx512f")))
 void
 _mt_fast_gemm_avx512 (int               M,
                       int               K,
                       int               N,
                       const float      *ap,
+                      const float      *ap_t,
                       const float      *bias,
                       MtFastActivation  activation,
                       const float      *b,
@@ -283,6 +394,11 @@ _mt_fast_gemm_avx512 (int               M,
         bp = b;
       else
         pack_panel16 (K, b + j, ldb, nr, 16 * nv, panel);
+      if (ap_t != NULL && nr % 16 != 0)
+        {
+          gemm_narrow (M, K, ap_t, bias, activation, bp, 16 * nv, nr, c + j, ldc);
+          continue;
+        }
       for (int i = 0; i < M; i += MR16)
         {
           const float *a = ap + (gsize) i * K;

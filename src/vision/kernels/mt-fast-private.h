@@ -18,6 +18,9 @@
 #define NR16 48
 /* Rows of weights and biases are padded to a multiple of both MRs. */
 #define M_ALIGN 24
+/* Filters per block of the narrow GEMM's packing, and where a split of
+ * filters between threads may fall when it is used. */
+#define NARROW_ALIGN 16
 
 /* ---- scratch memory (mt-fast-scratch.c) ---------------------------------- */
 
@@ -197,6 +200,11 @@ struct _MtFastConv {
   int M, K;
   float *weights;
   float *weights16;
+  /* On AVX-512 CPUs, where the map's columns leave a last panel that 16-wide
+   * vectors would fill badly (a 6x6 map: 36 of 48 lanes) and M is a
+   * multiple of NARROW_ALIGN: A in blocks of 16 rows, for the narrow GEMM
+   * (filters in the lanes). */
+  float *weights_t;
   float *biases;  /* padded to a multiple of M_ALIGN with zeros */
 };
 
@@ -231,11 +239,14 @@ void _mt_fast_gemm (int               M,
 
 #ifdef MT_HAVE_X86_VARIANTS
 /* The same with A packed in MR16-row blocks and a K × NR16 @panel; AVX-512
- * CPUs only. */
+ * CPUs only.  With @ap_t (A in NARROW_ALIGN-row blocks, M a multiple of
+ * it), a last panel of fewer than 48 columns that is not a multiple of 16
+ * runs with the filters in the vector lanes instead. */
 void _mt_fast_gemm_avx512 (int               M,
                            int               K,
                            int               N,
                            const float      *ap,
+                           const float      *ap_t,
                            const float      *bias,
                            MtFastActivation  activation,
                            const float      *b,
