@@ -4,7 +4,8 @@
  * im2col columns, or × the input itself for 1×1 kernels), with the weights
  * packed once in row blocks (mt-fast-conv.c) and B copied into column
  * panels here.  An AVX2 build (6 × 16 tiles), a portable one (6 × 8) and an
- * AVX-512 one (8 × up to 48, 24 accumulators).
+ * AVX-512 one (8 × up to 48, 24 accumulators), with a narrow variant for
+ * small maps (32 filters in the lanes × 12 columns).
  */
 #define G_LOG_DOMAIN "mt-fast-kernels"
 

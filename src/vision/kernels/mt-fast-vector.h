@@ -1,12 +1,13 @@
 /* mt-fast-vector.h: the fast kernels' vector types, helpers and activations.
  *
  * Private to src/vision/kernels/.  Written with GCC vector extensions so one
- * source serves several builds of each hot loop: AVX-512 (the GEMM and the
- * direct convolution of first layers), AVX2 and a portable one (SSE2 on
- * x86-64, NEON elsewhere), chosen at run time from what the CPU has.  The
- * loop bodies are always_inline functions instantiated in each build (see
- * MT_DEFINE_VARIANTS), so everything here is static inline: each file's
- * variants get their own copy, compiled for their instruction set.
+ * source serves several builds of each hot loop: AVX-512 (the GEMMs, the
+ * direct convolution of first layers and depthwise rows), AVX2 and a
+ * portable one (SSE2 on x86-64, NEON elsewhere), chosen at run time from
+ * what the CPU has.  The loop bodies are always_inline functions
+ * instantiated in each build (see MT_DEFINE_VARIANTS), so everything here is
+ * static inline: each file's variants get their own copy, compiled for their
+ * instruction set.
  *
  * Results are bit-identical to Debian's Darknet CPU forward, not just close:
  * every sum runs in Darknet's order with a separate multiply and add (these
@@ -250,8 +251,8 @@ v16_activate (v16f             x,
 /* ---- one source, several builds ------------------------------------------ */
 
 /* Defines name_avx2() and name_generic() from name_body(), and name() which
- * picks one (AVX2 for AVX-512 CPUs too: these loops are bound by memory, not
- * by vector width).  Parameter lists are passed in parentheses; @linkage is
+ * picks one (AVX2 for AVX-512 CPUs too: pooling and shortcuts are bound by
+ * memory, not by vector width).  Parameter lists are passed in parentheses; @linkage is
  * static, or empty for a function other kernel files call. */
 #ifdef MT_HAVE_X86_VARIANTS
 # define MT_DEFINE_VARIANTS_LINKAGE(linkage, name, params, args)             \
