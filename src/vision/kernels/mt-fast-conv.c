@@ -637,8 +637,8 @@ depthwise_job (gpointer       data,
 {
   DepthwiseJob *job = data;
   const MtFastConv *conv = job->conv;
-  int n_rows, len;
-  gsize begin, end, plane_size;
+  int n_rows, len, st = conv->shape.stride;
+  gsize begin, end, built;
   float *plane;
 
   team_part_range ((gsize) conv->out_h, 1, part, n_parts, &begin, &end);
@@ -646,11 +646,12 @@ depthwise_job (gpointer       data,
     return;
   phase_plane_geometry (conv->shape.size, conv->shape.stride,
                         conv->out_w, conv->out_h, &n_rows, &len);
-  plane_size = (gsize) n_rows * conv->shape.stride * len;
-  /* A vector past the plane, zeros, for the last row's last vector, which
-   * may read that far (mt-fast-depthwise.c). */
-  plane = _mt_fast_scratch_reserve (scratch, plane_size + 16);
-  memset (plane + plane_size, 0, 16 * sizeof (float));
+  /* Room for the whole map's plane and a vector more; past the rows this
+   * part builds, that vector is zeros: the last row's last vector may read
+   * that far (mt-fast-depthwise.c). */
+  built = (gsize) ((int) (end - begin - 1) * st + conv->shape.size) * st * len;
+  plane = _mt_fast_scratch_reserve (scratch, (gsize) n_rows * st * len + 16);
+  memset (plane + built, 0, 16 * sizeof (float));
   _mt_fast_depthwise_forward (conv, job->input, job->output, (int) begin, (int) end,
                               plane, n_rows, len);
 }

@@ -104,7 +104,8 @@ copy_floats (float       *dst,
       v4_store (dst + i, v4_load (src + i));
       i += 4;
     }
-  /* At most three left, written out (a loop would become memcpy again). */
+  /* At most three left, written out: GCC may turn a copying loop back into
+   * a memcpy call. */
   if (i < n)
     dst[i] = src[i];
   if (i + 1 < n)

@@ -252,8 +252,8 @@ v16_activate (v16f             x,
 
 /* Defines name_avx2() and name_generic() from name_body(), and name() which
  * picks one (AVX2 for AVX-512 CPUs too: pooling and shortcuts are bound by
- * memory, not by vector width).  Parameter lists are passed in parentheses; @linkage is
- * static, or empty for a function other kernel files call. */
+ * memory, not by vector width).  Parameter lists are passed in parentheses;
+ * @linkage is static, or empty for a function other kernel files call. */
 #ifdef MT_HAVE_X86_VARIANTS
 # define MT_DEFINE_VARIANTS_LINKAGE(linkage, name, params, args)             \
   __attribute__ ((target ("avx2"))) static void name##_avx2 params          \
