@@ -4,8 +4,8 @@
  * Convolutions with groups == 1 run as a GEMM (mt-fast-gemm.c: weights ×
  * im2col columns), with the weights packed once and the columns built in
  * cache-sized chunks; 1×1 ones use the input itself as the GEMM's B.  First
- * layers (few inputs per output) skip im2col on AVX-512 CPUs and read their
- * taps straight from phase planes (mt-fast-private.h).  Depthwise
+ * layers (few inputs per output) skip im2col on AVX-512 and AVX2 CPUs and
+ * read their taps straight from phase planes (mt-fast-private.h).  Depthwise
  * convolutions are prepared here and run in mt-fast-depthwise.c.
  */
 #define G_LOG_DOMAIN "mt-fast-kernels"
@@ -482,10 +482,13 @@ conv_gemm_forward (const MtFastConv *conv,
 #ifdef MT_HAVE_X86_VARIANTS
 
 /* Plain convolutions with few inputs per output (the first layers: 3 or 1
- * channels, K = c · taps <= DIRECT_MAX_K) skip im2col on AVX-512: each tile
- * of 8 filters × 32 columns reads its taps straight from the phase planes of
- * the input channels.  The sums run over (channel, tap) in Darknet's order,
- * with the weights in the GEMM's 8-row packing. */
+ * channels, K = c · taps <= DIRECT_MAX_K) skip im2col on AVX-512 and AVX2
+ * CPUs: each tile of filters × columns (AVX-512: 8 × 32, with the weights
+ * in the GEMM's 8-row packing; AVX2: 6 × 16, its 6-row packing) reads its
+ * taps straight from the phase planes of the input channels, where im2col
+ * would write and read K times the input (Tiny's 320 first layer: 27 × 0.4
+ * MB) for sums that take K multiply-adds.  The sums run over (channel, tap)
+ * in Darknet's order. */
 #define DIRECT_MAX_K 128
 
 #define DIRECT_ROW(f)                                                        \
@@ -559,12 +562,123 @@ direct_rows_avx512 (const MtFastConv *conv,
     }
 }
 
+#define DIRECT8_ROW(f)                                                       \
+  if (f < rows)                                                              \
+    {                                                                        \
+      v8f a = v8_set1 (wk[f]);                                               \
+      acc##f##0 += a * x0;                                                   \
+      acc##f##1 += a * x1;                                                   \
+    }
+
+#define DIRECT8_STORE(f)                                                     \
+  if (f < nf)                                                                \
+    {                                                                        \
+      v8f bias_f = v8_set1 (bias[f]);                                        \
+      float *o = out + (gsize) f * plane_out;                                \
+      v8f lo = v8_activate (acc##f##0 + bias_f, activation);                 \
+      if (nx >= 8)                                                           \
+        v8_store (o, lo);                                                    \
+      else                                                                   \
+        v8_store_n (o, lo, nx);                                              \
+      if (nx >= 16)                                                          \
+        v8_store (o + 8, v8_activate (acc##f##1 + bias_f, activation));      \
+      else if (nx > 8)                                                       \
+        v8_store_n (o + 8, v8_activate (acc##f##1 + bias_f, activation), nx - 8); \
+    }
+
+/* One tile of direct_rows_avx2(): @rows filters (a constant in each
+ * instantiation, so a block of 4 left over from 16 filters costs 4 rows,
+ * not 6) × 16 columns from @x, @nf of them and @nx columns stored at @out,
+ * @plane_out floats apart. */
+INLINE void
+direct8_tile (const float      *wb,
+              int               K,
+              const float      *base,
+              const int        *offs,
+              int               rows,
+              const float      *bias,
+              MtFastActivation  activation,
+              int               nf,
+              int               nx,
+              float            *out,
+              gsize             plane_out)
+{
+  v8f acc00 = { 0 }, acc01 = { 0 }, acc10 = { 0 }, acc11 = { 0 };
+  v8f acc20 = { 0 }, acc21 = { 0 }, acc30 = { 0 }, acc31 = { 0 };
+  v8f acc40 = { 0 }, acc41 = { 0 }, acc50 = { 0 }, acc51 = { 0 };
+
+  for (int k = 0; k < K; k++)
+    {
+      const float *wk = wb + k * MR;
+      v8f x0 = v8_load (base + offs[k]);
+      v8f x1 = v8_load (base + offs[k] + 8);
+
+      DIRECT8_ROW (0) DIRECT8_ROW (1) DIRECT8_ROW (2)
+      DIRECT8_ROW (3) DIRECT8_ROW (4) DIRECT8_ROW (5)
+    }
+
+  DIRECT8_STORE (0) DIRECT8_STORE (1) DIRECT8_STORE (2)
+  DIRECT8_STORE (3) DIRECT8_STORE (4) DIRECT8_STORE (5)
+}
+
+#undef DIRECT8_ROW
+#undef DIRECT8_STORE
+
+/* direct_rows_avx512() with AVX2's 16 registers: 6 filters × 16 columns,
+ * twelve accumulators, the two vectors of taps and a broadcast weight. */
+__attribute__ ((target ("avx2")))
+static void
+direct_rows_avx2 (const MtFastConv *conv,
+                  const float      *planes,
+                  const int        *offs,
+                  int               len,
+                  float            *output,
+                  int               y_begin,
+                  int               y_end)
+{
+  const MtFastConvShape *s = &conv->shape;
+  int ow = conv->out_w, oh = conv->out_h, st = s->stride, K = conv->K;
+  gsize plane_out = (gsize) ow * oh;
+  MtFastActivation activation = s->activation;
+
+  for (int y = y_begin; y < y_end; y++)
+    {
+      const float *base = planes + (gsize) y * st * st * len;
+      float *out = output + (gsize) y * ow;
+
+      /* Filters innermost: the few taps of 16 columns stay in L1 for every
+       * filter block, while a row's outputs (Tiny 320: 20 KB) stream out. */
+      for (int x = 0; x < ow; x += 16)
+        {
+          int nx = MIN (16, ow - x);
+
+          for (int f0 = 0; f0 < s->n; f0 += MR)
+            {
+              const float *wb = conv->weights + (gsize) f0 * K;
+              int nf = MIN (MR, s->n - f0);
+              float *o = out + (gsize) f0 * plane_out + x;
+
+#define DIRECT8(rows) \
+  direct8_tile (wb, K, base + x, offs, rows, conv->biases + f0, activation, nf, nx, o, plane_out)
+              if (nf > 4)
+                DIRECT8 (6);
+              else if (nf > 2)
+                DIRECT8 (4);
+              else
+                DIRECT8 (2);
+#undef DIRECT8
+            }
+        }
+    }
+}
+
 typedef struct {
   const MtFastConv *conv;
   const float      *planes;
   const int        *offs;
   int               len;
   float            *output;
+  gboolean          wide;  /* AVX-512's rows, else AVX2's */
 } DirectJob;
 
 static void
@@ -577,28 +691,33 @@ direct_job (gpointer       data,
   gsize begin, end;
 
   team_part_range ((gsize) job->conv->out_h, 1, part, n_parts, &begin, &end);
-  direct_rows_avx512 (job->conv, job->planes, job->offs, job->len, job->output,
+  if (job->wide)
+    direct_rows_avx512 (job->conv, job->planes, job->offs, job->len, job->output,
+                        (int) begin, (int) end);
+  else
+    direct_rows_avx2 (job->conv, job->planes, job->offs, job->len, job->output,
                       (int) begin, (int) end);
 }
 
 /* The phase planes of every input channel, built by the caller, then the
  * output rows, split among @team's threads. */
 static void
-direct_conv_avx512 (const MtFastConv *conv,
-                    const float      *input,
-                    float            *output,
-                    float            *planes,
-                    int               n_rows,
-                    int               len,
-                    MtFastScratch    *scratch,
-                    MtFastTeam       *team)
+direct_conv (const MtFastConv *conv,
+             gboolean          wide,
+             const float      *input,
+             float            *output,
+             float            *planes,
+             int               n_rows,
+             int               len,
+             MtFastScratch    *scratch,
+             MtFastTeam       *team)
 {
   const MtFastConvShape *s = &conv->shape;
   int st = s->stride;
   gsize plane_size = (gsize) n_rows * st * len;
   double macs = (double) conv->M * conv->K * conv->out_w * conv->out_h;
   int offs[DIRECT_MAX_K];
-  DirectJob job = { conv, planes, offs, len, output };
+  DirectJob job = { conv, planes, offs, len, output, wide };
 
   for (int ci = 0; ci < s->c; ci++)
     {
@@ -679,15 +798,16 @@ mt_fast_conv_forward (const MtFastConv *conv,
     }
 #ifdef MT_HAVE_X86_VARIANTS
   else if (conv->kind == CONV_IM2COL && conv->K <= DIRECT_MAX_K &&
-           conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512)
+           mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX2)
     {
+      gboolean wide = conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512;
       int n_rows, len;
       float *planes;
 
       phase_plane_geometry (conv->shape.size, conv->shape.stride,
                             conv->out_w + 24, conv->out_h, &n_rows, &len);
       planes = _mt_fast_scratch_reserve (scratch, (gsize) conv->shape.c * n_rows * conv->shape.stride * len);
-      direct_conv_avx512 (conv, input, output, planes, n_rows, len, scratch, team);
+      direct_conv (conv, wide, input, output, planes, n_rows, len, scratch, team);
     }
 #endif
   else
