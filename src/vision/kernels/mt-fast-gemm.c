@@ -15,7 +15,9 @@
 
 /* One MR × NR tile.  @ap holds K steps of MR weights (packed), @bp K steps of
  * NR columns (packed); @bias has MR entries.  Only mr rows and nr columns of
- * the tile are stored. */
+ * the tile are stored, and only @rows rows (a constant in each
+ * instantiation, >= mr) are computed: 16 or 32 filters leave a block of 4
+ * or 2, whose zero rows would cost an eighth of the layer. */
 INLINE void
 gemm_tile (int               K,
            const float      *ap,
@@ -26,7 +28,8 @@ gemm_tile (int               K,
            int               nr,
            float            *c,
            gsize             ldc,
-           int               nv)
+           int               nv,
+           int               rows)
 {
   v8f c00 = { 0 }, c01 = { 0 }, c10 = { 0 }, c11 = { 0 }, c20 = { 0 }, c21 = { 0 };
   v8f c30 = { 0 }, c31 = { 0 }, c40 = { 0 }, c41 = { 0 }, c50 = { 0 }, c51 = { 0 };
@@ -42,10 +45,16 @@ gemm_tile (int               K,
 
       a = v8_set1 (ap[0]); c00 += a * b0; if (nv > 1) c01 += a * b1;
       a = v8_set1 (ap[1]); c10 += a * b0; if (nv > 1) c11 += a * b1;
-      a = v8_set1 (ap[2]); c20 += a * b0; if (nv > 1) c21 += a * b1;
-      a = v8_set1 (ap[3]); c30 += a * b0; if (nv > 1) c31 += a * b1;
-      a = v8_set1 (ap[4]); c40 += a * b0; if (nv > 1) c41 += a * b1;
-      a = v8_set1 (ap[5]); c50 += a * b0; if (nv > 1) c51 += a * b1;
+      if (rows > 2)
+        {
+          a = v8_set1 (ap[2]); c20 += a * b0; if (nv > 1) c21 += a * b1;
+          a = v8_set1 (ap[3]); c30 += a * b0; if (nv > 1) c31 += a * b1;
+        }
+      if (rows > 4)
+        {
+          a = v8_set1 (ap[4]); c40 += a * b0; if (nv > 1) c41 += a * b1;
+          a = v8_set1 (ap[5]); c50 += a * b0; if (nv > 1) c51 += a * b1;
+        }
       ap += MR;
       bp += NR;
     }
@@ -132,14 +141,36 @@ fast_gemm_body (int               M,
           int mr = MIN (MR, M - i);
           float *out = c + (gsize) i * ldc + j;
 
-          if (nv == 2)
-            gemm_tile (K, a, panel, bias + i, activation, mr, nr, out, ldc, 2);
+#define TILE(cols, vectors, rows) \
+  gemm_tile (K, a, panel + (cols), bias + i, activation, mr, \
+             (cols) ? nr - (cols) : nr, out + (cols), ldc, vectors, rows)
+          /* A last panel of at most 8 columns (7x7 maps: 1 of 49) takes
+           * one vector: half the wasted lanes. */
+          if (nv == 2 && nr > 8)
+            {
+              if (mr > 4)
+                TILE (0, 2, 6);
+              else if (mr > 2)
+                TILE (0, 2, 4);
+              else
+                TILE (0, 2, 2);
+            }
+          else if (nv == 2)
+            {
+              if (mr > 4)
+                TILE (0, 1, 6);
+              else if (mr > 2)
+                TILE (0, 1, 4);
+              else
+                TILE (0, 1, 2);
+            }
           else
             {
-              gemm_tile (K, a, panel, bias + i, activation, mr, MIN (nr, 8), out, ldc, 1);
+              gemm_tile (K, a, panel, bias + i, activation, mr, MIN (nr, 8), out, ldc, 1, MR);
               if (nr > 8)
-                gemm_tile (K, a, panel + 8, bias + i, activation, mr, nr - 8, out + 8, ldc, 1);
+                TILE (8, 1, MR);
             }
+#undef TILE
         }
     }
 }
