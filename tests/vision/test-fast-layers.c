@@ -563,14 +563,17 @@ test_conv_first_layers (Fixture       *f,
 }
 
 /* 1x1 convolutions as GEMM: row counts around the 6-row tile, column counts
- * around the 16-column tile, and 64x64 maps whose rows are 16 KiB apart. */
+ * around the 16-column tile, 64x64 maps whose rows are 16 KiB apart, and a
+ * 67x61 one large enough for panels packed four at a time whose last group
+ * holds three and a partial one. */
 static void
 test_pointwise (Fixture       *f,
                 gconstpointer  data)
 {
   const int filters[] = { 1, 5, 6, 7, 12, 13, 25, 64 };
   const int channels[] = { 1, 3, 16, 33, 128 };
-  const Shape maps[] = { { 1, 1, 0 }, { 4, 4, 0 }, { 7, 7, 0 }, { 17, 3, 0 }, { 64, 64, 0 } };
+  const Shape maps[] = { { 1, 1, 0 }, { 4, 4, 0 }, { 7, 7, 0 }, { 17, 3, 0 }, { 64, 64, 0 },
+                        { 67, 61, 0 } };
 
   for (guint m = 0; m < G_N_ELEMENTS (maps); m++)
     for (guint c = 0; c < G_N_ELEMENTS (channels); c++)

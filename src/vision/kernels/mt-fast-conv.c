@@ -317,7 +317,7 @@ gemm_part_layout (const MtFastConv *conv,
 {
   int K = conv->K;
   gboolean wide = conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512;
-  gsize panel_size = round_up ((gsize) MAX (K, 1) * (wide ? NR16 : NR), 16);
+  gsize panel_size = wide ? round_up ((gsize) MAX (K, 1) * NR16, 16) : _mt_fast_gemm_panel_floats (K);
 
   if (conv->kind == CONV_POINTWISE)
     {
@@ -359,7 +359,7 @@ conv_gemm_part (const MtFastConv *conv,
   int N = conv->out_w * conv->out_h;
   int K = conv->K;
   gboolean wide = conv->weights16 != NULL && mt_fast_kernels_get_isa () >= MT_FAST_ISA_AVX512;
-  gsize panel_size = round_up ((gsize) MAX (K, 1) * (wide ? NR16 : NR), 16);
+  gsize panel_size = wide ? round_up ((gsize) MAX (K, 1) * NR16, 16) : _mt_fast_gemm_panel_floats (K);
   MtFastConv rows = *conv;
   int chunk;
   gsize ldb, need = gemm_part_layout (conv, j_end - j_begin, &chunk, &ldb);

@@ -248,9 +248,13 @@ void _mt_fast_depthwise_forward (const MtFastConv *conv,
 
 /* ---- GEMM (mt-fast-gemm.c) -------------------------------------------------- */
 
+/* Floats of the @panel _mt_fast_gemm() needs for sums of @K. */
+gsize _mt_fast_gemm_panel_floats (int K);
+
 /* C (M × N, rows of stride @ldc) = act (A (M × K) · B (K × N, rows of stride
- * @ldb) + bias), A packed in MR-row blocks; @panel holds K × NR floats.
- * AVX2 or the portable build, as mt_fast_kernels_get_isa() says. */
+ * @ldb) + bias), A packed in MR-row blocks, B copied into @panel
+ * (_mt_fast_gemm_panel_floats() floats).  AVX2 or the portable build, as
+ * mt_fast_kernels_get_isa() says. */
 void _mt_fast_gemm (int               M,
                     int               K,
                     int               N,
