@@ -200,8 +200,13 @@ _mt_fast_depthwise_forward_body (const MtFastConv *conv,
       build_phase_plane (input + (gsize) ch * s->h * s->w, s->h, s->w, pad_top, s->pad,
                          (rows - 1) * st + s->size, st, len, 0.f, ch > 0, plane);
 
-      /* The common 3×3 gets its weights in registers and its taps unrolled. */
-      if (n_taps == 9)
+      /* The common 3×3 gets its weights in registers and its taps unrolled,
+       * and its usual linear activation a build of its own: as a variable,
+       * the stores kept each sum on the stack around the switch. */
+      if (n_taps == 9 && s->activation == MT_FAST_ACTIVATION_LINEAR)
+        depthwise_channel (w, w16, plane, st * st * len, offs, wt, 9, bias,
+                           MT_FAST_ACTIVATION_LINEAR, out, ow, rows, wide);
+      else if (n_taps == 9)
         depthwise_channel (w, w16, plane, st * st * len, offs, wt, 9, bias, s->activation, out, ow,
                            rows, wide);
       else
