@@ -621,6 +621,24 @@ test_depthwise (Fixture       *f,
   add_route (b, -(int) b->shapes->len, 0);
   add_conv (b, 24, 3, 1, -1, 12, "leaky");
   check_network (f, b, "depthwise");
+
+  /* 3×3 at stride 1 runs rows in pairs on 8-wide vectors: maps narrower
+   * than a vector, where a row's last vector reaches past the next row, an
+   * even height (the last pair ends the buffer) and an odd one. */
+  {
+    const Shape narrow[] = { { 3, 6, 0 }, { 5, 7, 0 }, { 9, 4, 0 } };
+
+    for (guint m = 0; m < G_N_ELEMENTS (narrow); m++)
+      {
+        g_autoptr(NetBuilder) nb = net_builder_new (narrow[m].w, narrow[m].h, 3);
+        g_autofree char *name = g_strdup_printf ("depthwise-%dx%d", narrow[m].w, narrow[m].h);
+
+        add_conv (nb, 12, 3, 1, 1, 1, "leaky");
+        add_conv (nb, 12, 3, 1, 1, 12, "linear");
+        add_conv (nb, 12, 3, 1, 1, 12, "relu");
+        check_network (f, nb, name);
+      }
+  }
 }
 
 /* Kernels written larger than they are: 4x4 with padding 1 and a zero last
