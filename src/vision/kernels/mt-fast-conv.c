@@ -508,27 +508,35 @@ conv_gemm_forward (const MtFastConv *conv,
         v16_store_n (o + 16, v16_activate (acc##f##1 + bias_f, activation), nx - 16); \
     }
 
-/* Output rows [y_begin, y_end) of a direct convolution over @planes, tap k
- * of every channel at offset @offs[k]. */
+/* A direct convolution: its phase planes (@len floats a row), tap k of
+ * every channel at offset @offs[k] in them, and the output. */
+typedef struct {
+  const MtFastConv *conv;
+  const float      *planes;
+  const int        *offs;
+  int               len;
+  float            *output;
+  gboolean          wide;  /* AVX-512's rows, else AVX2's */
+} DirectJob;
+
+/* Output rows [y_begin, y_end) of a direct convolution. */
 __attribute__ ((target ("avx512f")))
 static void
-direct_rows_avx512 (const MtFastConv *conv,
-                    const float      *planes,
-                    const int        *offs,
-                    int               len,
-                    float            *output,
-                    int               y_begin,
-                    int               y_end)
+direct_rows_avx512 (const DirectJob *job,
+                    int              y_begin,
+                    int              y_end)
 {
+  const MtFastConv *conv = job->conv;
   const MtFastConvShape *s = &conv->shape;
+  const int *offs = job->offs;
   int ow = conv->out_w, oh = conv->out_h, st = s->stride, K = conv->K;
   gsize plane_out = (gsize) ow * oh;
   MtFastActivation activation = s->activation;
 
   for (int y = y_begin; y < y_end; y++)
     {
-      const float *base = planes + (gsize) y * st * st * len;
-      float *out = output + (gsize) y * ow;
+      const float *base = job->planes + (gsize) y * st * st * job->len;
+      float *out = job->output + (gsize) y * ow;
 
       for (int f0 = 0; f0 < s->n; f0 += MR16)
         {
@@ -628,23 +636,18 @@ direct8_tile (const float      *wb,
  * twelve accumulators, the two vectors of taps and a broadcast weight. */
 __attribute__ ((target ("avx2")))
 static void
-direct_rows_avx2 (const MtFastConv *conv,
-                  const float      *planes,
-                  const int        *offs,
-                  int               len,
-                  float            *output,
-                  int               y_begin,
-                  int               y_end)
+direct_rows_avx2 (const DirectJob *job,
+                  int              y_begin,
+                  int              y_end)
 {
-  const MtFastConvShape *s = &conv->shape;
-  int ow = conv->out_w, oh = conv->out_h, st = s->stride, K = conv->K;
-  gsize plane_out = (gsize) ow * oh;
-  MtFastActivation activation = s->activation;
+  const MtFastConv *conv = job->conv;
+  int ow = conv->out_w, st = conv->shape.stride;
+  gsize plane_out = (gsize) ow * conv->out_h;
 
   for (int y = y_begin; y < y_end; y++)
     {
-      const float *base = planes + (gsize) y * st * st * len;
-      float *out = output + (gsize) y * ow;
+      const float *base = job->planes + (gsize) y * st * st * job->len;
+      float *out = job->output + (gsize) y * ow;
 
       /* Filters innermost: the few taps of 16 columns stay in L1 for every
        * filter block, while a row's outputs (Tiny 320: 20 KB) stream out. */
@@ -652,14 +655,15 @@ direct_rows_avx2 (const MtFastConv *conv,
         {
           int nx = MIN (16, ow - x);
 
-          for (int f0 = 0; f0 < s->n; f0 += MR)
+          for (int f0 = 0; f0 < conv->shape.n; f0 += MR)
             {
-              const float *wb = conv->weights + (gsize) f0 * K;
-              int nf = MIN (MR, s->n - f0);
+              const float *wb = conv->weights + (gsize) f0 * conv->K;
+              int nf = MIN (MR, conv->shape.n - f0);
               float *o = out + (gsize) f0 * plane_out + x;
 
 #define DIRECT8(rows) \
-  direct8_tile (wb, K, base + x, offs, rows, conv->biases + f0, activation, nf, nx, o, plane_out)
+  direct8_tile (wb, conv->K, base + x, job->offs, rows, conv->biases + f0, \
+                conv->shape.activation, nf, nx, o, plane_out)
               if (nf > 4)
                 DIRECT8 (6);
               else if (nf > 2)
@@ -672,15 +676,6 @@ direct_rows_avx2 (const MtFastConv *conv,
     }
 }
 
-typedef struct {
-  const MtFastConv *conv;
-  const float      *planes;
-  const int        *offs;
-  int               len;
-  float            *output;
-  gboolean          wide;  /* AVX-512's rows, else AVX2's */
-} DirectJob;
-
 static void
 direct_job (gpointer       data,
             guint          part,
@@ -692,11 +687,9 @@ direct_job (gpointer       data,
 
   team_part_range ((gsize) job->conv->out_h, 1, part, n_parts, &begin, &end);
   if (job->wide)
-    direct_rows_avx512 (job->conv, job->planes, job->offs, job->len, job->output,
-                        (int) begin, (int) end);
+    direct_rows_avx512 (job, (int) begin, (int) end);
   else
-    direct_rows_avx2 (job->conv, job->planes, job->offs, job->len, job->output,
-                      (int) begin, (int) end);
+    direct_rows_avx2 (job, (int) begin, (int) end);
 }
 
 /* The phase planes of every input channel, built by the caller, then the
