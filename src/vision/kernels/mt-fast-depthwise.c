@@ -139,11 +139,10 @@ depthwise_row_pairs_3x3 (const float      *plane,
 /* One channel of a depthwise convolution from its phase plane: output row y
  * reads the plane from y · @row_step on, tap t at offset @offs[t].  With
  * @dense_3x3 (all nine taps of a 3×3 at stride 1), rows go two at a time
- * where vectors are 8 wide.  @wide
- * (a constant in each build) runs rows in 16-wide vectors first.  @w and
- * @w16 receive the broadcast weights; the caller clears them once per
- * layer: cleared per channel (a rep stos) they cost a tenth of a 7x7 map's
- * time. */
+ * where vectors are 8 wide.  @wide (a constant in each build) runs rows in
+ * 16-wide vectors first.  @w and @w16 receive the broadcast weights; the
+ * caller clears them once per layer: cleared per channel (a rep stos) they
+ * cost a tenth of a 7x7 map's time. */
 INLINE void
 depthwise_channel (v8f              *w,
                    v16f             *w16,

@@ -163,32 +163,23 @@ gemm_panel (int               M,
 #define TILE(cols, vectors, tile_rows) \
   gemm_tile (K, a, panel + (cols), bias + i, activation, mr, \
              (cols) ? nr - (cols) : nr, out + (cols), ldc, vectors, tile_rows)
+#define TILES(vectors) \
+  do { if (mr > 4) TILE (0, vectors, 6); \
+       else if (mr > 2) TILE (0, vectors, 4); \
+       else TILE (0, vectors, 2); } while (0)
       /* A last panel of at most 8 columns (7x7 maps: 1 of 49) takes one
        * vector: half the wasted lanes. */
       if (nv == 2 && nr > 8)
-        {
-          if (mr > 4)
-            TILE (0, 2, 6);
-          else if (mr > 2)
-            TILE (0, 2, 4);
-          else
-            TILE (0, 2, 2);
-        }
+        TILES (2);
       else if (nv == 2)
-        {
-          if (mr > 4)
-            TILE (0, 1, 6);
-          else if (mr > 2)
-            TILE (0, 1, 4);
-          else
-            TILE (0, 1, 2);
-        }
+        TILES (1);
       else
         {
           gemm_tile (K, a, panel, bias + i, activation, mr, MIN (nr, 8), out, ldc, 1, MR);
           if (nr > 8)
             TILE (8, 1, MR);
         }
+#undef TILES
 #undef TILE
     }
 }
@@ -220,6 +211,7 @@ fast_gemm_body (int               M,
                     MIN (NR, N - j0 - p * NR), c + j0 + p * NR, ldc, nv);
     }
 }
+
 #ifdef MT_HAVE_X86_VARIANTS
 __attribute__ ((target ("avx2")))
 static void
